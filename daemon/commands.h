@@ -1,0 +1,15 @@
+/*
+ * commands.h: every subcommand's table entry (defined in daemon/cmd_*.c),
+ * so each command file and the table in cli.c see one declaration.
+ */
+#pragma once
+
+#include <stdio.h>
+
+#include "daemon/cli.h"
+
+extern const struct cli_command cmd_help;
+extern const struct cli_command cmd_version;
+
+/* The top-level usage text (cmd_help.c). */
+void cmd_help_print(FILE *out);

@@ -1,0 +1,149 @@
+/*
+ * util.c: see util.h. Nothing here logs; errors come back in struct err.
+ */
+#include "daemon/util.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/buf.h"
+
+int
+util_parse_ll(const char *s, long long min, long long max, long long *ret)
+{
+    char *end = NULL;
+    long long v;
+
+    if (s == NULL || *s == '\0')
+        return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return -1;
+    *ret = v;
+    return 0;
+}
+
+void
+util_time_rfc3339(time_t t, char out[21])
+{
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void
+util_time_amz(time_t t, char out[17])
+{
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+int
+util_time_parse(const char *s, time_t *ret)
+{
+    struct tm tm;
+    const char *p;
+    int off_sign = 0, off_h = 0, off_m = 0;
+    time_t t;
+
+    memset(&tm, 0, sizeof(tm));
+    if (s == NULL)
+        return -1;
+    p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (p == NULL)
+        return -1;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return -1;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        off_sign = *p == '-' ? -1 : 1;
+        if (sscanf(p + 1, "%2d:%2d", &off_h, &off_m) != 2)
+            return -1;
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p != '\0')
+        return -1;
+    t = timegm(&tm);
+    if (t == (time_t)-1)
+        return -1;
+    *ret = t - off_sign * (off_h * 3600 + off_m * 60);
+    return 0;
+}
+
+int
+util_read_file(const char *path, struct buf *b, struct err *err)
+{
+    char chunk[8192];
+    ssize_t n;
+    int fd, rc = -1;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, ERR_CONFIG, "cannot open '%s': %s", path, strerror(errno));
+    for (;;) {
+        n = read(fd, chunk, sizeof(chunk));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            err_set(err, ERR_CONFIG, "cannot read '%s': %s", path, strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        if (buf_append(b, chunk, (size_t)n, err) < 0) {
+            err_prefix(err, "'%s'", path);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    explicit_bzero(chunk, sizeof(chunk));
+    close(fd);
+    return rc;
+}
+
+char *
+util_strdup(const char *s, struct err *err)
+{
+    char *p = strdup(s != NULL ? s : "");
+
+    if (p == NULL)
+        err_set(err, ERR_INTERNAL, "out of memory");
+    return p;
+}
+
+void
+util_free_secret(char *s)
+{
+    if (s == NULL)
+        return;
+    explicit_bzero(s, strlen(s));
+    free(s);
+}
+
+int64_t
+util_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,36 @@
+/*
+ * util: small helpers every module needs and libc lacks or gets wrong
+ * (checked integer parsing instead of atoi, UTC time formatting, file
+ * reading with a size cap, secret wiping).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "daemon/err.h"
+
+struct buf;
+
+/* Parses a whole decimal string into [min,max]; -1 on garbage or range. */
+MUST_CHECK int util_parse_ll(const char *s, long long min, long long max, long long *ret);
+
+/* "2015-08-30T12:36:00Z" for t (UTC). out must hold 21 bytes. */
+void util_time_rfc3339(time_t t, char out[21]);
+/* "20150830T123600Z"; out must hold 17 bytes. */
+void util_time_amz(time_t t, char out[17]);
+/* Parses RFC 3339 / ISO 8601 UTC ("2015-08-30T12:36:00Z", optional fraction,
+ * "+00:00" offsets); -1 on anything else. */
+MUST_CHECK int util_time_parse(const char *s, time_t *ret);
+
+/* Reads a whole file into b (appending), refusing files over b->max. */
+MUST_CHECK int util_read_file(const char *path, struct buf *b, struct err *err);
+
+/* strdup that wipes nothing but reports OOM as ERR_INTERNAL. */
+char *util_strdup(const char *s, struct err *err);
+/* Wipes then frees a NUL-terminated secret. NULL-safe. */
+void util_free_secret(char *s);
+
+/* Monotonic clock in milliseconds. */
+int64_t util_now_ms(void);

@@ -1,0 +1,84 @@
+/*
+ * test_basics.c: err, buf and util — the pieces every module leans on.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/buf.h"
+#include "daemon/err.h"
+#include "daemon/util.h"
+#include "testutil.h"
+
+static void
+test_buf_cap(void)
+{
+    struct buf b;
+    struct err err = {0};
+
+    buf_init(&b, 8);
+    CHECK(buf_puts(&b, "abcd", &err) == 0);
+    CHECK(buf_puts(&b, "efgh", &err) == 0);
+    CHECK_STR(buf_str(&b), "abcdefgh");
+    CHECK(buf_putc(&b, 'i', &err) < 0);
+    CHECK_INT(err.kind, ERR_REMOTE);
+    CHECK_CONTAINS(err.msg, "8-byte limit");
+    CHECK_INT(b.len, 8);
+    buf_clear_secure(&b);
+    CHECK(b.data == NULL);
+
+    buf_init(&b, 0);
+    CHECK(buf_printf(&b, &err, "%s-%d", "x", 42) == 0);
+    CHECK_STR(buf_str(&b), "x-42");
+    char *s = buf_steal(&b);
+    CHECK_STR(s, "x-42");
+    free(s);
+    CHECK_STR(buf_str(&b), "");
+}
+
+static void
+test_err(void)
+{
+    struct err err = {0};
+
+    CHECK(err_set(&err, ERR_AUTH, "no %s", "credentials") == -1);
+    CHECK(err_prefix(&err, "profile '%s'", "ops") == -1);
+    CHECK_STR(err.msg, "profile 'ops': no credentials");
+    CHECK_INT(err.kind, ERR_AUTH);
+    CHECK_STR(err_kind_name(ERR_THROTTLED), "throttled");
+    err.kind = ERR_THROTTLED;
+    CHECK(err_is_retryable(&err));
+    err.kind = ERR_REMOTE;
+    CHECK(!err_is_retryable(&err));
+}
+
+static void
+test_util(void)
+{
+    long long v = 0;
+    time_t t = 0;
+    char out[21], amz[17];
+
+    CHECK(util_parse_ll("42", 0, 100, &v) == 0 && v == 42);
+    CHECK(util_parse_ll("42x", 0, 100, &v) < 0);
+    CHECK(util_parse_ll("101", 0, 100, &v) < 0);
+    CHECK(util_parse_ll("", 0, 100, &v) < 0);
+    CHECK(util_time_parse("2015-08-30T12:36:00Z", &t) == 0);
+    CHECK_INT(t, 1440938160);
+    CHECK(util_time_parse("2015-08-30T12:36:00.123Z", &t) == 0 && t == 1440938160);
+    CHECK(util_time_parse("2015-08-30T14:36:00+02:00", &t) == 0 && t == 1440938160);
+    CHECK(util_time_parse("2015-08-30 12:36:00", &t) < 0);
+    CHECK(util_time_parse("2015-08-30T12:36:00Zjunk", &t) < 0);
+    util_time_rfc3339(1440938160, out);
+    CHECK_STR(out, "2015-08-30T12:36:00Z");
+    util_time_amz(1440938160, amz);
+    CHECK_STR(amz, "20150830T123600Z");
+}
+
+int
+main(void)
+{
+    test_buf_cap();
+    test_err();
+    test_util();
+    TEST_END();
+}
