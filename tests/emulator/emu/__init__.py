@@ -1,0 +1,1 @@
+"""The driftsync local AWS emulator (see tests/emulator/README.md)."""
