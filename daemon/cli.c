@@ -12,6 +12,7 @@
 
 const struct cli_command *const cli_commands[] = {
     &cmd_help,
+    &cmd_config,
     &cmd_version,
     NULL,
 };

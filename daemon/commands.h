@@ -8,6 +8,7 @@
 
 #include "daemon/cli.h"
 
+extern const struct cli_command cmd_config;
 extern const struct cli_command cmd_help;
 extern const struct cli_command cmd_version;
 
