@@ -1,0 +1,633 @@
+/*
+ * discover.c: AWS Config reads (see discover.h). Request bodies are built
+ * with jansson (never by pasting strings), answers parsed page by page and
+ * each item normalised and emitted before the next page is requested.
+ *
+ * Select queries are split so no expression exceeds AWS's 4096-character
+ * limit. Every loop over pages is bounded (max_pages) and watches for a
+ * NextToken it has already seen, which would otherwise loop forever.
+ */
+#include "providers/aws/discover.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "daemon/buf.h"
+#include "daemon/util.h"
+#include "providers/aws/aws.h"
+
+#define SELECT_FIELDS                                                                              \
+    "resourceId, resourceType, resourceName, accountId, awsRegion, arn, availabilityZone, "       \
+    "resourceCreationTime, configurationItemCaptureTime, configurationItemStatus, tags, "         \
+    "relationships, configuration, supplementaryConfiguration"
+#define EXPR_MAX       3800 /* AWS allows 4096; leave room */
+#define PAGE_LIMIT     100
+#define BATCH_MAX      100
+#define DEFAULT_PAGES  100000L
+#define UNPROCESSED_MAX_ROUNDS 10
+
+static int
+valid_type(const char *t)
+{
+    size_t n = strlen(t);
+
+    if (n < 8 || n > 128 || strncmp(t, "AWS::", 5) != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)t[i]) && t[i] != ':')
+            return 0;
+    }
+    return 1;
+}
+
+char *
+discover_select_expression(const char *const *types, size_t ntypes, struct err *err)
+{
+    struct buf b;
+
+    buf_init(&b, 1 << 20);
+    if (buf_puts(&b, "SELECT " SELECT_FIELDS " WHERE resourceType IN (", err) < 0)
+        goto fail;
+    for (size_t i = 0; i < ntypes; i++) {
+        if (!valid_type(types[i])) {
+            err_set(err, ERR_INTERNAL, "resource type '%.100s' is not of the form AWS::X::Y",
+                types[i]);
+            goto fail;
+        }
+        if (buf_printf(&b, err, "%s'%s'", i ? ", " : "", types[i]) < 0)
+            goto fail;
+    }
+    if (buf_puts(&b, ")", err) < 0)
+        goto fail;
+    return buf_steal(&b);
+fail:
+    buf_clear(&b);
+    return NULL;
+}
+
+/* A value AWS sends as JSON text is decoded; other values are copied. */
+static json_t *
+decode_embedded(json_t *v, const char *what, struct err *err)
+{
+    json_error_t jerr;
+    json_t *out;
+
+    if (!json_is_string(v))
+        return json_incref(v);
+    if (json_string_length(v) == 0)
+        return json_object();
+    out = json_loadb(json_string_value(v), json_string_length(v), JSON_DECODE_ANY, &jerr);
+    if (out == NULL) {
+        err_set(err, ERR_REMOTE, "%s is not valid JSON: %s at offset %d", what, jerr.text,
+            jerr.position);
+        return NULL;
+    }
+    return out;
+}
+
+/* tags: [{"key":K,"value":V}] / [{"Key":K,"Value":V}] / {K: V} -> {K: V} */
+static json_t *
+tags_to_map(json_t *tags)
+{
+    json_t *map = json_object();
+    size_t i;
+    json_t *t;
+
+    if (map == NULL)
+        return NULL;
+    if (json_is_object(tags)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(tags, k, v) {
+            if (json_is_string(v))
+                json_object_set(map, k, v);
+        }
+        return map;
+    }
+    if (!json_is_array(tags))
+        return map;
+    json_array_foreach(tags, i, t) {
+        json_t *k = json_object_get(t, "key");
+        json_t *v = json_object_get(t, "value");
+        if (k == NULL)
+            k = json_object_get(t, "Key");
+        if (v == NULL)
+            v = json_object_get(t, "Value");
+        if (json_is_string(k))
+            json_object_set(map, json_string_value(k), json_is_string(v) ? v : json_string(""));
+    }
+    return map;
+}
+
+/* supplementaryConfiguration values are JSON strings in most answers */
+static json_t *
+normalize_supplementary(json_t *sup, struct err *err)
+{
+    json_t *out, *dec;
+    const char *k;
+    json_t *v;
+
+    if (sup == NULL || json_is_null(sup))
+        return json_object();
+    if (json_is_string(sup))
+        sup = decode_embedded(sup, "supplementaryConfiguration", err);
+    else
+        json_incref(sup);
+    if (sup == NULL)
+        return NULL;
+    if (!json_is_object(sup)) {
+        json_decref(sup);
+        err_set(err, ERR_REMOTE, "supplementaryConfiguration is not an object");
+        return NULL;
+    }
+    out = json_object();
+    json_object_foreach(sup, k, v) {
+        /* a value that is not JSON text stays a plain string */
+        struct err ignored = {0};
+        dec = json_is_string(v) ? decode_embedded(v, k, &ignored) : json_incref(v);
+        if (dec == NULL)
+            dec = json_incref(v);
+        json_object_set_new(out, k, dec);
+    }
+    json_decref(sup);
+    return out;
+}
+
+/* Config sends times as epoch seconds (JSON 1.1) in BatchGet and as
+ * strings in Select results; keep RFC 3339 strings. */
+static json_t *
+normalize_time(json_t *v)
+{
+    char out[21];
+
+    if (json_is_number(v)) {
+        util_time_rfc3339((time_t)json_number_value(v), out);
+        return json_string(out);
+    }
+    if (json_is_string(v))
+        return json_incref(v);
+    return json_null();
+}
+
+static const char *const copy_fields[] = {"resourceId", "resourceType", "resourceName",
+    "accountId", "awsRegion", "arn", "availabilityZone", "configurationItemStatus", "version"};
+
+static json_t *
+normalize_common(json_t *raw, struct err *err)
+{
+    json_t *out, *conf, *sup;
+
+    if (!json_is_object(raw)) {
+        err_set(err, ERR_REMOTE, "configuration item is not an object");
+        return NULL;
+    }
+    if (!json_is_string(json_object_get(raw, "resourceType")) ||
+        !json_is_string(json_object_get(raw, "resourceId"))) {
+        err_set(err, ERR_REMOTE, "configuration item lacks resourceType or resourceId");
+        return NULL;
+    }
+    out = json_object();
+    if (out == NULL) {
+        err_set(err, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof(copy_fields) / sizeof(copy_fields[0]); i++) {
+        json_t *v = json_object_get(raw, copy_fields[i]);
+        if (json_is_string(v))
+            json_object_set(out, copy_fields[i], v);
+    }
+    json_object_set_new(out, "configurationItemCaptureTime",
+        normalize_time(json_object_get(raw, "configurationItemCaptureTime")));
+    json_object_set_new(out, "resourceCreationTime",
+        normalize_time(json_object_get(raw, "resourceCreationTime")));
+    conf = json_object_get(raw, "configuration");
+    if (conf == NULL || json_is_null(conf)) {
+        conf = json_object();
+    } else {
+        conf = decode_embedded(conf, "configuration", err);
+        if (conf == NULL) {
+            err_prefix(err, "%s %s", json_string_value(json_object_get(raw, "resourceType")),
+                json_string_value(json_object_get(raw, "resourceId")));
+            json_decref(out);
+            return NULL;
+        }
+    }
+    json_object_set_new(out, "configuration", conf);
+    sup = normalize_supplementary(json_object_get(raw, "supplementaryConfiguration"), err);
+    if (sup == NULL) {
+        json_decref(out);
+        return NULL;
+    }
+    json_object_set_new(out, "supplementaryConfiguration", sup);
+    return out;
+}
+
+json_t *
+discover_normalize_select_row(json_t *row, struct err *err)
+{
+    json_t *out = normalize_common(row, err);
+    json_t *rels;
+
+    if (out == NULL)
+        return NULL;
+    json_object_set_new(out, "tags", tags_to_map(json_object_get(row, "tags")));
+    rels = json_object_get(row, "relationships");
+    json_object_set_new(out, "relationships", json_is_array(rels) ? json_incref(rels) : json_array());
+    return out;
+}
+
+json_t *
+discover_normalize_base_item(json_t *item, struct err *err)
+{
+    static const char *const tag_paths[] = {"tags", "tagList", "Tags", "tagSet", "TagList"};
+    json_t *out = normalize_common(item, err);
+    json_t *conf, *sup, *tags = NULL;
+
+    if (out == NULL)
+        return NULL;
+    conf = json_object_get(out, "configuration");
+    for (size_t i = 0; tags == NULL && i < sizeof(tag_paths) / sizeof(tag_paths[0]); i++) {
+        json_t *t = json_object_get(conf, tag_paths[i]);
+        if (json_is_array(t) || json_is_object(t))
+            tags = t;
+    }
+    sup = json_object_get(out, "supplementaryConfiguration");
+    if (tags == NULL) {
+        json_t *t = json_object_get(sup, "Tags");
+        if (json_is_array(t) || json_is_object(t))
+            tags = t;
+    }
+    json_object_set_new(out, "tags", tags != NULL ? tags_to_map(tags) : json_object());
+    json_object_set_new(out, "relationships", json_array());
+    return out;
+}
+
+/* ---- one JSON 1.1 call ---- */
+
+static int
+config_call(struct aws_client *client, const char *op, json_t *req, json_t **ret, struct err *err)
+{
+    char target[96];
+    char *body;
+    struct aws_response resp;
+    json_error_t jerr;
+    json_t *doc;
+    int rc = -1;
+
+    memset(&resp, 0, sizeof(resp));
+    body = json_dumps(req, JSON_COMPACT);
+    if (body == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory building %s", op);
+    snprintf(target, sizeof(target), "StarlingDoveService.%s", op);
+    struct aws_call call = {
+        .service = "config",
+        .operation = op,
+        .protocol = AWS_PROTO_JSON11,
+        .target = target,
+        .method = "POST",
+        .path = "/",
+        .body = body,
+        .body_len = strlen(body),
+    };
+    if (aws_call(client, &call, &resp, err) < 0)
+        goto out;
+    doc = json_loadb(buf_str(&resp.body), resp.body.len, 0, &jerr);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        err_set(err, ERR_REMOTE, "config %s: malformed answer (%s at byte %d of %zu)%s%s", op,
+            doc == NULL ? jerr.text : "not a JSON object", doc == NULL ? jerr.position : 0,
+            resp.body.len, resp.request_id[0] ? ", request id " : "", resp.request_id);
+        goto out;
+    }
+    *ret = doc;
+    rc = 0;
+out:
+    aws_response_clear(&resp);
+    free(body);
+    return rc;
+}
+
+/* Remembers the tokens of one pagination, to stop a server that repeats one. */
+struct tokens {
+    char **v;
+    size_t n;
+};
+
+static int
+tokens_seen(struct tokens *t, const char *tok, struct err *err)
+{
+    char **grown;
+
+    for (size_t i = 0; i < t->n; i++) {
+        if (strcmp(t->v[i], tok) == 0)
+            return 1;
+    }
+    grown = realloc(t->v, (t->n + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    t->v = grown;
+    t->v[t->n] = strdup(tok);
+    if (t->v[t->n] == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    t->n++;
+    return 0;
+}
+
+static void
+tokens_clear(struct tokens *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->v[i]);
+    free(t->v);
+    t->v = NULL;
+    t->n = 0;
+}
+
+/* Checks the next token of page `page`; returns 1 to continue, 0 at the
+ * end, -1 on a repeated token or too many pages. */
+static int
+next_page(json_t *doc, const char *field, const char *op, long page, long max_pages,
+    struct tokens *seen, json_t *req, const char *req_field, struct err *err)
+{
+    json_t *tok = json_object_get(doc, field);
+    int r;
+
+    if (tok == NULL || json_is_null(tok) ||
+        (json_is_string(tok) && json_string_length(tok) == 0))
+        return 0;
+    if (!json_is_string(tok))
+        return err_set(err, ERR_REMOTE, "config %s: page %ld has a %s that is not a string", op,
+            page, field);
+    r = tokens_seen(seen, json_string_value(tok), err);
+    if (r < 0)
+        return -1;
+    if (r > 0)
+        return err_set(err, ERR_REMOTE,
+            "config %s: page %ld repeats an earlier %s; stopping a pagination that would "
+            "never end",
+            op, page, field);
+    if (page >= max_pages)
+        return err_set(err, ERR_REMOTE, "config %s: more than %ld pages; stopping", op,
+            max_pages);
+    json_object_set(req, req_field, tok);
+    return 1;
+}
+
+static int
+run_select(struct aws_client *client, const struct discover_options *o, const char *expr,
+    discover_emit_fn emit, void *ctx, struct discover_counts *counts, struct err *err)
+{
+    const char *op = o->mode == DISCOVER_AGGREGATE ? "SelectAggregateResourceConfig"
+                                                    : "SelectResourceConfig";
+    long max_pages = o->max_pages > 0 ? o->max_pages : DEFAULT_PAGES;
+    struct tokens seen = {0};
+    json_t *req = json_object();
+    long page = 0;
+    int rc = -1, more = 1;
+
+    if (req == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    json_object_set_new(req, "Expression", json_string(expr));
+    json_object_set_new(req, "Limit", json_integer(PAGE_LIMIT));
+    if (o->mode == DISCOVER_AGGREGATE)
+        json_object_set_new(req, "ConfigurationAggregatorName", json_string(o->aggregator));
+    while (more) {
+        json_t *doc = NULL, *results, *row;
+        size_t i;
+
+        page++;
+        if (config_call(client, op, req, &doc, err) < 0)
+            goto out;
+        counts->pages++;
+        results = json_object_get(doc, "Results");
+        if (results != NULL && !json_is_array(results)) {
+            json_decref(doc);
+            err_set(err, ERR_REMOTE, "config %s: page %ld: Results is not a list", op, page);
+            goto out;
+        }
+        json_array_foreach(results, i, row) {
+            json_t *parsed, *item;
+
+            if (!json_is_string(row)) {
+                json_decref(doc);
+                err_set(err, ERR_REMOTE, "config %s: page %ld row %zu is not a JSON string", op,
+                    page, i + 1);
+                goto out;
+            }
+            parsed = decode_embedded(row, "result row", err);
+            item = parsed != NULL ? discover_normalize_select_row(parsed, err) : NULL;
+            json_decref(parsed);
+            if (item == NULL) {
+                json_decref(doc);
+                err_prefix(err, "config %s: page %ld row %zu", op, page, i + 1);
+                goto out;
+            }
+            counts->items++;
+            if (emit(ctx, item, err) < 0) {
+                json_decref(item);
+                json_decref(doc);
+                goto out;
+            }
+            json_decref(item);
+        }
+        more = next_page(doc, "NextToken", op, page, max_pages, &seen, req, "NextToken", err);
+        json_decref(doc);
+        if (more < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    tokens_clear(&seen);
+    json_decref(req);
+    return rc;
+}
+
+static int
+select_all(struct aws_client *client, const struct discover_options *o, discover_emit_fn emit,
+    void *ctx, struct discover_counts *counts, struct err *err)
+{
+    size_t start = 0;
+
+    while (start < o->ntypes) {
+        size_t n = 0, len = 0;
+        char *expr;
+        int rc;
+
+        /* as many types as fit under the expression limit */
+        while (start + n < o->ntypes && (n == 0 || len + strlen(o->types[start + n]) + 4 <
+                                                       EXPR_MAX - sizeof(SELECT_FIELDS) - 64)) {
+            len += strlen(o->types[start + n]) + 4;
+            n++;
+        }
+        expr = discover_select_expression(o->types + start, n, err);
+        if (expr == NULL)
+            return -1;
+        rc = run_select(client, o, expr, emit, ctx, counts, err);
+        free(expr);
+        if (rc < 0)
+            return -1;
+        start += n;
+    }
+    return 0;
+}
+
+/* BatchGetResourceConfig for keys (an array of ResourceKey), retrying the
+ * unprocessed ones a bounded number of times. */
+static int
+batch_get(struct aws_client *client, json_t *keys, discover_emit_fn emit, void *ctx,
+    struct discover_counts *counts, struct err *err)
+{
+    json_t *pending = json_incref(keys);
+    int round = 0, rc = -1;
+
+    while (json_array_size(pending) > 0) {
+        json_t *req = json_object(), *doc = NULL, *items, *item, *unproc;
+        size_t i;
+
+        if (++round > UNPROCESSED_MAX_ROUNDS) {
+            err_set(err, ERR_THROTTLED,
+                "config BatchGetResourceConfig: %zu keys still unprocessed after %d rounds",
+                json_array_size(pending), UNPROCESSED_MAX_ROUNDS);
+            json_decref(req);
+            goto out;
+        }
+        json_object_set(req, "resourceKeys", pending);
+        if (config_call(client, "BatchGetResourceConfig", req, &doc, err) < 0) {
+            json_decref(req);
+            goto out;
+        }
+        json_decref(req);
+        counts->pages++;
+        items = json_object_get(doc, "baseConfigurationItems");
+        if (items != NULL && !json_is_array(items)) {
+            json_decref(doc);
+            err_set(err, ERR_REMOTE,
+                "config BatchGetResourceConfig: baseConfigurationItems is not a list");
+            goto out;
+        }
+        json_array_foreach(items, i, item) {
+            json_t *norm = discover_normalize_base_item(item, err);
+            if (norm == NULL) {
+                json_decref(doc);
+                err_prefix(err, "config BatchGetResourceConfig item %zu", i + 1);
+                goto out;
+            }
+            counts->items++;
+            if (emit(ctx, norm, err) < 0) {
+                json_decref(norm);
+                json_decref(doc);
+                goto out;
+            }
+            json_decref(norm);
+        }
+        unproc = json_object_get(doc, "unprocessedResourceKeys");
+        json_decref(pending);
+        pending = json_is_array(unproc) ? json_incref(unproc) : json_array();
+        if (json_array_size(pending) > 0)
+            counts->unprocessed_retries++;
+        json_decref(doc);
+    }
+    rc = 0;
+out:
+    json_decref(pending);
+    return rc;
+}
+
+static int
+list_type(struct aws_client *client, const struct discover_options *o, const char *type,
+    discover_emit_fn emit, void *ctx, struct discover_counts *counts, struct err *err)
+{
+    long max_pages = o->max_pages > 0 ? o->max_pages : DEFAULT_PAGES;
+    struct tokens seen = {0};
+    json_t *req = json_object();
+    json_t *keys = json_array();
+    long page = 0;
+    int rc = -1, more = 1;
+
+    json_object_set_new(req, "resourceType", json_string(type));
+    json_object_set_new(req, "limit", json_integer(PAGE_LIMIT));
+    while (more) {
+        json_t *doc = NULL, *ids, *id;
+        size_t i;
+
+        page++;
+        if (config_call(client, "ListDiscoveredResources", req, &doc, err) < 0)
+            goto out;
+        counts->pages++;
+        ids = json_object_get(doc, "resourceIdentifiers");
+        if (ids != NULL && !json_is_array(ids)) {
+            json_decref(doc);
+            err_set(err, ERR_REMOTE,
+                "config ListDiscoveredResources %s: page %ld: resourceIdentifiers is not a list",
+                type, page);
+            goto out;
+        }
+        json_array_foreach(ids, i, id) {
+            json_t *rid = json_object_get(id, "resourceId");
+            json_t *key;
+
+            if (!json_is_string(rid)) {
+                json_decref(doc);
+                err_set(err, ERR_REMOTE,
+                    "config ListDiscoveredResources %s: page %ld entry %zu has no resourceId",
+                    type, page, i + 1);
+                goto out;
+            }
+            if (json_object_get(id, "resourceDeletionTime") != NULL)
+                continue; /* deleted resources are not deployed */
+            key = json_pack("{s:s, s:O}", "resourceType", type, "resourceId", rid);
+            json_array_append_new(keys, key);
+            if (json_array_size(keys) == BATCH_MAX) {
+                if (batch_get(client, keys, emit, ctx, counts, err) < 0) {
+                    json_decref(doc);
+                    goto out;
+                }
+                json_array_clear(keys);
+            }
+        }
+        more = next_page(doc, "nextToken", "ListDiscoveredResources", page, max_pages, &seen,
+            req, "nextToken", err);
+        json_decref(doc);
+        if (more < 0)
+            goto out;
+    }
+    if (json_array_size(keys) > 0 && batch_get(client, keys, emit, ctx, counts, err) < 0)
+        goto out;
+    rc = 0;
+out:
+    tokens_clear(&seen);
+    json_decref(keys);
+    json_decref(req);
+    return rc;
+}
+
+int
+discover_run(struct aws_client *client, const struct discover_options *opts,
+    discover_emit_fn emit, void *ctx, struct discover_counts *counts, struct err *err)
+{
+    struct discover_counts local = {0};
+
+    if (counts == NULL)
+        counts = &local;
+    if (opts->ntypes == 0)
+        return err_set(err, ERR_INTERNAL, "discovery without resource types");
+    switch (opts->mode) {
+    case DISCOVER_SELECT:
+        return select_all(client, opts, emit, ctx, counts, err);
+    case DISCOVER_AGGREGATE:
+        if (opts->aggregator == NULL)
+            return err_set(err, ERR_INTERNAL, "aggregate discovery without an aggregator");
+        return select_all(client, opts, emit, ctx, counts, err);
+    case DISCOVER_LIST:
+        for (size_t i = 0; i < opts->ntypes; i++) {
+            if (list_type(client, opts, opts->types[i], emit, ctx, counts, err) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    return err_set(err, ERR_INTERNAL, "unknown discovery mode");
+}

@@ -1,0 +1,66 @@
+/*
+ * discover: reads AWS Config's view of one account and region (or a whole
+ * organisation through an aggregator) and hands each configuration item,
+ * normalised, to a callback as soon as its page arrives (streaming, so a
+ * large organisation never sits in memory as whole responses).
+ *
+ * Modes:
+ *  - select:    SelectResourceConfig, resourceType IN (the mapped types),
+ *               paginated to the end (Limit 100);
+ *  - list:      ListDiscoveredResources per type, then BatchGetResourceConfig
+ *               in batches of 100, retrying unprocessedResourceKeys;
+ *  - aggregate: SelectAggregateResourceConfig against an aggregator.
+ *
+ * Normalised item (tests/emulator/DATASET.md "resources.ndjson" form):
+ * configuration and supplementaryConfiguration as objects, tags as a
+ * {key: value} object, relationships as a list, times as RFC 3339 strings.
+ * BatchGetResourceConfig does not return tags or relationships (the API's
+ * BaseConfigurationItem lacks them): list mode derives tags from the
+ * configuration's own tag fields and leaves relationships empty, so the
+ * mapping resolves VPCs from configuration fields first.
+ *
+ * Guards against broken or hostile answers: a repeated NextToken or more
+ * than max_pages pages stops the read with an error; malformed rows are
+ * errors naming the operation and page (never silently skipped).
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "daemon/err.h"
+
+typedef struct json_t json_t;
+struct aws_client;
+
+enum discover_mode { DISCOVER_SELECT = 0, DISCOVER_LIST, DISCOVER_AGGREGATE };
+
+struct discover_options {
+    enum discover_mode mode;
+    const char *const *types; /* resource types to read (borrowed) */
+    size_t ntypes;
+    const char *aggregator;   /* DISCOVER_AGGREGATE */
+    long max_pages;           /* per query; 0 = 100000 */
+};
+
+struct discover_counts {
+    long pages;
+    long items;
+    long unprocessed_retries;
+};
+
+/* Called once per item; item is borrowed for the call (json_incref to keep).
+ * Returning -1 (with err set) stops discovery with that error. */
+typedef int (*discover_emit_fn)(void *ctx, json_t *item, struct err *err);
+
+MUST_CHECK int discover_run(struct aws_client *client, const struct discover_options *opts,
+    discover_emit_fn emit, void *ctx, struct discover_counts *counts, struct err *err);
+
+/* Normalisers, exposed for tests and the fuzz harnesses: each takes one raw
+ * item (a Select result row already parsed, or a BatchGet item) and returns
+ * a new normalised object (caller decrefs), or NULL with err. */
+json_t *discover_normalize_select_row(json_t *row, struct err *err);
+json_t *discover_normalize_base_item(json_t *item, struct err *err);
+
+/* Builds the advanced query for types (caller frees); types must be
+ * AWS::Service::Type names. */
+char *discover_select_expression(const char *const *types, size_t ntypes, struct err *err);
