@@ -75,6 +75,13 @@ struct sigv4_key_cache;
 struct sigv4_key_cache *sigv4_key_cache_new(void);
 void sigv4_key_cache_free(struct sigv4_key_cache *cache);
 
+/* The cache holds this many keys; a new date replaces the key of the same
+ * (secret, region, service), otherwise the least recently used one goes. */
+#define SIGV4_KEY_CACHE_SLOTS 4
+/* For tests and debug logs: keys derived so far, and keys held now. NULL-safe. */
+size_t sigv4_key_cache_derivations(const struct sigv4_key_cache *cache);
+size_t sigv4_key_cache_entries(const struct sigv4_key_cache *cache);
+
 /* Header-based signing. On success fills *ret (release with sigv4_result_clear). */
 MUST_CHECK int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *creds,
     const struct sigv4_params *params, struct sigv4_key_cache *cache, struct sigv4_result *ret,
@@ -86,6 +93,29 @@ MUST_CHECK int sigv4_presign(const struct sigv4_request *req,
     struct sigv4_key_cache *cache, struct sigv4_result *ret, struct err *err);
 
 void sigv4_result_clear(struct sigv4_result *res);
+
+/* Behaviour notes for sigv4_sign / sigv4_presign (added with the
+ * implementation; the contracts above are unchanged):
+ * - Errors: ERR_CONFIG for a bad request, region, service, time or expiry
+ *   (the message names the field and byte offset: "query: bad percent-escape
+ *   at byte 6", "request has no Host header"), ERR_AUTH for unusable
+ *   credentials, ERR_INTERNAL for NULL arguments, OOM or libcrypto failure.
+ *   Messages never contain the secret key or the session token. *ret is only
+ *   written on success; zero it before the call so sigv4_result_clear is safe
+ *   either way.
+ * - The request must not carry Authorization, X-Amz-Date or
+ *   X-Amz-Security-Token (nor x-amz-content-sha256 with sign_body): the
+ *   signer produces them. A caller's x-amz-content-sha256 (for instance
+ *   "UNSIGNED-PAYLOAD") is otherwise signed and used as the payload hash.
+ * - Never signed, like botocore: Connection, Expect, Keep-Alive,
+ *   Proxy-Authenticate, Proxy-Authorization, TE, Trailer, Transfer-Encoding,
+ *   Upgrade, User-Agent, X-Amzn-Trace-Id (proxies may rewrite them).
+ * - Header values are trimmed and runs of SP/HTAB/obs-fold become one space;
+ *   any other control byte, or a CR/LF not followed by whitespace, is refused.
+ * - The method is signed exactly as given; an empty session token counts as
+ *   none. Presigning ignores sign_body and hashes the body as the payload.
+ * - added[].name points at static strings; added[].value is owned and wiped
+ *   by sigv4_result_clear, as are all the strings in the result. */
 
 /* Stages, exposed for tests and for the emulator-free differential test. */
 MUST_CHECK int sigv4_canonical_path(const char *wire_path, int normalize, char **ret,
