@@ -51,6 +51,9 @@ MUST_CHECK int aws_endpoint_resolve(const char *service, const char *region, int
 
 /* Partition of a region: "aws", "aws-cn", "aws-us-gov". */
 const char *aws_region_partition(const char *region);
+/* True when region is safe to put in a host name: 1..48 letters, digits and
+ * inner dashes. */
+int aws_region_valid(const char *region);
 
 struct aws_client_options {
     const char *region;                        /* required */
@@ -109,6 +112,14 @@ void aws_response_clear(struct aws_response *resp);
 int aws_error_from_response(const char *service, const char *operation, const char *account,
     const char *region, long status, const char *body, size_t len, const char *request_id,
     struct err *err);
+/* Same, also given the x-amzn-ErrorType header (REST-JSON: "Code:http://...",
+ * which wins over the body's code; NULL when absent). Always returns -1. */
+int aws_error_from_http(const char *service, const char *operation, const char *account,
+    const char *region, long status, const char *error_type, const char *body, size_t len,
+    const char *request_id, struct err *err);
+/* True for the throttling error codes the SDKs retry ("ThrottlingException",
+ * "TooManyRequestsException", "SlowDown", ...). */
+int aws_error_code_is_throttle(const char *code);
 
 /* Token buckets keyed by service+region (thread-safe). rate_per_s <= 0 disables. */
 MUST_CHECK int aws_ratelimit_new(struct aws_ratelimit **ret, struct err *err);
@@ -136,3 +147,7 @@ struct aws_stats_row {
 void aws_stats_foreach(struct aws_stats *st, void (*fn)(void *ctx, const struct aws_stats_row *row),
     void *ctx);
 long aws_stats_total_calls(struct aws_stats *st);
+/* Adds to the counters of service/operation (creating the row). Never fails:
+ * a row that cannot be created is dropped. aws_call does this itself. */
+void aws_stats_add(struct aws_stats *st, const char *service, const char *operation, long calls,
+    long errors, long throttles, long retries);

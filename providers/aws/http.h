@@ -68,9 +68,19 @@ MUST_CHECK int http_send(struct http_client *c, const struct http_request *req,
 
 void http_response_init(struct http_response *resp, size_t max_body);
 void http_response_clear(struct http_response *resp);
+/* Appends a header (name lower-cased, both copied); for transports, fakes
+ * included. ERR_INTERNAL on OOM. */
+MUST_CHECK int http_response_add_header(struct http_response *resp, const char *name,
+    const char *value, struct err *err);
 /* Case-insensitive lookup; borrowed value or NULL. */
 const char *http_response_header(const struct http_response *resp, const char *name);
 
 /* True when the URL's scheme is https, or http to a loopback host
  * (127.0.0.0/8, ::1, localhost). */
 int http_url_allowed(const char *url);
+/* What http_send accepts: http_url_allowed, plus plain http to the AWS
+ * credential endpoints on link-local addresses (169.254.169.254,
+ * 169.254.170.2, 169.254.170.23, [fd00:ec2::254], [fd00:ec2::23]), which
+ * IMDS and the container provider need. Endpoint overrides for API calls
+ * stay with http_url_allowed. */
+int http_url_allowed_for_send(const char *url);
