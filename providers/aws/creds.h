@@ -79,6 +79,11 @@ MUST_CHECK int creds_provider_container(const struct creds_options *opts,
     struct creds_provider **ret, struct err *err);
 MUST_CHECK int creds_provider_imds(const struct creds_options *opts,
     struct creds_provider **ret, struct err *err);
+/* Fixed credentials (copied; wiped on free), for tests of other modules and
+ * explicit configuration. c->expiration is honoured: expired credentials
+ * give ERR_AUTH. */
+MUST_CHECK int creds_provider_static(const struct creds *c, struct creds_provider **ret,
+    struct err *err);
 
 /* Assumes role_arn with STS AssumeRole using credentials from base
  * (borrowed: must outlive the new provider). external_id and session_name

@@ -1,0 +1,2 @@
+#!/bin/sh
+printf '{"Version": 1, "AccessKeyId": "AKIAPROCSTATIC", "SecretAccessKey": "proc-secret-value-1234"}'
