@@ -1,0 +1,1148 @@
+/*
+ * test_store: store/store.c on temporary database files. Covers schema
+ * creation and refusal of foreign or newer files, the run lifecycle and
+ * aborted-run marking (a child process that dies mid-run), the VPC status
+ * life cycle yellow -> green -> red -> accepted -> green, failed targets,
+ * vanished VPCs, drift first/last seen and gone/accepted resolution, model
+ * sync of single keys and designed components, the status and drift query
+ * shapes, rollback, a locked database, SQL metacharacters stored verbatim,
+ * and the tamper-evident log: verified, then edited through a raw sqlite3
+ * connection (what an attacker would do) and caught, naming the event.
+ *
+ * The raw connection is why this test includes <sqlite3.h>: it plays the
+ * attacker and inspects PRAGMAs; product code never does.
+ */
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "config/config.h"
+#include "mapping/diff.h"
+#include "store/store.h"
+#include "testutil.h"
+
+#define ACCT "111111111111"
+#define REG  "us-east-1"
+#define WEB  "arn:aws:ec2:us-east-1:111111111111:instance/i-web"
+#define RDS  "arn:aws:rds:us-east-1:111111111111:db:orders"
+#define T0   1700000000
+
+static json_t *base_model;
+static char tmpdir[256];
+static int dbcount;
+
+static void
+db_path(char *out, size_t n)
+{
+    snprintf(out, n, "%s/state-%d.db", tmpdir, ++dbcount);
+}
+
+static struct store *
+open_new(char *path, size_t n)
+{
+    struct store *st = NULL;
+    struct err err = {0};
+
+    db_path(path, n);
+    if (store_open(path, &st, &err) < 0) {
+        fprintf(stderr, "store_open: %s\n", err.msg);
+        return NULL;
+    }
+    return st;
+}
+
+static struct store_vpc_ref
+ref(const char *a, const char *r, const char *v)
+{
+    struct store_vpc_ref x = {strdup(a), strdup(r), strdup(v)};
+
+    return x;
+}
+
+static json_t *
+model_for(const char *a, const char *r, const char *v)
+{
+    json_t *m = json_deep_copy(base_model);
+
+    json_object_set_new(m, "account_id", json_string(a));
+    json_object_set_new(m, "region", json_string(r));
+    json_object_set_new(m, "vpc_id", json_string(v));
+    return m;
+}
+
+static json_t *
+comp(json_t *model, size_t i)
+{
+    return json_array_get(json_object_get(model, "components"), i);
+}
+
+/* {"vpc": model} for apply_target (model stolen) */
+static json_t *
+one(const char *vpc, json_t *model)
+{
+    json_t *d = json_object();
+
+    json_object_set_new(d, vpc, model);
+    return d;
+}
+
+static int
+apply(struct store *st, int64_t run, time_t now, const json_t *disc, json_t **changes)
+{
+    struct err err = {0};
+    int rc = store_apply_target(st, run, now, ACCT, REG, disc, NULL, 0, changes, &err);
+
+    if (rc < 0)
+        fprintf(stderr, "apply: %s\n", err.msg);
+    return rc;
+}
+
+static json_t *
+status_row(struct store *st, const char *vpc)
+{
+    struct err err = {0};
+    json_t *doc = NULL, *row = NULL;
+    size_t i;
+
+    if (store_status(st, &doc, &err) < 0) {
+        fprintf(stderr, "status: %s\n", err.msg);
+        return NULL;
+    }
+    for (i = 0; i < json_array_size(json_object_get(doc, "vpcs")); i++) {
+        json_t *r = json_array_get(json_object_get(doc, "vpcs"), i);
+
+        if (strcmp(json_string_value(json_object_get(r, "vpc_id")), vpc) == 0)
+            row = json_incref(r);
+    }
+    json_decref(doc);
+    return row;
+}
+
+static const char *
+sfield(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static long long
+ifield(const json_t *o, const char *k)
+{
+    return json_integer_value(json_object_get(o, k));
+}
+
+static json_t *
+drift(struct store *st, int all)
+{
+    struct store_drift_filter f = {NULL, NULL, 0, all};
+    struct err err = {0};
+    json_t *out = NULL;
+
+    if (store_drift_query(st, &f, &out, &err) < 0) {
+        fprintf(stderr, "drift: %s\n", err.msg);
+        return json_array();
+    }
+    return out;
+}
+
+static sqlite3 *
+raw(const char *path)
+{
+    sqlite3 *db = NULL;
+
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        fprintf(stderr, "raw open %s failed\n", path);
+    sqlite3_busy_timeout(db, 2000);
+    return db;
+}
+
+static long long
+raw_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    long long v = -1;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+static char *
+raw_text(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    char *v = NULL;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
+        sqlite3_column_text(s, 0) != NULL)
+        v = strdup((const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* ---- schema ---- */
+
+static int
+copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    char buf[4096];
+    size_t n;
+    int rc = -1;
+
+    if (in != NULL && out != NULL) {
+        while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+            if (fwrite(buf, 1, n, out) != n)
+                break;
+        }
+        rc = ferror(in) || ferror(out) ? -1 : 0;
+    }
+    if (in != NULL)
+        fclose(in);
+    if (out != NULL && fclose(out) != 0)
+        rc = -1;
+    return rc;
+}
+
+/* Removes the flat temporary directory and its files. */
+static void
+remove_tmpdir(void)
+{
+    DIR *d = opendir(tmpdir);
+    struct dirent *de;
+    char p[600];
+
+    if (d == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", tmpdir, de->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(tmpdir);
+}
+
+static void
+test_open_and_refuse(const char *datadir)
+{
+    char path[512], junk[512], cmd[1200];
+    struct store *st = NULL;
+    struct err err = {0};
+    sqlite3 *db;
+    char *mode;
+
+    st = open_new(path, sizeof(path));
+    CHECK(st != NULL);
+    store_close(st);
+    /* reopening an existing store works and keeps the schema */
+    CHECK(store_open(path, &st, &err) == 0);
+    store_close(st);
+    db = raw(path);
+    CHECK_INT(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    CHECK_INT(raw_int(db, "PRAGMA application_id"), 0x44724674);
+    mode = raw_text(db, "PRAGMA journal_mode");
+    CHECK_STR(mode, "wal");
+    free(mode);
+    /* a newer schema is refused */
+    CHECK(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    st = NULL;
+    CHECK(store_open(path, &st, &err) == -1);
+    CHECK(st == NULL);
+    CHECK_INT(err.kind, ERR_STORE);
+    CHECK_CONTAINS(err.msg, "store: opening ");
+    CHECK_CONTAINS(err.msg, "schema version 99 is newer than this driftsync knows (1)");
+
+    /* another application's SQLite database */
+    db_path(path, sizeof(path));
+    db = raw(path);
+    CHECK(sqlite3_exec(db, "CREATE TABLE notes (x TEXT)", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK(store_open(path, &st, &err) == -1);
+    CHECK_CONTAINS(err.msg, "not a driftsync database");
+    CHECK_CONTAINS(err.msg, path);
+
+    /* not SQLite at all (copied: never open test data read-write) */
+    snprintf(junk, sizeof(junk), "%s/junk.db", tmpdir);
+    snprintf(cmd, sizeof(cmd), "%s/not-a-database.db", datadir);
+    CHECK(copy_file(cmd, junk) == 0);
+    CHECK(store_open(junk, &st, &err) == -1);
+    CHECK_INT(err.kind, ERR_STORE);
+    CHECK_CONTAINS(err.msg, "store: opening ");
+    CHECK_CONTAINS(err.msg, "file is not a database");
+
+    /* a directory that does not exist */
+    CHECK(store_open("/nonexistent-dir/x/state.db", &st, &err) == -1);
+    CHECK_CONTAINS(err.msg, "store: opening /nonexistent-dir/x/state.db");
+}
+
+/* ---- runs ---- */
+
+static void
+test_runs(void)
+{
+    char path[512];
+    struct store *st = open_new(path, sizeof(path));
+    struct store_run_stats stats = {3, 1, 42, 17};
+    struct err err = {0};
+    json_t *run = NULL, *errors, *summary;
+    int64_t id = 0, id2 = 0, child_run = 0;
+    size_t n = 99;
+    pid_t pid;
+    int wst = 0;
+
+    if (st == NULL)
+        return;
+    CHECK(store_run_get(st, 0, &run, &err) == 0);
+    CHECK(run == NULL);
+    CHECK(store_run_begin(st, T0, &id, &err) == 0);
+    CHECK(id > 0);
+    CHECK(store_run_get(st, id, &run, &err) == 0);
+    CHECK_STR(sfield(run, "status"), "running");
+    CHECK_STR(sfield(run, "started_at"), "2023-11-14T22:13:20Z");
+    CHECK(json_is_null(json_object_get(run, "finished_at")));
+    json_decref(run);
+
+    errors = json_pack("[{s:s}]", "target", "222222222222/eu-west-1");
+    summary = json_pack("{s:i}", "vpcs", 2);
+    CHECK(store_run_finish(st, id, T0 + 60, "partial", &stats, errors, summary, &err) == 0);
+    CHECK(store_run_get(st, 0, &run, &err) == 0);
+    CHECK_STR(sfield(run, "status"), "partial");
+    CHECK_STR(sfield(run, "finished_at"), "2023-11-14T22:14:20Z");
+    CHECK_INT(ifield(run, "targets_total"), 3);
+    CHECK_INT(ifield(run, "targets_failed"), 1);
+    CHECK_INT(ifield(run, "api_calls"), 42);
+    CHECK_INT(ifield(run, "resources_seen"), 17);
+    CHECK(json_equal(json_object_get(run, "errors"), errors));
+    CHECK(json_equal(json_object_get(run, "summary"), summary));
+    json_decref(run);
+    json_decref(errors);
+    json_decref(summary);
+    /* finishing twice, a bad status */
+    CHECK(store_run_finish(st, id, T0 + 61, "ok", NULL, NULL, NULL, &err) == -1);
+    CHECK_INT(err.kind, ERR_NOTFOUND);
+    CHECK_CONTAINS(err.msg, "no such running run");
+    CHECK(store_run_begin(st, T0 + 100, &id2, &err) == 0);
+    CHECK(store_run_finish(st, id2, T0 + 101, "great", NULL, NULL, NULL, &err) == -1);
+    CHECK_INT(err.kind, ERR_CONFIG);
+    CHECK_CONTAINS(err.msg, "bad status 'great'");
+
+    /* a process killed mid-run: the next store_open marks its run aborted */
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        struct store *cst = NULL;
+        struct err cerr = {0};
+        int64_t rid = 0;
+
+        if (store_open(path, &cst, &cerr) < 0 || store_run_begin(cst, T0 + 200, &rid, &cerr) < 0)
+            _exit(1);
+        _exit(rid > 0 ? 0 : 1); /* dies without finishing or closing */
+    }
+    CHECK(pid > 0);
+    CHECK(waitpid(pid, &wst, 0) == pid);
+    CHECK(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+    store_close(st);
+    st = NULL;
+    CHECK(store_open(path, &st, &err) == 0);
+    if (st == NULL)
+        return;
+    CHECK(store_run_get(st, 0, &run, &err) == 0);
+    child_run = ifield(run, "id");
+    CHECK(child_run > id2);
+    CHECK_STR(sfield(run, "status"), "aborted");
+    CHECK(!json_is_null(json_object_get(run, "finished_at")));
+    json_decref(run);
+    /* our own running run (id2) is alive: kept, until asked to abort all */
+    CHECK(store_run_get(st, id2, &run, &err) == 0);
+    CHECK_STR(sfield(run, "status"), "running");
+    json_decref(run);
+    CHECK(store_runs_abort_stale(st, T0 + 300, 0, &n, &err) == 0);
+    CHECK_INT(n, 0);
+    CHECK(store_runs_abort_stale(st, T0 + 300, 1, &n, &err) == 0);
+    CHECK_INT(n, 1);
+    CHECK(store_run_get(st, id2, &run, &err) == 0);
+    CHECK_STR(sfield(run, "status"), "aborted");
+    json_decref(run);
+    store_close(st);
+}
+
+/* ---- the status life cycle ---- */
+
+static const json_t *
+find_drift(const json_t *list, const char *kind, const char *resolved)
+{
+    size_t i;
+
+    for (i = 0; i < json_array_size(list); i++) {
+        const json_t *e = json_array_get(list, i);
+        const char *r = sfield(e, "resolved");
+
+        if (strcmp(sfield(e, "kind"), kind) != 0)
+            continue;
+        if ((resolved == NULL && r == NULL) ||
+            (resolved != NULL && r != NULL && strcmp(r, resolved) == 0))
+            return e;
+    }
+    return NULL;
+}
+
+static void
+check_status(struct store *st, const char *vpc, const char *want, long im, long iv, long ch)
+{
+    json_t *row = status_row(st, vpc);
+
+    CHECK(row != NULL);
+    if (row == NULL)
+        return;
+    CHECK_STR(sfield(row, "status"), want);
+    CHECK_INT(ifield(row, "only_in_model"), im);
+    CHECK_INT(ifield(row, "only_in_vpc"), iv);
+    CHECK_INT(ifield(row, "changed"), ch);
+    json_decref(row);
+}
+
+static void
+test_lifecycle(void)
+{
+    char path[512];
+    struct store *st = open_new(path, sizeof(path));
+    struct store_vpc_ref v = ref(ACCT, REG, "vpc-1");
+    struct err err = {0};
+    json_t *disc, *m, *changes = NULL, *list, *doc = NULL, *row, *saved = NULL;
+    const json_t *e;
+    int64_t r1 = 0, r2 = 0, r3 = 0, r4 = 0, r5 = 0;
+    size_t accepted = 0;
+    const char *keys[1];
+    char *problem = NULL;
+    size_t events = 0;
+
+    if (st == NULL)
+        return;
+    /* run 1: discovered, no model -> yellow */
+    CHECK(store_run_begin(st, T0, &r1, &err) == 0);
+    disc = one("vpc-1", model_for(ACCT, REG, "vpc-1"));
+    CHECK(apply(st, r1, T0, disc, &changes) == 0);
+    CHECK_INT(json_array_size(json_object_get(changes, "opened")), 0);
+    json_decref(changes);
+    check_status(st, "vpc-1", "yellow", 0, 0, 0);
+    CHECK(store_status(st, &doc, &err) == 0);
+    CHECK_INT(ifield(json_object_get(doc, "summary"), "accounts"), 1);
+    CHECK_INT(ifield(json_object_get(doc, "summary"), "vpcs"), 1);
+    CHECK_INT(ifield(json_object_get(doc, "summary"), "models"), 0);
+    CHECK_INT(ifield(json_object_get(doc, "summary"), "out_of_sync"), 0);
+    row = json_array_get(json_object_get(doc, "vpcs"), 0);
+    CHECK_STR(sfield(row, "last_sync"), "2023-11-14T22:13:20Z");
+    CHECK(json_is_null(json_object_get(row, "error")));
+    CHECK_STR(sfield(row, "account_id"), ACCT);
+    CHECK_STR(sfield(row, "region"), REG);
+    CHECK_INT(json_object_size(row), 9);
+    json_decref(doc);
+
+    /* model create from the discovered snapshot -> green */
+    CHECK(store_discovered_get(st, &v, &m, &err) == 0);
+    CHECK(m != NULL && json_equal(m, json_object_get(disc, "vpc-1")));
+    CHECK(store_model_put(st, &v, m, "create", T0 + 10, NULL, 0, &err) == 0);
+    json_decref(m);
+    check_status(st, "vpc-1", "green", 0, 0, 0);
+    json_decref(disc);
+
+    /* run 2: the database became public and a new instance appeared -> red */
+    CHECK(store_run_begin(st, T0 + 100, &r2, &err) == 0);
+    m = model_for(ACCT, REG, "vpc-1");
+    json_object_set_new(json_object_get(comp(m, 1), "attributes"), "publicly_accessible",
+                        json_true());
+    json_array_append_new(json_object_get(m, "components"),
+                          json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:{}}", "key", "i-rogue", "type",
+                                    "AWS EC2", "name", "rogue", "role", "process", "resource_type",
+                                    "AWS::EC2::Instance", "resource_id", "i-rogue", "attributes"));
+    disc = one("vpc-1", m);
+    CHECK(apply(st, r2, T0 + 100, disc, &changes) == 0);
+    CHECK_INT(json_array_size(json_object_get(changes, "opened")), 2);
+    CHECK_INT(json_array_size(json_object_get(changes, "resolved")), 0);
+    json_decref(changes);
+    check_status(st, "vpc-1", "red", 0, 1, 1);
+    list = drift(st, 0);
+    CHECK_INT(json_array_size(list), 2);
+    e = find_drift(list, "changed", NULL);
+    CHECK(e != NULL);
+    if (e != NULL) {
+        CHECK_STR(sfield(e, "vpc_id"), "vpc-1");
+        CHECK_STR(sfield(e, "account_id"), ACCT);
+        CHECK_STR(sfield(e, "region"), REG);
+        CHECK_STR(sfield(e, "resource_type"), "AWS::RDS::DBInstance");
+        CHECK_STR(sfield(e, "resource_id"), "orders");
+        CHECK_STR(sfield(e, "component"), "orders");
+        CHECK_STR(sfield(json_object_get(e, "details"), "path"), "attributes.publicly_accessible");
+        CHECK(json_is_true(json_object_get(json_object_get(e, "details"), "new")));
+        CHECK_STR(sfield(e, "first_seen"), "2023-11-14T22:15:00Z");
+        CHECK_STR(sfield(e, "last_seen"), "2023-11-14T22:15:00Z");
+        CHECK(json_is_null(json_object_get(e, "resolved")));
+        CHECK_INT(json_object_size(e), 11);
+    }
+    json_decref(list);
+
+    /* run 3: the same state: last_seen moves, first_seen stays, nothing new */
+    CHECK(store_run_begin(st, T0 + 200, &r3, &err) == 0);
+    CHECK(apply(st, r3, T0 + 200, disc, &changes) == 0);
+    CHECK_INT(json_array_size(json_object_get(changes, "opened")), 0);
+    json_decref(changes);
+    list = drift(st, 1);
+    CHECK_INT(json_array_size(list), 2);
+    e = find_drift(list, "only_in_vpc", NULL);
+    CHECK(e != NULL);
+    CHECK_STR(sfield(e, "first_seen"), "2023-11-14T22:15:00Z");
+    CHECK_STR(sfield(e, "last_seen"), "2023-11-14T22:16:40Z");
+    json_decref(list);
+
+    /* run 4: the rogue instance went away -> its entry is resolved "gone" */
+    json_array_remove(json_object_get(json_object_get(disc, "vpc-1"), "components"), 2);
+    CHECK(store_run_begin(st, T0 + 300, &r4, &err) == 0);
+    CHECK(apply(st, r4, T0 + 300, disc, &changes) == 0);
+    CHECK_INT(json_array_size(json_object_get(changes, "resolved")), 1);
+    CHECK_STR(sfield(json_array_get(json_object_get(changes, "resolved"), 0), "resolved"), "gone");
+    json_decref(changes);
+    check_status(st, "vpc-1", "red", 0, 0, 1);
+    list = drift(st, 0);
+    CHECK_INT(json_array_size(list), 1);
+    json_decref(list);
+    list = drift(st, 1);
+    CHECK_INT(json_array_size(list), 2);
+    CHECK(find_drift(list, "only_in_vpc", "gone") != NULL);
+    json_decref(list);
+
+    /* model sync of the one component -> accepted, green, model updated */
+    keys[0] = RDS;
+    CHECK(store_model_accept(st, &v, keys, 1, T0 + 400, NULL, 0, &accepted, &err) == 0);
+    CHECK_INT(accepted, 1);
+    check_status(st, "vpc-1", "green", 0, 0, 0);
+    CHECK(store_model_get(st, &v, &saved, &err) == 0);
+    CHECK(saved != NULL);
+    CHECK(json_is_true(
+        json_object_get(json_object_get(comp(saved, 1), "attributes"), "publicly_accessible")));
+    json_decref(saved);
+    list = drift(st, 1);
+    CHECK(find_drift(list, "changed", "accepted") != NULL);
+    json_decref(list);
+
+    /* a failed target keeps the status and flags the error */
+    CHECK(store_run_begin(st, T0 + 500, &r5, &err) == 0);
+    CHECK(store_target_failed(st, r5, T0 + 500, ACCT, REG,
+                              "AccessDenied: not authorized to perform config:SelectResourceConfig",
+                              &err) == 0);
+    row = status_row(st, "vpc-1");
+    CHECK_STR(sfield(row, "status"), "green");
+    CHECK_STR(sfield(row, "error"),
+              "AccessDenied: not authorized to perform config:SelectResourceConfig");
+    CHECK_STR(sfield(row, "last_sync"), "2023-11-14T22:18:20Z"); /* run 4 */
+    json_decref(row);
+    /* the next good sync clears it; accept-all after another change */
+    json_object_set_new(json_object_get(comp(json_object_get(disc, "vpc-1"), 0), "attributes"),
+                        "instance_type", json_string("m5.large"));
+    CHECK(apply(st, r5, T0 + 600, disc, NULL) == 0);
+    row = status_row(st, "vpc-1");
+    CHECK(json_is_null(json_object_get(row, "error")));
+    CHECK_STR(sfield(row, "status"), "red");
+    json_decref(row);
+    CHECK(store_model_accept(st, &v, NULL, 0, T0 + 700, NULL, 0, &accepted, &err) == 0);
+    CHECK_INT(accepted, 1);
+    check_status(st, "vpc-1", "green", 0, 0, 0);
+    CHECK(store_model_get(st, &v, &saved, &err) == 0);
+    CHECK(json_equal(saved, json_object_get(disc, "vpc-1")));
+    json_decref(saved);
+
+    /* ignore rules passed to apply: a matching change is no drift */
+    {
+        struct cfg_ignore ig = {NULL, NULL, NULL, (char *)(uintptr_t) "instance_type"};
+
+        json_object_set_new(json_object_get(comp(json_object_get(disc, "vpc-1"), 0), "attributes"),
+                            "instance_type", json_string("m5.xlarge"));
+        CHECK(store_apply_target(st, r5, T0 + 710, ACCT, REG, disc, &ig, 1, NULL, &err) == 0);
+        check_status(st, "vpc-1", "green", 0, 0, 0);
+        CHECK(apply(st, r5, T0 + 720, disc, NULL) == 0);
+        check_status(st, "vpc-1", "red", 0, 0, 1);
+    }
+
+    /* the VPC vanishes: modelled -> red, everything only_in_model; an
+     * unmodelled one is forgotten */
+    json_object_set_new(disc, "vpc-2", model_for(ACCT, REG, "vpc-2"));
+    CHECK(apply(st, r5, T0 + 800, disc, NULL) == 0);
+    check_status(st, "vpc-2", "yellow", 0, 0, 0);
+    {
+        json_t *empty = json_object();
+
+        CHECK(apply(st, r5, T0 + 900, empty, &changes) == 0);
+        json_decref(empty);
+    }
+    check_status(st, "vpc-1", "red", 5, 0, 0); /* 2 components, 2 boundaries, 1 flow */
+    CHECK(status_row(st, "vpc-2") == NULL);
+    CHECK_INT(json_array_size(json_object_get(changes, "resolved")), 1);
+    CHECK_INT(json_array_size(json_object_get(changes, "opened")), 5);
+    json_decref(changes);
+    CHECK(store_discovered_get(st, &v, &m, &err) == 0);
+    CHECK(m == NULL);
+    CHECK(store_model_accept(st, &v, NULL, 0, T0 + 950, NULL, 0, NULL, &err) == -1);
+    CHECK_INT(err.kind, ERR_NOTFOUND);
+    CHECK_CONTAINS(err.msg, "no discovered state for " ACCT "/" REG "/vpc-1");
+
+    /* deleting the model of a vanished VPC forgets it; open drift resolved gone */
+    CHECK(store_model_delete(st, &v, T0 + 1000, &err) == 0);
+    CHECK(status_row(st, "vpc-1") == NULL);
+    list = drift(st, 0);
+    CHECK_INT(json_array_size(list), 0);
+    json_decref(list);
+    CHECK(store_model_delete(st, &v, T0 + 1000, &err) == -1);
+    CHECK_INT(err.kind, ERR_NOTFOUND);
+
+    /* the whole history verifies */
+    CHECK(store_log_verify(st, &problem, &events, &err) == 0);
+    CHECK_MSG(problem == NULL, "%s", problem);
+    free(problem);
+    CHECK(events >= 16);
+    json_decref(disc);
+    store_vpc_ref_clear(&v);
+    store_close(st);
+}
+
+/* ---- model put / delete / designed accept ---- */
+
+static void
+test_models(void)
+{
+    char path[512];
+    struct store *st = open_new(path, sizeof(path));
+    struct store_vpc_ref v = ref(ACCT, REG, "vpc-1");
+    struct err err = {0};
+    json_t *m, *saved = NULL, *disc;
+    sqlite3 *db;
+    char *text, *want;
+    const char *keys[2];
+    size_t accepted = 0;
+
+    if (st == NULL)
+        return;
+    /* a model for a VPC never discovered: red, everything only_in_model */
+    m = model_for(ACCT, REG, "vpc-1");
+    CHECK(store_model_put(st, &v, m, "import", T0, NULL, 0, &err) == 0);
+    check_status(st, "vpc-1", "red", 5, 0, 0);
+    /* stored as canonical text: compact, sorted keys */
+    db = raw(path);
+    text = raw_text(db, "SELECT model FROM models");
+    want = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+    CHECK_STR(text, want);
+    free(text);
+    free(want);
+    text = raw_text(db, "SELECT updated_by FROM models");
+    CHECK_STR(text, "import");
+    free(text);
+    sqlite3_close(db);
+    CHECK(store_model_get(st, &v, &saved, &err) == 0);
+    CHECK(json_equal(saved, m));
+    json_decref(saved);
+
+    /* wrong ids, bad documents */
+    json_object_set_new(m, "vpc_id", json_string("vpc-9"));
+    CHECK(store_model_put(st, &v, m, "import", T0, NULL, 0, &err) == -1);
+    CHECK_INT(err.kind, ERR_CONFIG);
+    CHECK_CONTAINS(err.msg,
+                   "model for " ACCT "/" REG "/vpc-1: 'vpc_id' is 'vpc-9', expected 'vpc-1'");
+    json_object_set_new(m, "vpc_id", json_string("vpc-1"));
+    json_object_set_new(m, "schema", json_string("threatdragon/2"));
+    CHECK(store_model_put(st, &v, m, "import", T0, NULL, 0, &err) == -1);
+    CHECK_CONTAINS(err.msg, "'schema' is not");
+    json_decref(m);
+
+    /* designed component: drawn by hand, then found by sync and accepted */
+    m = model_for(ACCT, REG, "vpc-1");
+    json_object_set_new(comp(m, 1), "key", json_string("design:AWS RDS:orders"));
+    json_object_del(comp(m, 1), "resource_id");
+    json_object_set_new(json_array_get(json_object_get(m, "flows"), 0), "to",
+                        json_string("design:AWS RDS:orders"));
+    json_object_set_new(json_object_get(comp(m, 1), "attributes"), "multi_az", json_true());
+    CHECK(store_model_put(st, &v, m, "import", T0 + 1, NULL, 0, &err) == 0);
+    json_decref(m);
+    disc = one("vpc-1", model_for(ACCT, REG, "vpc-1"));
+    CHECK(apply(st, 0, T0 + 10, disc, NULL) == 0);
+    check_status(st, "vpc-1", "red", 0, 0, 1);
+    keys[0] = RDS; /* by the discovered key */
+    CHECK(store_model_accept(st, &v, keys, 1, T0 + 20, NULL, 0, &accepted, &err) == 0);
+    CHECK_INT(accepted, 1);
+    check_status(st, "vpc-1", "green", 0, 0, 0);
+    CHECK(store_model_get(st, &v, &saved, &err) == 0);
+    CHECK(json_equal(saved, json_object_get(disc, "vpc-1")));
+    json_decref(saved);
+
+    /* accepting an unknown key changes nothing */
+    keys[0] = WEB;
+    keys[1] = "arn:nowhere";
+    CHECK(store_model_accept(st, &v, keys, 2, T0 + 30, NULL, 0, NULL, &err) == -1);
+    CHECK_INT(err.kind, ERR_NOTFOUND);
+    CHECK_CONTAINS(err.msg, "'arn:nowhere' is in neither the model nor the discovered state");
+    /* a flow key: the flow disappears in AWS, accepting it removes it */
+    json_array_clear(json_object_get(json_object_get(disc, "vpc-1"), "flows"));
+    CHECK(apply(st, 0, T0 + 40, disc, NULL) == 0);
+    check_status(st, "vpc-1", "red", 1, 0, 0);
+    keys[0] = "flow:" WEB "->" RDS ":tcp/5432";
+    CHECK(store_model_accept(st, &v, keys, 1, T0 + 50, NULL, 0, &accepted, &err) == 0);
+    check_status(st, "vpc-1", "green", 0, 0, 0);
+    CHECK(store_model_get(st, &v, &saved, &err) == 0);
+    CHECK_INT(json_array_size(json_object_get(saved, "flows")), 0);
+    json_decref(saved);
+
+    /* delete: back to yellow (the VPC is still discovered) */
+    CHECK(store_model_delete(st, &v, T0 + 60, &err) == 0);
+    check_status(st, "vpc-1", "yellow", 0, 0, 0);
+    CHECK(store_model_get(st, &v, &saved, &err) == 0);
+    CHECK(saved == NULL);
+    CHECK(store_model_accept(st, &v, NULL, 0, T0 + 70, NULL, 0, NULL, &err) == -1);
+    CHECK_CONTAINS(err.msg, "no model for " ACCT "/" REG "/vpc-1");
+    json_decref(disc);
+    store_vpc_ref_clear(&v);
+    store_close(st);
+}
+
+/* ---- queries ---- */
+
+static void
+test_resolve_and_filters(void)
+{
+    char path[512];
+    struct store *st = open_new(path, sizeof(path));
+    struct store_vpc_ref v = {0}, v1 = ref(ACCT, REG, "vpc-1");
+    struct err err = {0};
+    json_t *disc, *m, *list = NULL;
+    struct store_drift_filter f = {0};
+
+    if (st == NULL)
+        return;
+    disc = one("vpc-1", model_for(ACCT, REG, "vpc-1"));
+    json_object_set_new(disc, "vpc-2", model_for(ACCT, REG, "vpc-2"));
+    json_object_set_new(json_object_get(disc, "vpc-2"), "name", json_string("staging"));
+    CHECK(apply(st, 0, T0, disc, NULL) == 0);
+    m = model_for("222222222222", "eu-west-1", "vpc-1");
+    {
+        struct store_vpc_ref o = ref("222222222222", "eu-west-1", "vpc-1");
+
+        CHECK(store_model_put(st, &o, m, "import", T0, NULL, 0, &err) == 0);
+        store_vpc_ref_clear(&o);
+    }
+    json_decref(m);
+
+    CHECK(store_vpc_resolve(st, "vpc-2", &v, &err) == 0);
+    CHECK_STR(v.account_id, ACCT);
+    CHECK_STR(v.vpc_id, "vpc-2");
+    store_vpc_ref_clear(&v);
+    CHECK(store_vpc_resolve(st, "staging", &v, &err) == 0); /* by name */
+    CHECK_STR(v.vpc_id, "vpc-2");
+    store_vpc_ref_clear(&v);
+    CHECK(store_vpc_resolve(st, "vpc-1", &v, &err) == -1);
+    CHECK_INT(err.kind, ERR_CONFIG);
+    CHECK_CONTAINS(err.msg, "VPC 'vpc-1' is ambiguous: " ACCT "/" REG
+                            "/vpc-1, 222222222222/eu-west-1/vpc-1");
+    CHECK(store_vpc_resolve(st, "222222222222/eu-west-1/vpc-1", &v, &err) == 0);
+    CHECK_STR(v.region, "eu-west-1");
+    store_vpc_ref_clear(&v);
+    CHECK(store_vpc_resolve(st, "vpc-404", &v, &err) == -1);
+    CHECK_INT(err.kind, ERR_NOTFOUND);
+    CHECK_CONTAINS(err.msg, "unknown VPC 'vpc-404'");
+    CHECK(store_vpc_resolve(st, "1/vpc-1", &v, &err) == -1);
+    CHECK_INT(err.kind, ERR_CONFIG);
+    CHECK_CONTAINS(err.msg, "expected vpc-id, name or ACCOUNT/REGION/vpc-id");
+    CHECK(store_vpc_resolve(st, "a//vpc-1", &v, &err) == -1);
+    CHECK(store_vpc_resolve(st, "a/b/c/d", &v, &err) == -1);
+
+    /* drift filters: the other account's model has 5 only_in_model entries */
+    CHECK(store_model_put(st, &v1, json_object_get(disc, "vpc-1"), "create", T0 + 5, NULL, 0,
+                          &err) == 0);
+    json_object_set_new(json_object_get(comp(json_object_get(disc, "vpc-1"), 0), "attributes"),
+                        "instance_type", json_string("c5.large"));
+    CHECK(apply(st, 0, T0 + 100, disc, NULL) == 0);
+    f.vpc = &v1;
+    CHECK(store_drift_query(st, &f, &list, &err) == 0);
+    CHECK_INT(json_array_size(list), 1);
+    json_decref(list);
+    f.vpc = NULL;
+    CHECK(store_drift_query(st, &f, &list, &err) == 0);
+    CHECK_INT(json_array_size(list), 6);
+    json_decref(list);
+    f.kind = "changed";
+    CHECK(store_drift_query(st, &f, &list, &err) == 0);
+    CHECK_INT(json_array_size(list), 1);
+    json_decref(list);
+    f.kind = NULL;
+    f.since = T0 + 50;
+    CHECK(store_drift_query(st, &f, &list, &err) == 0);
+    CHECK_INT(json_array_size(list), 1);
+    json_decref(list);
+    f.since = 0;
+    f.kind = "weird";
+    CHECK(store_drift_query(st, &f, &list, &err) == -1);
+    CHECK_INT(err.kind, ERR_CONFIG);
+    CHECK_CONTAINS(err.msg, "unknown drift kind 'weird'");
+
+    {
+        json_t *doc = NULL;
+
+        CHECK(store_status(st, &doc, &err) == 0);
+        CHECK_INT(ifield(json_object_get(doc, "summary"), "accounts"), 2);
+        CHECK_INT(ifield(json_object_get(doc, "summary"), "vpcs"), 3);
+        CHECK_INT(ifield(json_object_get(doc, "summary"), "models"), 2);
+        CHECK_INT(ifield(json_object_get(doc, "summary"), "out_of_sync"), 2);
+        /* sorted by account, region, vpc */
+        CHECK_STR(sfield(json_array_get(json_object_get(doc, "vpcs"), 0), "vpc_id"), "vpc-1");
+        CHECK_STR(sfield(json_array_get(json_object_get(doc, "vpcs"), 2), "account_id"),
+                  "222222222222");
+        CHECK(json_is_null(
+            json_object_get(json_array_get(json_object_get(doc, "vpcs"), 2), "last_sync")));
+        json_decref(doc);
+    }
+    json_decref(disc);
+    store_vpc_ref_clear(&v1);
+    store_close(st);
+}
+
+/* ---- transactions and locking ---- */
+
+static void
+test_transactions(void)
+{
+    char path[512];
+    struct store *st = open_new(path, sizeof(path)), *other = NULL;
+    struct store_vpc_ref v = ref(ACCT, REG, "vpc-1");
+    struct err err = {0};
+    json_t *disc = one("vpc-1", model_for(ACCT, REG, "vpc-1")), *doc = NULL, *saved = NULL;
+    const char *keys[1] = {"arn:missing"};
+    int64_t run = 0;
+
+    if (st == NULL)
+        return;
+    /* rollback leaves nothing */
+    CHECK(store_begin(st, &err) == 0);
+    CHECK(store_begin(st, &err) == -1);
+    CHECK_CONTAINS(err.msg, "one is already open");
+    CHECK(store_run_begin(st, T0, &run, &err) == 0);
+    CHECK(apply(st, run, T0, disc, NULL) == 0);
+    CHECK(store_model_put(st, &v, json_object_get(disc, "vpc-1"), "create", T0, NULL, 0, &err) ==
+          0);
+    store_rollback(st);
+    CHECK(store_status(st, &doc, &err) == 0);
+    CHECK_INT(ifield(json_object_get(doc, "summary"), "vpcs"), 0);
+    CHECK_INT(ifield(json_object_get(doc, "summary"), "models"), 0);
+    CHECK_INT(json_array_size(json_object_get(doc, "vpcs")), 0);
+    json_decref(doc);
+    CHECK(store_run_get(st, 0, &doc, &err) == 0);
+    CHECK(doc == NULL);
+    CHECK(store_commit(st, &err) == -1);
+    CHECK_CONTAINS(err.msg, "no transaction is open");
+
+    /* a failing call inside the caller's transaction undoes only itself */
+    CHECK(store_begin(st, &err) == 0);
+    CHECK(apply(st, 0, T0, disc, NULL) == 0);
+    CHECK(store_model_put(st, &v, json_object_get(disc, "vpc-1"), "create", T0, NULL, 0, &err) ==
+          0);
+    CHECK(store_model_accept(st, &v, keys, 1, T0, NULL, 0, NULL, &err) == -1);
+    CHECK(store_commit(st, &err) == 0);
+    CHECK(store_model_get(st, &v, &saved, &err) == 0);
+    CHECK(saved != NULL);
+    json_decref(saved);
+    check_status(st, "vpc-1", "green", 0, 0, 0);
+
+    /* locked: another connection holds the write lock */
+    CHECK(store_open(path, &other, &err) == 0);
+    if (other != NULL) {
+        store_set_busy_timeout(other, 100);
+        CHECK(store_begin(st, &err) == 0);
+        CHECK(store_model_put(other, &v, json_object_get(disc, "vpc-1"), "import", T0, NULL, 0,
+                              &err) == -1);
+        CHECK_INT(err.kind, ERR_STORE);
+        CHECK_STR(err.msg, "store: saving model for " ACCT "/" REG "/vpc-1: database is locked");
+        CHECK(store_begin(other, &err) == -1);
+        CHECK_CONTAINS(err.msg, "database is locked");
+        /* readers are not blocked (WAL) */
+        CHECK(store_status(other, &doc, &err) == 0);
+        json_decref(doc);
+        store_rollback(st);
+        CHECK(store_model_put(other, &v, json_object_get(disc, "vpc-1"), "import", T0, NULL, 0,
+                              &err) == 0);
+        store_close(other);
+    }
+    json_decref(disc);
+    store_vpc_ref_clear(&v);
+    store_close(st);
+}
+
+/* ---- hostile names ---- */
+
+static void
+test_metacharacters(void)
+{
+    static const char evil_region[] = "us-east-1'); DROP TABLE vpcs; --";
+    static const char evil_vpc[] = "vpc-\"x\" OR 1=1; DELETE FROM models; --%_\\";
+    char path[512];
+    struct store *st = open_new(path, sizeof(path));
+    struct store_vpc_ref v = ref(ACCT, evil_region, evil_vpc), got = {0};
+    struct err err = {0};
+    json_t *m = model_for(ACCT, evil_region, evil_vpc), *saved = NULL, *disc, *doc = NULL;
+    char spec[256];
+
+    if (st == NULL)
+        return;
+    json_object_set_new(m, "name", json_string("name' || (SELECT 1) || '"));
+    json_object_set_new(comp(m, 0), "key", json_string("key'; DROP TABLE drift; --"));
+    CHECK(store_model_put(st, &v, m, "import", T0, NULL, 0, &err) == 0);
+    CHECK(store_model_get(st, &v, &saved, &err) == 0);
+    CHECK(saved != NULL && json_equal(saved, m));
+    json_decref(saved);
+    disc = json_object();
+    json_object_set(disc, evil_vpc, m);
+    CHECK(store_apply_target(st, 0, T0 + 1, ACCT, evil_region, disc, NULL, 0, NULL, &err) == 0);
+    CHECK(store_status(st, &doc, &err) == 0);
+    CHECK_STR(sfield(json_array_get(json_object_get(doc, "vpcs"), 0), "region"), evil_region);
+    CHECK_STR(sfield(json_array_get(json_object_get(doc, "vpcs"), 0), "vpc_id"), evil_vpc);
+    CHECK_STR(sfield(json_array_get(json_object_get(doc, "vpcs"), 0), "status"), "green");
+    json_decref(doc);
+    CHECK(store_vpc_resolve(st, "name' || (SELECT 1) || '", &got, &err) == 0);
+    CHECK_STR(got.vpc_id, evil_vpc);
+    store_vpc_ref_clear(&got);
+    /* '%' and '_' are not LIKE wildcards here */
+    CHECK(store_vpc_resolve(st, "vpc-%", &got, &err) == -1);
+    CHECK_INT(err.kind, ERR_NOTFOUND);
+    snprintf(spec, sizeof(spec), "%s/%s", ACCT, "us-east-1'); DROP TABLE vpcs; --");
+    CHECK(store_vpc_resolve(st, spec, &got, &err) == -1); /* two parts only */
+    CHECK_INT(err.kind, ERR_CONFIG);
+    json_decref(disc);
+    json_decref(m);
+    store_vpc_ref_clear(&v);
+    store_close(st);
+}
+
+/* An attribute named "a.b" and a nested a.b spell the same entry identity:
+ * the store keeps one entry instead of failing on its unique index. */
+static void
+test_identity_collision(void)
+{
+    char path[512];
+    struct store *st = open_new(path, sizeof(path));
+    struct store_vpc_ref v = ref(ACCT, REG, "vpc-1");
+    struct err err = {0};
+    json_t *m = model_for(ACCT, REG, "vpc-1"), *disc, *list;
+    json_t *a;
+
+    if (st == NULL)
+        return;
+    a = json_object_get(comp(m, 0), "attributes");
+    json_object_set_new(a, "a.b", json_integer(1));
+    json_object_set_new(a, "a", json_pack("{s:i}", "b", 1));
+    CHECK(store_model_put(st, &v, m, "import", T0, NULL, 0, &err) == 0);
+    json_object_set_new(a, "a.b", json_integer(2));
+    json_object_set_new(a, "a", json_pack("{s:i}", "b", 2));
+    disc = one("vpc-1", m);
+    CHECK(apply(st, 0, T0 + 1, disc, NULL) == 0);
+    check_status(st, "vpc-1", "red", 0, 0, 1);
+    list = drift(st, 0);
+    CHECK_INT(json_array_size(list), 1);
+    json_decref(list);
+    CHECK(apply(st, 0, T0 + 2, disc, NULL) == 0);
+    check_status(st, "vpc-1", "red", 0, 0, 1);
+    json_decref(disc);
+    store_vpc_ref_clear(&v);
+    store_close(st);
+}
+
+/* ---- tampering ---- */
+
+/* A store with a few opened and resolved entries; closed, path returned. */
+static int
+build_history(char *path, size_t n)
+{
+    struct store *st = open_new(path, n);
+    struct store_vpc_ref v = ref(ACCT, REG, "vpc-1");
+    struct err err = {0};
+    json_t *disc = one("vpc-1", model_for(ACCT, REG, "vpc-1"));
+    json_t *m = json_object_get(disc, "vpc-1");
+    int rc = -1;
+
+    if (st == NULL)
+        goto out;
+    if (store_model_put(st, &v, m, "create", T0, NULL, 0, &err) < 0) /* red: 5 only_in_model */
+        goto out;
+    json_array_append_new(json_object_get(m, "components"),
+                          json_pack("{s:s,s:s,s:s,s:s,s:s}", "key",
+                                    "arn:aws:ec2:us-east-1:111111111111:instance/i-new", "type",
+                                    "AWS EC2", "name", "new", "resource_type", "AWS::EC2::Instance",
+                                    "resource_id", "i-new"));
+    if (apply(st, 0, T0 + 10, disc, NULL) < 0) /* 5 resolved gone, 1 opened */
+        goto out;
+    rc = 0;
+out:
+    if (rc < 0)
+        fprintf(stderr, "build_history: %s\n", err.msg);
+    json_decref(disc);
+    store_vpc_ref_clear(&v);
+    store_close(st);
+    return rc;
+}
+
+static void
+expect_problem(const char *path, const char *want1, const char *want2)
+{
+    struct store *st = NULL;
+    struct err err = {0};
+    char *problem = NULL;
+
+    CHECK(store_open(path, &st, &err) == 0);
+    if (st == NULL)
+        return;
+    CHECK_MSG(store_log_verify(st, &problem, NULL, &err) == 0, "%s", err.msg);
+    printf("verify: %s\n", problem ? problem : "(ok)");
+    CHECK_CONTAINS(problem, want1);
+    if (want2 != NULL)
+        CHECK_CONTAINS(problem, want2);
+    free(problem);
+    store_close(st);
+}
+
+static void
+test_tamper(void)
+{
+    char path[512];
+    struct store *st = NULL;
+    struct err err = {0};
+    char *problem = NULL, *errmsg = NULL;
+    size_t events = 0;
+    sqlite3 *db;
+
+    /* intact */
+    CHECK(build_history(path, sizeof(path)) == 0);
+    CHECK(store_open(path, &st, &err) == 0);
+    if (st == NULL)
+        return;
+    CHECK(store_log_verify(st, &problem, &events, &err) == 0);
+    CHECK_MSG(problem == NULL, "%s", problem);
+    free(problem);
+    CHECK_INT(events, 11); /* 5 opened; then 1 opened, 5 resolved */
+    store_close(st);
+
+    /* the triggers refuse edits through any connection */
+    db = raw(path);
+    CHECK(sqlite3_exec(db, "UPDATE drift_events SET at = at + 1 WHERE seq = 2", NULL, NULL,
+                       &errmsg) != SQLITE_OK);
+    CHECK_CONTAINS(errmsg, "drift_events is append-only");
+    sqlite3_free(errmsg);
+    errmsg = NULL;
+    CHECK(sqlite3_exec(db, "DELETE FROM drift_events WHERE seq = 11", NULL, NULL, &errmsg) !=
+          SQLITE_OK);
+    sqlite3_free(errmsg);
+    /* the attacker drops the trigger and alters one byte of event 6's content
+     * (the open of i-new: reconcile opens new entries before resolving) */
+    CHECK(sqlite3_exec(
+              db,
+              "DROP TRIGGER drift_events_no_update;"
+              "UPDATE drift_events SET content = replace(content, 'i-new', 'i-neW') WHERE seq = 6;"
+              "CREATE TRIGGER drift_events_no_update BEFORE UPDATE ON drift_events"
+              "  BEGIN SELECT RAISE(ABORT, 'drift_events is append-only'); END;",
+              NULL, NULL, NULL) == SQLITE_OK);
+    CHECK_INT(raw_int(db, "SELECT count(*) FROM drift_events WHERE instr(content, 'i-neW') > 0"),
+              1);
+    sqlite3_close(db);
+    expect_problem(path,
+                   "event 6 (vpc-1, only_in_vpc arn:aws:ec2:us-east-1:111111111111:instance/i-new)",
+                   "hash mismatch");
+
+    /* one changed timestamp byte in the middle of the chain */
+    CHECK(build_history(path, sizeof(path)) == 0);
+    db = raw(path);
+    CHECK(sqlite3_exec(db,
+                       "DROP TRIGGER drift_events_no_update;"
+                       "UPDATE drift_events SET at = at + 1 WHERE seq = 3;",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    expect_problem(path, "event 3 (vpc-1, only_in_model ", "hash mismatch");
+
+    /* a deleted event */
+    CHECK(build_history(path, sizeof(path)) == 0);
+    db = raw(path);
+    CHECK(sqlite3_exec(db,
+                       "DROP TRIGGER drift_events_no_delete;"
+                       "DELETE FROM drift_events WHERE seq = 4;",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    expect_problem(path, "event 5 (", "sequence gap, expected event 4");
+
+    /* the drift table edited to hide an entry's content */
+    CHECK(build_history(path, sizeof(path)) == 0);
+    db = raw(path);
+    CHECK(sqlite3_exec(db, "UPDATE drift SET component = 'harmless' WHERE resolved IS NULL", NULL,
+                       NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    expect_problem(path, "drift entry 6 (vpc-1, only_in_vpc", "differs from its open event 6");
+
+    /* an open entry quietly marked accepted */
+    CHECK(build_history(path, sizeof(path)) == 0);
+    db = raw(path);
+    CHECK(sqlite3_exec(db, "UPDATE drift SET resolved = 'accepted' WHERE id = 6", NULL, NULL,
+                       NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    expect_problem(path, "drift entry 6 (", "resolved is accepted but the log says open");
+
+    /* a drift row deleted */
+    CHECK(build_history(path, sizeof(path)) == 0);
+    db = raw(path);
+    CHECK(sqlite3_exec(db, "PRAGMA foreign_keys = OFF; DELETE FROM drift WHERE id = 2", NULL, NULL,
+                       NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    expect_problem(path, "event 2 (", "drift entry 2 is missing from the drift table");
+
+    /* the triggers removed, nothing else */
+    CHECK(build_history(path, sizeof(path)) == 0);
+    db = raw(path);
+    CHECK(sqlite3_exec(db, "DROP TRIGGER drift_events_no_delete", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    expect_problem(path, "append-only triggers were removed", NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+    char path[512];
+    json_error_t jerr;
+    const char *tmp = getenv("TMPDIR");
+
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_store DATADIR\n");
+        return 2;
+    }
+    snprintf(path, sizeof(path), "%s/model.json", argv[1]);
+    base_model = json_load_file(path, 0, &jerr);
+    if (base_model == NULL) {
+        fprintf(stderr, "%s: %s\n", path, jerr.text);
+        return 2;
+    }
+    snprintf(tmpdir, sizeof(tmpdir), "%s/test_store.XXXXXX", tmp != NULL ? tmp : "/tmp");
+    if (mkdtemp(tmpdir) == NULL) {
+        perror("mkdtemp");
+        return 2;
+    }
+    test_open_and_refuse(argv[1]);
+    test_runs();
+    test_lifecycle();
+    test_models();
+    test_resolve_and_filters();
+    test_transactions();
+    test_metacharacters();
+    test_identity_collision();
+    test_tamper();
+    json_decref(base_model);
+    remove_tmpdir();
+    TEST_END();
+}
