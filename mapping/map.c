@@ -1,0 +1,1645 @@
+/*
+ * map.c: one target's AWS Config items -> one threat model per VPC plus an
+ * account model, driven by the rules of rules.c.
+ *
+ * Flow of map_target: validate and index every item once (hash by
+ * type+id, ARN, bare id, type+name), resolve each item's VPC through its
+ * rule's references (memoised, depth-limited, so chains like RDS -> DB
+ * subnet group -> VPC cost O(1) amortised), classify subnets as public
+ * (its route table, or the VPC's main one, sends 0.0.0.0/0 or ::/0 to an
+ * igw-) or private, emit boundaries and components, then derive flows:
+ * security-group ingress (A -> B when B's group admits A's group; Internet
+ * -> B when B's group admits 0.0.0.0/0 or ::/0 and B sits in a public
+ * subnet) and the flows rules declare (listener -> target group, ...).
+ * Everything is sorted at the end (components and boundaries by key, flows
+ * by from, to, label), and ties while indexing are broken by content, so
+ * the same items in any order give byte-identical models.
+ *
+ * Nothing is dropped silently: an item is mapped, counted in unmapped (no
+ * rule for its type), or listed in skipped with a reason (malformed, VPC
+ * not found, deleted, duplicate). Choice: a VPC-scoped resource whose VPC
+ * cannot be found is skipped with a reason rather than parked under a fake
+ * VPC key, so no model ever holds a VPC that does not exist.
+ * Pure: no I/O, no logging.
+ */
+#include "mapping/map.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "daemon/util.h"
+#include "mapping/model.h"
+#include "mapping/rules.h"
+
+#define MAP_MAX_DEPTH  4    /* reference chains followed (RDS -> subnet group -> VPC) */
+#define MAP_MAX_ID     2048 /* longer ids/ARNs are malformed */
+#define MAP_NO_ENTRY   SIZE_MAX
+#define MAP_INTERNET   (SIZE_MAX - 1)
+
+/* ---- a small string -> size_t hash map (keys owned) ---- */
+
+struct strmap {
+    size_t cap, n;
+    char **keys;
+    size_t *vals;
+};
+
+static uint64_t
+hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    while (*s != '\0') {
+        h ^= (unsigned char)*s++;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static void
+strmap_clear(struct strmap *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->keys[i]);
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof(*m));
+}
+
+static size_t *
+strmap_slot(const struct strmap *m, const char *key, size_t *ret_i)
+{
+    size_t i;
+
+    if (m->cap == 0)
+        return NULL;
+    i = (size_t)hash_str(key) & (m->cap - 1);
+    while (m->keys[i] != NULL) {
+        if (strcmp(m->keys[i], key) == 0) {
+            *ret_i = i;
+            return &m->vals[i];
+        }
+        i = (i + 1) & (m->cap - 1);
+    }
+    *ret_i = i;
+    return NULL;
+}
+
+static size_t
+strmap_get(const struct strmap *m, const char *key)
+{
+    size_t i;
+    size_t *v = strmap_slot(m, key, &i);
+
+    return v == NULL ? MAP_NO_ENTRY : *v;
+}
+
+static int
+strmap_grow(struct strmap *m)
+{
+    struct strmap bigger;
+
+    memset(&bigger, 0, sizeof(bigger));
+    bigger.cap = m->cap == 0 ? 64 : m->cap * 2;
+    bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
+    bigger.vals = calloc(bigger.cap, sizeof(*bigger.vals));
+    if (bigger.keys == NULL || bigger.vals == NULL) {
+        free(bigger.keys);
+        free(bigger.vals);
+        return -1;
+    }
+    for (size_t i = 0; i < m->cap; i++) {
+        size_t j;
+        if (m->keys[i] == NULL)
+            continue;
+        (void)strmap_slot(&bigger, m->keys[i], &j);
+        bigger.keys[j] = m->keys[i];
+        bigger.vals[j] = m->vals[i];
+    }
+    bigger.n = m->n;
+    free(m->keys);
+    free(m->vals);
+    *m = bigger;
+    return 0;
+}
+
+/* Returns a pointer to the value slot (new slots hold MAP_NO_ENTRY), NULL on OOM. */
+static size_t *
+strmap_put(struct strmap *m, const char *key)
+{
+    size_t i;
+    size_t *v;
+
+    if ((m->n + 1) * 2 > m->cap && strmap_grow(m) < 0)
+        return NULL;
+    v = strmap_slot(m, key, &i);
+    if (v != NULL)
+        return v;
+    m->keys[i] = strdup(key);
+    if (m->keys[i] == NULL)
+        return NULL;
+    m->vals[i] = MAP_NO_ENTRY;
+    m->n++;
+    return &m->vals[i];
+}
+
+/* ---- growable list of size_t ---- */
+
+struct idvec {
+    size_t n, cap;
+    size_t *v;
+};
+
+static int
+idvec_push(struct idvec *iv, size_t x)
+{
+    if (iv->n == iv->cap) {
+        size_t cap = iv->cap == 0 ? 4 : iv->cap * 2;
+        size_t *g = realloc(iv->v, cap * sizeof(*g));
+        if (g == NULL)
+            return -1;
+        iv->v = g;
+        iv->cap = cap;
+    }
+    iv->v[iv->n++] = x;
+    return 0;
+}
+
+/* ---- mapping state ---- */
+
+struct entry {
+    json_t *item;   /* borrowed from the input */
+    json_t *config; /* new reference: configuration as an object (parsed if a string), or NULL */
+    const char *type, *id, *arn, *name;
+    const struct map_rule *rule;
+    char *key;       /* owned: component key */
+    char *vpc;       /* owned: resolved VPC id, or NULL */
+    int vpc_state;   /* 0 not yet, 1 resolving (cycle guard), 2 done */
+    int is_public;   /* subnets: routes 0.0.0.0/0 to an igw */
+    size_t model;    /* index into ctx.models, or MAP_NO_ENTRY */
+    json_t *comp;    /* borrowed: the component object in its model */
+    char *boundary;  /* owned: boundary key of the component */
+    int skipped;
+};
+
+struct model {
+    char *vpc; /* owned; NULL for the account model */
+    json_t *doc, *components, *flows, *boundaries; /* doc owned; the rest borrowed from it */
+    int has_internet;
+};
+
+struct ctx {
+    const struct map_rules *rules;
+    const char *account_id, *region;
+    struct entry *e;
+    size_t ne;
+    struct strmap index;   /* "T\x1ftype\x1fid", "A\x1farn", "I\x1fid", "N\x1ftype\x1fname" */
+    struct strmap routes;  /* "S\x1fsubnet" / "M\x1fvpc" -> 0/1 public */
+    struct strmap modelix; /* vpc id -> model index */
+    struct model *models;
+    size_t nmodels;
+    struct strmap sgix; /* sg id -> index into sgmembers */
+    struct idvec *sgmembers;
+    size_t nsg;
+    json_t *skipped;
+    json_t *unmapped;
+    size_t mapped;
+    int oom;
+};
+
+static int
+oom(struct ctx *c)
+{
+    c->oom = 1;
+    return -1;
+}
+
+static const char *
+jstr(json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+static void
+skip(struct ctx *c, size_t ei, const char *type, const char *id, const char *reason)
+{
+    json_t *s = json_pack("{s:s, s:s, s:s}", "resource_type", type ? type : "",
+        "resource_id", id ? id : "", "reason", reason);
+
+    if (s == NULL || json_array_append_new(c->skipped, s) < 0)
+        oom(c);
+    if (ei != MAP_NO_ENTRY)
+        c->e[ei].skipped = 1;
+}
+
+/* ---- indexing ---- */
+
+static int
+index_key(char *buf, size_t n, char tag, const char *a, const char *b)
+{
+    int w = b == NULL ? snprintf(buf, n, "%c\x1f%s", tag, a)
+                      : snprintf(buf, n, "%c\x1f%s\x1f%s", tag, a, b);
+    return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+/* Deterministic preference between two entries claiming one key: the
+ * later capture time wins, then the larger serialisation. */
+static int
+entry_better(const struct entry *a, const struct entry *b)
+{
+    const char *ta = jstr(a->item, "configurationItemCaptureTime");
+    const char *tb = jstr(b->item, "configurationItemCaptureTime");
+    int c = strcmp(ta ? ta : "", tb ? tb : "");
+    char *da, *db;
+
+    if (c != 0)
+        return c > 0;
+    c = strcmp(a->type, b->type);
+    if (c != 0)
+        return c < 0;
+    c = strcmp(a->id, b->id);
+    if (c != 0)
+        return c < 0;
+    da = json_dumps(a->item, JSON_COMPACT | JSON_SORT_KEYS);
+    db = json_dumps(b->item, JSON_COMPACT | JSON_SORT_KEYS);
+    c = strcmp(da ? da : "", db ? db : "");
+    free(da);
+    free(db);
+    return c > 0;
+}
+
+static int
+index_put(struct ctx *c, char tag, const char *a, const char *b, size_t ei)
+{
+    char key[2 * MAP_MAX_ID + 300];
+    size_t *slot;
+
+    if (index_key(key, sizeof(key), tag, a, b) < 0)
+        return 0;
+    slot = strmap_put(&c->index, key);
+    if (slot == NULL)
+        return oom(c);
+    if (*slot == MAP_NO_ENTRY || entry_better(&c->e[ei], &c->e[*slot]))
+        *slot = ei;
+    return 0;
+}
+
+static size_t
+index_get(const struct ctx *c, char tag, const char *a, const char *b)
+{
+    char key[2 * MAP_MAX_ID + 300];
+
+    if (a == NULL || index_key(key, sizeof(key), tag, a, b) < 0)
+        return MAP_NO_ENTRY;
+    return strmap_get(&c->index, key);
+}
+
+/* configuration as an object: parsed when the API form sent a string. */
+static int
+load_config(json_t *item, json_t **ret)
+{
+    json_t *cfg = json_object_get(item, "configuration");
+
+    *ret = NULL;
+    if (cfg == NULL || json_is_null(cfg))
+        return 0;
+    if (json_is_object(cfg)) {
+        *ret = json_incref(cfg);
+        return 0;
+    }
+    if (json_is_string(cfg)) {
+        json_t *parsed = json_loadb(json_string_value(cfg), json_string_length(cfg), 0, NULL);
+        if (json_is_object(parsed)) {
+            *ret = parsed;
+            return 0;
+        }
+        json_decref(parsed);
+    }
+    return -1;
+}
+
+static int
+collect_entries(struct ctx *c, json_t *items)
+{
+    size_t i;
+    json_t *item;
+
+    c->e = calloc(json_array_size(items) + 1, sizeof(*c->e));
+    if (c->e == NULL)
+        return oom(c);
+    json_array_foreach(items, i, item) {
+        struct entry *e = &c->e[c->ne];
+        const char *type, *id, *status;
+
+        if (!json_is_object(item)) {
+            skip(c, MAP_NO_ENTRY, "", "", "item is not a JSON object");
+            continue;
+        }
+        type = jstr(item, "resourceType");
+        id = jstr(item, "resourceId");
+        if (type == NULL || type[0] == '\0') {
+            skip(c, MAP_NO_ENTRY, "", id, "item has no resourceType");
+            continue;
+        }
+        if (strlen(type) > 128) {
+            skip(c, MAP_NO_ENTRY, "", "", "resourceType longer than 128 characters");
+            continue;
+        }
+        if (id == NULL || id[0] == '\0') {
+            skip(c, MAP_NO_ENTRY, type, "", "item has no resourceId");
+            continue;
+        }
+        if (strlen(id) > MAP_MAX_ID) {
+            skip(c, MAP_NO_ENTRY, type, "", "resourceId longer than 2048 characters");
+            continue;
+        }
+        status = jstr(item, "configurationItemStatus");
+        if (status != NULL && strncmp(status, "ResourceDeleted", 15) == 0) {
+            skip(c, MAP_NO_ENTRY, type, id, "resource is deleted");
+            continue;
+        }
+        memset(e, 0, sizeof(*e));
+        e->model = MAP_NO_ENTRY;
+        if (load_config(item, &e->config) < 0) {
+            skip(c, MAP_NO_ENTRY, type, id, "configuration is not a JSON object");
+            continue;
+        }
+        e->item = item;
+        e->type = type;
+        e->id = id;
+        e->arn = jstr(item, "arn");
+        if (e->arn == NULL)
+            e->arn = jstr(item, "ARN");
+        if (e->arn != NULL && (e->arn[0] == '\0' || strlen(e->arn) > MAP_MAX_ID))
+            e->arn = NULL;
+        e->name = jstr(item, "resourceName");
+        if (e->name != NULL && strlen(e->name) > MAP_MAX_ID)
+            e->name = NULL;
+        e->rule = map_rules_find(c->rules, type);
+        c->ne++;
+    }
+    for (i = 0; i < c->ne && !c->oom; i++) {
+        struct entry *e = &c->e[i];
+        if (index_put(c, 'T', e->type, e->id, i) < 0 || index_put(c, 'I', e->id, NULL, i) < 0)
+            break;
+        if (e->arn != NULL && index_put(c, 'A', e->arn, NULL, i) < 0)
+            break;
+        if (e->name != NULL && index_put(c, 'N', e->type, e->name, i) < 0)
+            break;
+    }
+    /* a second item with the same type and id loses to the indexed one */
+    for (i = 0; i < c->ne && !c->oom; i++) {
+        if (index_get(c, 'T', c->e[i].type, c->e[i].id) != i)
+            skip(c, i, c->e[i].type, c->e[i].id, "duplicate configuration item (a newer one is used)");
+    }
+    return c->oom ? -1 : 0;
+}
+
+/* ---- reference resolution ---- */
+
+typedef void (*id_fn)(struct ctx *c, const char *type, const char *id, size_t target, void *arg);
+
+/* Calls fn for each id a string holds ("subnet-a,subnet-b" is split). */
+static void
+each_id(struct ctx *c, json_t *v, const char *type, id_fn fn, void *arg)
+{
+    const char *s = json_string_value(v);
+    char tmp[MAP_MAX_ID + 1];
+
+    if (s == NULL)
+        return;
+    while (*s != '\0') {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        size_t target;
+
+        while (len > 0 && isspace((unsigned char)*s)) {
+            s++;
+            len--;
+        }
+        while (len > 0 && isspace((unsigned char)s[len - 1]))
+            len--;
+        if (len > 0 && len <= MAP_MAX_ID) {
+            memcpy(tmp, s, len);
+            tmp[len] = '\0';
+            if (type != NULL) {
+                target = index_get(c, 'T', type, tmp);
+                if (target == MAP_NO_ENTRY)
+                    target = index_get(c, 'A', tmp, NULL);
+            } else {
+                target = index_get(c, 'I', tmp, NULL);
+                if (target == MAP_NO_ENTRY)
+                    target = index_get(c, 'A', tmp, NULL);
+            }
+            fn(c, target != MAP_NO_ENTRY ? c->e[target].type : type, tmp, target, arg);
+        }
+        if (end == NULL)
+            break;
+        s = end + 1;
+    }
+}
+
+/* Walks one reference of entry ei, calling fn per referenced id. */
+static void
+each_ref(struct ctx *c, size_t ei, const struct map_ref *ref, id_fn fn, void *arg)
+{
+    struct entry *e = &c->e[ei];
+    json_t *vals, *v;
+    size_t i;
+
+    switch (ref->kind) {
+    case MAP_REF_SELF:
+        fn(c, e->type, e->id, ei, arg);
+        return;
+    case MAP_REF_INTERNET:
+        fn(c, NULL, MAP_INTERNET_KEY, MAP_INTERNET, arg);
+        return;
+    case MAP_REF_RELATIONSHIP: {
+        json_t *rels = json_object_get(e->item, "relationships");
+        json_array_foreach(rels, i, v) {
+            const char *rt = jstr(v, "resourceType"), *rid = jstr(v, "resourceId");
+            const char *rname = jstr(v, "resourceName");
+            size_t target = MAP_NO_ENTRY;
+            if (rt == NULL || strcmp(rt, ref->type) != 0)
+                continue;
+            if (rid != NULL && strlen(rid) <= MAP_MAX_ID) {
+                target = index_get(c, 'T', rt, rid);
+                if (target == MAP_NO_ENTRY)
+                    target = index_get(c, 'A', rid, NULL);
+                fn(c, rt, rid, target, arg);
+            } else if (rname != NULL && strlen(rname) <= MAP_MAX_ID) {
+                /* newer items name some related resources only by resourceName */
+                target = index_get(c, 'N', rt, rname);
+                if (target != MAP_NO_ENTRY)
+                    fn(c, rt, c->e[target].id, target, arg);
+            }
+        }
+        return;
+    }
+    case MAP_REF_TYPED_PATH:
+    case MAP_REF_PATH:
+        vals = json_array();
+        if (vals == NULL) {
+            oom(c);
+            return;
+        }
+        if (map_path_eval(&ref->path, e->item, vals) < 0)
+            oom(c);
+        json_array_foreach(vals, i, v)
+            each_id(c, v, ref->kind == MAP_REF_TYPED_PATH ? ref->type : NULL, fn, arg);
+        json_decref(vals);
+        return;
+    }
+}
+
+static const char *resolve_vpc(struct ctx *c, size_t ei, int depth);
+
+struct vpc_arg {
+    char *found; /* owned copy: ids may live in a caller's stack buffer */
+    int depth;
+};
+
+static void
+vpc_found(struct ctx *c, struct vpc_arg *a, const char *id)
+{
+    if (id == NULL || a->found != NULL)
+        return;
+    a->found = strdup(id);
+    if (a->found == NULL)
+        oom(c);
+}
+
+static void
+vpc_cb(struct ctx *c, const char *type, const char *id, size_t target, void *arg)
+{
+    struct vpc_arg *a = arg;
+
+    if (a->found != NULL)
+        return;
+    if (target != MAP_NO_ENTRY && target != MAP_INTERNET) {
+        if (strcmp(c->e[target].type, "AWS::EC2::VPC") == 0)
+            vpc_found(c, a, c->e[target].id);
+        else
+            vpc_found(c, a, resolve_vpc(c, target, a->depth + 1));
+    } else if (target == MAP_NO_ENTRY && strncmp(id, "vpc-", 4) == 0 &&
+               (type == NULL || strcmp(type, "AWS::EC2::VPC") == 0)) {
+        vpc_found(c, a, id); /* a VPC Config did not record: still its id */
+    }
+}
+
+/* The entry's VPC id (owned by the entry) or NULL. */
+static const char *
+resolve_vpc(struct ctx *c, size_t ei, int depth)
+{
+    struct entry *e = &c->e[ei];
+    struct vpc_arg a;
+
+    if (e->vpc_state == 2)
+        return e->vpc;
+    if (e->vpc_state == 1 || depth > MAP_MAX_DEPTH)
+        return NULL;
+    e->vpc_state = 1;
+    memset(&a, 0, sizeof(a));
+    a.depth = depth;
+    if (strcmp(e->type, "AWS::EC2::VPC") == 0) {
+        vpc_found(c, &a, e->id);
+    } else if (e->rule != NULL && e->rule->vpc.n > 0) {
+        for (size_t i = 0; i < e->rule->vpc.n && a.found == NULL; i++)
+            each_ref(c, ei, &e->rule->vpc.v[i], vpc_cb, &a);
+    } else {
+        /* no rule: the generic places (route tables, unmapped types) */
+        struct map_ref rel;
+        memset(&rel, 0, sizeof(rel));
+        if (e->config != NULL)
+            vpc_found(c, &a, jstr(e->config, "vpcId"));
+        rel.kind = MAP_REF_RELATIONSHIP;
+        rel.type = (char *)(uintptr_t) "AWS::EC2::VPC";
+        if (a.found == NULL)
+            each_ref(c, ei, &rel, vpc_cb, &a);
+    }
+    e->vpc = a.found;
+    e->vpc_state = 2;
+    return e->vpc;
+}
+
+/* ---- subnets: public or private ---- */
+
+static int
+route_to_igw(json_t *routes)
+{
+    size_t i;
+    json_t *r;
+
+    json_array_foreach(routes, i, r) {
+        const char *d4 = jstr(r, "destinationCidrBlock"), *d6 = jstr(r, "destinationIpv6CidrBlock");
+        const char *gw = jstr(r, "gatewayId"), *state = jstr(r, "state");
+        if (gw == NULL || strncmp(gw, "igw-", 4) != 0)
+            continue;
+        if (state != NULL && strcmp(state, "blackhole") == 0)
+            continue;
+        if ((d4 != NULL && strcmp(d4, "0.0.0.0/0") == 0) || (d6 != NULL && strcmp(d6, "::/0") == 0))
+            return 1;
+    }
+    return 0;
+}
+
+static int
+route_put(struct ctx *c, char tag, const char *id, int pub)
+{
+    char key[MAP_MAX_ID + 8];
+    size_t *slot;
+
+    if (index_key(key, sizeof(key), tag, id, NULL) < 0)
+        return 0;
+    slot = strmap_put(&c->routes, key);
+    if (slot == NULL)
+        return oom(c);
+    /* two tables claiming one subnet: public wins, the safe reading */
+    if (*slot == MAP_NO_ENTRY || pub)
+        *slot = (size_t)pub;
+    return 0;
+}
+
+static void
+classify_subnets(struct ctx *c)
+{
+    for (size_t i = 0; i < c->ne && !c->oom; i++) {
+        struct entry *e = &c->e[i];
+        json_t *assocs, *a, *rels, *r;
+        size_t k;
+        int pub, explicit = 0;
+
+        if (e->skipped || strcmp(e->type, "AWS::EC2::RouteTable") != 0 || e->config == NULL)
+            continue;
+        pub = route_to_igw(json_object_get(e->config, "routes"));
+        assocs = json_object_get(e->config, "associations");
+        json_array_foreach(assocs, k, a) {
+            const char *sub = jstr(a, "subnetId");
+            if (json_is_true(json_object_get(a, "main"))) {
+                const char *vpc = resolve_vpc(c, i, 0);
+                if (vpc != NULL)
+                    route_put(c, 'M', vpc, pub);
+            } else if (sub != NULL) {
+                route_put(c, 'S', sub, pub);
+                explicit = 1;
+            }
+        }
+        if (!explicit && assocs == NULL) {
+            rels = json_object_get(e->item, "relationships");
+            json_array_foreach(rels, k, r) {
+                const char *rt = jstr(r, "resourceType"), *rid = jstr(r, "resourceId");
+                if (rt != NULL && rid != NULL && strcmp(rt, "AWS::EC2::Subnet") == 0)
+                    route_put(c, 'S', rid, pub);
+            }
+        }
+    }
+    for (size_t i = 0; i < c->ne; i++) {
+        struct entry *e = &c->e[i];
+        char key[MAP_MAX_ID + 8];
+        size_t v = MAP_NO_ENTRY;
+
+        if (strcmp(e->type, "AWS::EC2::Subnet") != 0)
+            continue;
+        if (index_key(key, sizeof(key), 'S', e->id, NULL) == 0)
+            v = strmap_get(&c->routes, key);
+        if (v == MAP_NO_ENTRY && resolve_vpc(c, i, 0) != NULL &&
+            index_key(key, sizeof(key), 'M', e->vpc, NULL) == 0)
+            v = strmap_get(&c->routes, key);
+        e->is_public = v == 1;
+    }
+}
+
+/* ---- models ---- */
+
+static size_t
+model_get(struct ctx *c, const char *vpc)
+{
+    size_t *slot;
+    struct model *g, *m;
+    const char *key = vpc != NULL ? vpc : "";
+
+    slot = strmap_put(&c->modelix, key);
+    if (slot == NULL) {
+        oom(c);
+        return MAP_NO_ENTRY;
+    }
+    if (*slot != MAP_NO_ENTRY)
+        return *slot;
+    g = realloc(c->models, (c->nmodels + 1) * sizeof(*g));
+    if (g == NULL) {
+        oom(c);
+        return MAP_NO_ENTRY;
+    }
+    c->models = g;
+    m = &c->models[c->nmodels];
+    memset(m, 0, sizeof(*m));
+    m->components = json_array();
+    m->flows = json_array();
+    m->boundaries = json_array();
+    m->doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:O, s:O, s:O}", "schema", MODEL_SCHEMA,
+        "account_id", c->account_id, "region", c->region, "vpc_id",
+        vpc ? json_string(vpc) : json_null(), "name", vpc ? json_string(vpc) : json_string(c->account_id),
+        "components", m->components, "flows", m->flows, "boundaries", m->boundaries);
+    json_decref(m->components);
+    json_decref(m->flows);
+    json_decref(m->boundaries);
+    if (m->doc == NULL || (vpc != NULL && (m->vpc = strdup(vpc)) == NULL)) {
+        json_decref(m->doc);
+        free(m->vpc);
+        oom(c);
+        return MAP_NO_ENTRY;
+    }
+    *slot = c->nmodels++;
+    if (vpc == NULL) {
+        char bkey[64];
+        snprintf(bkey, sizeof(bkey), "account:%.40s", c->account_id);
+        if (json_array_append_new(m->boundaries,
+                json_pack("{s:s, s:s, s:s, s:n}", "key", bkey, "type", "account", "name",
+                    c->account_id, "parent")) < 0)
+            oom(c);
+    }
+    return *slot;
+}
+
+/* Deep copy with every list sorted by its elements' canonical JSON: AWS
+ * returns rule lists (ingress rules, routes, CIDRs) in no stable order, and
+ * a reordering must not read as drift. */
+struct sortel {
+    char *dump;
+    json_t *v;
+};
+
+static int
+sortel_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct sortel *)a)->dump, ((const struct sortel *)b)->dump);
+}
+
+static json_t *
+normalise(json_t *v)
+{
+    json_t *out = NULL;
+
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        out = json_object();
+        if (out == NULL)
+            return NULL;
+        json_object_foreach(v, k, x) {
+            json_t *n = normalise(x);
+            if (n == NULL || json_object_set_new(out, k, n) < 0) {
+                json_decref(out);
+                return NULL;
+            }
+        }
+        return out;
+    }
+    if (json_is_array(v)) {
+        size_t n = json_array_size(v), i;
+        struct sortel *els = calloc(n + 1, sizeof(*els));
+        int ok = els != NULL;
+        out = json_array();
+        for (i = 0; ok && i < n; i++) {
+            els[i].v = normalise(json_array_get(v, i));
+            if (els[i].v == NULL)
+                ok = 0;
+            else if (n > 1)
+                els[i].dump = json_dumps(els[i].v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+            if (n > 1 && els[i].dump == NULL)
+                ok = 0;
+        }
+        if (ok && n > 1)
+            qsort(els, n, sizeof(*els), sortel_cmp);
+        for (i = 0; ok && i < n; i++) {
+            if (out == NULL || json_array_append(out, els[i].v) < 0)
+                ok = 0;
+        }
+        for (i = 0; els != NULL && i < n; i++) {
+            json_decref(els[i].v);
+            free(els[i].dump);
+        }
+        free(els);
+        if (!ok) {
+            json_decref(out);
+            return NULL;
+        }
+        return out;
+    }
+    /* scalars are shared with the input, read-only */
+    return json_incref(v);
+}
+
+static int
+path_collects(const struct map_path *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->segs[i].collect)
+            return 1;
+    }
+    return 0;
+}
+
+/* The value of one attribute: first path that yields; `[]` paths give the
+ * whole list. A new reference (null when absent), NULL on OOM. */
+static json_t *
+attr_value(struct ctx *c, const struct map_paths *ps, json_t *item)
+{
+    for (size_t i = 0; i < ps->n; i++) {
+        json_t *vals = json_array(), *v;
+        int n;
+        if (vals == NULL)
+            return NULL;
+        n = map_path_eval(&ps->v[i], item, vals);
+        if (n < 0) {
+            json_decref(vals);
+            oom(c);
+            return NULL;
+        }
+        if (n > 0) {
+            json_t *one = path_collects(&ps->v[i]) ? vals : json_array_get(vals, 0);
+            json_t *parsed = NULL;
+            /* a value that is JSON in a string (policies, supplementaryConfiguration) is
+               stored parsed, so key order and whitespace never read as drift */
+            if (json_is_string(one)) {
+                const char *s = json_string_value(one);
+                if (s[0] == '{' || s[0] == '[')
+                    parsed = json_loadb(s, json_string_length(one), 0, NULL);
+            }
+            v = normalise(parsed != NULL ? parsed : one);
+            json_decref(parsed);
+            json_decref(vals);
+            return v;
+        }
+        json_decref(vals);
+    }
+    return json_null();
+}
+
+static char *
+scalar_text(json_t *v)
+{
+    char tmp[64];
+
+    if (json_is_string(v))
+        return strdup(json_string_value(v));
+    if (json_is_integer(v)) {
+        snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
+        return strdup(tmp);
+    }
+    if (json_is_real(v)) {
+        snprintf(tmp, sizeof(tmp), "%g", json_real_value(v));
+        return strdup(tmp);
+    }
+    if (json_is_boolean(v))
+        return strdup(json_is_true(v) ? "true" : "false");
+    return NULL;
+}
+
+struct subnet_arg {
+    struct idvec subnets; /* entry indices */
+    int depth;
+};
+
+static void resolve_subnets(struct ctx *c, size_t ei, struct subnet_arg *a);
+
+static void
+subnet_cb(struct ctx *c, const char *type, const char *id, size_t target, void *arg)
+{
+    struct subnet_arg *a = arg;
+
+    (void)type;
+    (void)id;
+    if (target == MAP_NO_ENTRY || target == MAP_INTERNET)
+        return;
+    if (strcmp(c->e[target].type, "AWS::EC2::Subnet") == 0) {
+        if (idvec_push(&a->subnets, target) < 0)
+            oom(c);
+    } else if (a->depth < MAP_MAX_DEPTH) {
+        a->depth++;
+        resolve_subnets(c, target, a);
+        a->depth--;
+    }
+}
+
+static void
+resolve_subnets(struct ctx *c, size_t ei, struct subnet_arg *a)
+{
+    const struct map_rule *r = c->e[ei].rule;
+
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->boundary.n; i++) {
+        size_t before = a->subnets.n;
+        each_ref(c, ei, &r->boundary.v[i], subnet_cb, a);
+        if (a->subnets.n > before)
+            return;
+    }
+}
+
+/* Innermost boundary: of the subnets the rule names (in the same VPC and
+ * known), public ones first (the exposure is what a threat model must
+ * show), then the smallest id; else the VPC itself. */
+static char *
+choose_boundary(struct ctx *c, size_t ei, const char *vpc)
+{
+    struct subnet_arg a;
+    const struct entry *best = NULL;
+    char *out;
+
+    memset(&a, 0, sizeof(a));
+    resolve_subnets(c, ei, &a);
+    for (size_t i = 0; i < a.subnets.n; i++) {
+        const struct entry *s = &c->e[a.subnets.v[i]];
+        if (s->skipped || s->vpc == NULL || strcmp(s->vpc, vpc) != 0)
+            continue;
+        if (best == NULL || (s->is_public && !best->is_public) ||
+            (s->is_public == best->is_public && strcmp(s->id, best->id) < 0))
+            best = s;
+    }
+    out = strdup(best != NULL ? best->id : vpc);
+    free(a.subnets.v);
+    if (out == NULL)
+        oom(c);
+    return out;
+}
+
+static json_t *
+tags_object(json_t *item)
+{
+    json_t *tags = json_object_get(item, "tags"), *out;
+    size_t i;
+    json_t *t;
+
+    if (json_is_object(tags))
+        return json_incref(tags); /* shared with the input item, read-only */
+    out = json_object();
+    /* the key/value list form of advanced queries */
+    json_array_foreach(tags, i, t) {
+        const char *k = jstr(t, "key"), *v = jstr(t, "value");
+        if (k == NULL)
+            k = jstr(t, "Key");
+        if (v == NULL)
+            v = jstr(t, "Value");
+        if (out != NULL && k != NULL && v != NULL && json_object_set_new(out, k, json_string(v)) < 0) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static char *
+entry_name(struct ctx *c, size_t ei)
+{
+    const struct entry *e = &c->e[ei];
+    json_t *v = map_paths_first(&e->rule->name, e->item);
+    char *s = scalar_text(v);
+
+    json_decref(v);
+    if (s == NULL)
+        s = strdup(e->id);
+    if (s == NULL)
+        oom(c);
+    return s;
+}
+
+static json_t *
+entry_attributes(struct ctx *c, size_t ei)
+{
+    const struct entry *e = &c->e[ei];
+    json_t *attrs = json_object();
+
+    if (attrs == NULL)
+        return NULL;
+    for (size_t i = 0; i < e->rule->nattrs; i++) {
+        json_t *v = attr_value(c, &e->rule->attrs[i].paths, e->item);
+        if (v == NULL || json_object_set_new(attrs, e->rule->attrs[i].name, v) < 0) {
+            json_decref(attrs);
+            return NULL;
+        }
+    }
+    return attrs;
+}
+
+static void
+emit_boundary(struct ctx *c, size_t ei)
+{
+    struct entry *e = &c->e[ei];
+    const char *vpc = resolve_vpc(c, ei, 0);
+    char *name = NULL;
+    json_t *b = NULL, *attrs = NULL;
+    size_t mi;
+
+    if (vpc == NULL) {
+        skip(c, ei, e->type, e->id, "VPC not found (no vpcId, no VPC relationship)");
+        return;
+    }
+    mi = model_get(c, vpc);
+    if (mi == MAP_NO_ENTRY)
+        return;
+    name = entry_name(c, ei);
+    attrs = entry_attributes(c, ei);
+    if (name == NULL || attrs == NULL)
+        goto fail;
+    b = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:O, s:o, s:o}", "key", e->id, "type",
+        e->rule->emit == MAP_EMIT_VPC ? "vpc"
+                                      : (e->is_public ? "public-subnet" : "private-subnet"),
+        "name", name, "parent", e->rule->emit == MAP_EMIT_VPC ? NULL : vpc, "resource_type",
+        e->type, "resource_id", e->id, "attributes", attrs, "threats",
+        json_incref(e->rule->threats), "requirements", json_incref(e->rule->requirements));
+    if (b == NULL || json_array_append_new(c->models[mi].boundaries, b) < 0)
+        goto fail;
+    if (e->rule->emit == MAP_EMIT_VPC && json_object_set_new(c->models[mi].doc, "name",
+                                             json_string(name)) < 0)
+        goto fail;
+    e->model = mi;
+    c->mapped++;
+    free(name);
+    json_decref(attrs);
+    return;
+fail:
+    free(name);
+    json_decref(attrs);
+    oom(c);
+}
+
+static const char *
+component_type(const struct entry *e)
+{
+    const struct map_rule *r = e->rule;
+
+    if (r->ncases > 0) {
+        json_t *v = json_array();
+        const char *out = r->component;
+        if (v != NULL && map_path_eval(&r->switch_path, e->item, v) > 0 &&
+            json_is_string(json_array_get(v, 0))) {
+            const char *s = json_string_value(json_array_get(v, 0));
+            for (size_t i = 0; i < r->ncases; i++) {
+                if (strcmp(r->cases[i].value, s) == 0)
+                    out = r->cases[i].component;
+            }
+        }
+        json_decref(v);
+        if (out != NULL)
+            return out;
+    }
+    return r->component != NULL ? r->component : "AWS Resource";
+}
+
+/* Threats and requirements are the rule's own arrays, shared read-only by
+ * every component of the type (a reference, not a copy: 200k components
+ * would otherwise hold 200k copies). */
+static json_t *
+requirement_copy(json_t *reqs)
+{
+    return json_incref(reqs);
+}
+
+static void
+emit_component(struct ctx *c, size_t ei)
+{
+    struct entry *e = &c->e[ei];
+    const struct map_rule *r = e->rule;
+    const char *vpc = NULL;
+    char *name = NULL, *key = NULL;
+    json_t *comp = NULL, *attrs = NULL, *tags = NULL;
+    size_t mi;
+    char bkey[64];
+
+    if (r->placement != MAP_PLACE_ACCOUNT)
+        vpc = resolve_vpc(c, ei, 0);
+    if (vpc == NULL && r->placement == MAP_PLACE_VPC) {
+        skip(c, ei, e->type, e->id, "VPC not found (none of the rule's vpc references resolved)");
+        return;
+    }
+    mi = model_get(c, vpc);
+    if (mi == MAP_NO_ENTRY)
+        return;
+    if (e->arn != NULL) {
+        key = strdup(e->arn);
+    } else {
+        size_t n = strlen(e->type) + strlen(e->id) + 2;
+        key = malloc(n);
+        if (key != NULL)
+            snprintf(key, n, "%s/%s", e->type, e->id);
+    }
+    if (key == NULL)
+        goto fail;
+    if (vpc != NULL) {
+        e->boundary = choose_boundary(c, ei, vpc);
+    } else {
+        snprintf(bkey, sizeof(bkey), "account:%.40s", c->account_id);
+        e->boundary = strdup(bkey);
+    }
+    name = entry_name(c, ei);
+    attrs = entry_attributes(c, ei);
+    tags = tags_object(e->item);
+    if (e->boundary == NULL || name == NULL || attrs == NULL || tags == NULL)
+        goto fail;
+    comp = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:o, s:o}", "key", key,
+        "type", component_type(e), "name", name, "role", r->role, "resource_type", e->type,
+        "resource_id", e->id, "boundary", e->boundary, "attributes", attrs, "tags", tags,
+        "threats", requirement_copy(r->threats), "requirements", requirement_copy(r->requirements));
+    if (comp == NULL || json_array_append_new(c->models[mi].components, comp) < 0)
+        goto fail;
+    e->comp = comp;
+    e->key = key;
+    e->model = mi;
+    c->mapped++;
+    free(name);
+    json_decref(attrs);
+    json_decref(tags);
+    return;
+fail:
+    free(key);
+    free(name);
+    json_decref(attrs);
+    json_decref(tags);
+    oom(c);
+}
+
+/* ---- flows ---- */
+
+static void
+add_flow(struct ctx *c, size_t mi, const char *from, const char *to, const char *label,
+    const char *protocol, json_t *port)
+{
+    json_t *f;
+
+    if (strcmp(from, to) == 0) {
+        json_decref(port);
+        return;
+    }
+    f = json_pack("{s:s, s:s, s:s, s:s?, s:o}", "from", from, "to", to, "label", label,
+        "protocol", protocol, "port", port != NULL ? port : json_null());
+    if (f == NULL || json_array_append_new(c->models[mi].flows, f) < 0) {
+        oom(c);
+        return;
+    }
+    if (strcmp(from, MAP_INTERNET_KEY) == 0 || strcmp(to, MAP_INTERNET_KEY) == 0)
+        c->models[mi].has_internet = 1;
+}
+
+static void
+sg_member_cb(struct ctx *c, const char *type, const char *id, size_t target, void *arg)
+{
+    size_t ei = *(size_t *)arg;
+    size_t *slot;
+
+    (void)type;
+    (void)target;
+    slot = strmap_put(&c->sgix, id);
+    if (slot == NULL) {
+        oom(c);
+        return;
+    }
+    if (*slot == MAP_NO_ENTRY) {
+        struct idvec *g = realloc(c->sgmembers, (c->nsg + 1) * sizeof(*g));
+        if (g == NULL) {
+            oom(c);
+            return;
+        }
+        c->sgmembers = g;
+        memset(&c->sgmembers[c->nsg], 0, sizeof(*g));
+        *slot = c->nsg++;
+    }
+    /* one entry per member even when two references name the same group */
+    if (c->sgmembers[*slot].n > 0 && c->sgmembers[*slot].v[c->sgmembers[*slot].n - 1] == ei)
+        return;
+    if (idvec_push(&c->sgmembers[*slot], ei) < 0)
+        oom(c);
+}
+
+static int
+cidr_is_any(const char *s)
+{
+    return s != NULL && (strcmp(s, "0.0.0.0/0") == 0 || strcmp(s, "::/0") == 0);
+}
+
+static int
+perm_from_anywhere(json_t *perm)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(json_object_get(perm, "ipRanges"), i, v) {
+        if (cidr_is_any(json_string_value(v)) || cidr_is_any(jstr(v, "cidrIp")))
+            return 1;
+    }
+    json_array_foreach(json_object_get(perm, "ipv4Ranges"), i, v) {
+        if (cidr_is_any(jstr(v, "cidrIp")))
+            return 1;
+    }
+    json_array_foreach(json_object_get(perm, "ipv6Ranges"), i, v) {
+        if (cidr_is_any(jstr(v, "cidrIpv6")))
+            return 1;
+    }
+    return 0;
+}
+
+/* "tcp/443", "tcp/8000-8080", "all"; protocol and port for the flow. */
+static void
+perm_label(json_t *perm, char *label, size_t n, const char **ret_proto, json_t **ret_port)
+{
+    json_t *pv = json_object_get(perm, "ipProtocol");
+    char pbuf[32];
+    const char *proto;
+    json_t *jf = json_object_get(perm, "fromPort"), *jt = json_object_get(perm, "toPort");
+    long long from = json_is_number(jf) ? (long long)json_number_value(jf) : -1;
+    long long to = json_is_number(jt) ? (long long)json_number_value(jt) : from;
+
+    if (json_is_integer(pv))
+        snprintf(pbuf, sizeof(pbuf), "%lld", (long long)json_integer_value(pv));
+    else
+        snprintf(pbuf, sizeof(pbuf), "%.20s", json_is_string(pv) ? json_string_value(pv) : "-1");
+    proto = pbuf;
+    if (strcmp(proto, "-1") == 0 || strcmp(proto, "all") == 0)
+        proto = "all";
+    else if (strcmp(proto, "6") == 0)
+        proto = "tcp";
+    else if (strcmp(proto, "17") == 0)
+        proto = "udp";
+    else if (strcmp(proto, "1") == 0)
+        proto = "icmp";
+    else if (strcmp(proto, "58") == 0)
+        proto = "icmpv6";
+    *ret_port = NULL;
+    if (strcmp(proto, "all") == 0) {
+        snprintf(label, n, "all");
+    } else if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0) {
+        snprintf(label, n, "%s", proto);
+    } else if (from < 0) {
+        snprintf(label, n, "%s", proto);
+    } else if (from == to) {
+        snprintf(label, n, "%s/%lld", proto, from);
+        *ret_port = json_integer(from);
+    } else {
+        snprintf(label, n, "%s/%lld-%lld", proto, from, to);
+    }
+    /* proto may point into pbuf: copy it out through a static table */
+    if (strcmp(proto, "tcp") == 0)
+        *ret_proto = "tcp";
+    else if (strcmp(proto, "udp") == 0)
+        *ret_proto = "udp";
+    else if (strcmp(proto, "all") == 0)
+        *ret_proto = "all";
+    else if (strcmp(proto, "icmp") == 0)
+        *ret_proto = "icmp";
+    else if (strcmp(proto, "icmpv6") == 0)
+        *ret_proto = "icmpv6";
+    else
+        *ret_proto = NULL;
+}
+
+static int
+in_public_subnet(struct ctx *c, const struct entry *e)
+{
+    size_t s = index_get(c, 'T', "AWS::EC2::Subnet", e->boundary);
+
+    return s != MAP_NO_ENTRY && c->e[s].is_public;
+}
+
+static void
+sg_flows(struct ctx *c)
+{
+    for (size_t i = 0; i < c->ne && !c->oom; i++) {
+        if (c->e[i].comp == NULL || c->e[i].rule->security_groups.n == 0)
+            continue;
+        for (size_t k = 0; k < c->e[i].rule->security_groups.n; k++)
+            each_ref(c, i, &c->e[i].rule->security_groups.v[k], sg_member_cb, &i);
+    }
+    for (size_t i = 0; i < c->ne && !c->oom; i++) {
+        const struct entry *sg = &c->e[i];
+        struct idvec *members;
+        size_t slot, k, p;
+        json_t *perm;
+
+        if (sg->skipped || strcmp(sg->type, "AWS::EC2::SecurityGroup") != 0 || sg->config == NULL)
+            continue;
+        slot = strmap_get(&c->sgix, sg->id);
+        if (slot == MAP_NO_ENTRY)
+            continue;
+        members = &c->sgmembers[slot];
+        json_array_foreach(json_object_get(sg->config, "ipPermissions"), p, perm) {
+            char label[64];
+            const char *proto;
+            json_t *port;
+            int anywhere = perm_from_anywhere(perm);
+            json_t *pair;
+            size_t q;
+
+            perm_label(perm, label, sizeof(label), &proto, &port);
+            for (k = 0; k < members->n; k++) {
+                struct entry *b = &c->e[members->v[k]];
+                if (anywhere && in_public_subnet(c, b))
+                    add_flow(c, b->model, MAP_INTERNET_KEY, b->key, label, proto,
+                        port ? json_incref(port) : NULL);
+                json_array_foreach(json_object_get(perm, "userIdGroupPairs"), q, pair) {
+                    const char *src = jstr(pair, "groupId");
+                    size_t ss = src ? strmap_get(&c->sgix, src) : MAP_NO_ENTRY;
+                    if (ss == MAP_NO_ENTRY)
+                        continue;
+                    for (size_t m = 0; m < c->sgmembers[ss].n; m++) {
+                        struct entry *a = &c->e[c->sgmembers[ss].v[m]];
+                        if (a->model == b->model)
+                            add_flow(c, b->model, a->key, b->key, label, proto,
+                                port ? json_incref(port) : NULL);
+                    }
+                }
+            }
+            json_decref(port);
+        }
+    }
+}
+
+struct ends_arg {
+    struct idvec v;
+};
+
+static void
+ends_cb(struct ctx *c, const char *type, const char *id, size_t target, void *arg)
+{
+    struct ends_arg *a = arg;
+
+    (void)type;
+    (void)id;
+    if (target == MAP_NO_ENTRY)
+        return;
+    if (target != MAP_INTERNET && c->e[target].comp == NULL)
+        return;
+    if (idvec_push(&a->v, target) < 0)
+        oom(c);
+}
+
+static void
+flow_ends(struct ctx *c, size_t ei, const struct map_refs *refs, struct ends_arg *a)
+{
+    if (refs->n == 0) {
+        if (c->e[ei].comp != NULL && idvec_push(&a->v, ei) < 0)
+            oom(c);
+        return;
+    }
+    for (size_t i = 0; i < refs->n; i++)
+        each_ref(c, ei, &refs->v[i], ends_cb, a);
+}
+
+static char *
+render_label(struct ctx *c, const struct map_tpl *t, json_t *item)
+{
+    char out[256];
+    size_t len = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < t->n; i++) {
+        const char *piece = t->parts[i].text;
+        char *owned = NULL;
+        if (piece == NULL) {
+            json_t *v = map_paths_first(&t->parts[i].paths, item);
+            owned = scalar_text(v);
+            json_decref(v);
+            piece = owned != NULL ? owned : "?";
+        }
+        len += (size_t)snprintf(out + len, sizeof(out) - len, "%s", piece);
+        free(owned);
+        if (len >= sizeof(out))
+            len = sizeof(out) - 1;
+    }
+    char *s = strdup(out);
+    if (s == NULL)
+        oom(c);
+    return s;
+}
+
+static json_t *
+flow_port(const struct map_paths *ps, json_t *item)
+{
+    json_t *v = map_paths_first(ps, item), *out = NULL;
+    long long n;
+
+    if (json_is_integer(v))
+        out = json_incref(v);
+    else if (json_is_real(v))
+        out = json_integer((long long)json_real_value(v));
+    else if (json_is_string(v) && util_parse_ll(json_string_value(v), 0, 65535, &n) == 0)
+        out = json_integer(n);
+    json_decref(v);
+    return out;
+}
+
+static void
+rule_flows(struct ctx *c)
+{
+    for (size_t i = 0; i < c->ne && !c->oom; i++) {
+        struct entry *e = &c->e[i];
+
+        if (e->rule == NULL || e->rule->nflows == 0 || e->skipped)
+            continue;
+        if (e->rule->emit != MAP_EMIT_COMPONENT && e->rule->emit != MAP_EMIT_FLOWS)
+            continue;
+        if (e->rule->emit == MAP_EMIT_COMPONENT && e->comp == NULL)
+            continue;
+        for (size_t f = 0; f < e->rule->nflows; f++) {
+            const struct map_flow_rule *fr = &e->rule->flows[f];
+            struct ends_arg from, to;
+            char *label;
+            json_t *proto, *port;
+
+            memset(&from, 0, sizeof(from));
+            memset(&to, 0, sizeof(to));
+            flow_ends(c, i, &fr->from, &from);
+            flow_ends(c, i, &fr->to, &to);
+            label = render_label(c, &fr->label, e->item);
+            proto = map_paths_first(&fr->protocol, e->item);
+            port = flow_port(&fr->port, e->item);
+            for (size_t a = 0; label != NULL && a < from.v.n; a++) {
+                for (size_t b = 0; b < to.v.n; b++) {
+                    size_t fa = from.v.v[a], tb = to.v.v[b];
+                    size_t mi;
+                    if (fa == MAP_INTERNET && tb == MAP_INTERNET)
+                        continue;
+                    mi = fa != MAP_INTERNET ? c->e[fa].model : c->e[tb].model;
+                    if (fa != MAP_INTERNET && tb != MAP_INTERNET && c->e[fa].model != c->e[tb].model)
+                        continue; /* flows stay inside one model */
+                    add_flow(c, mi, fa == MAP_INTERNET ? MAP_INTERNET_KEY : c->e[fa].key,
+                        tb == MAP_INTERNET ? MAP_INTERNET_KEY : c->e[tb].key, label,
+                        json_string_value(proto), port ? json_incref(port) : NULL);
+                }
+            }
+            if (e->rule->emit == MAP_EMIT_FLOWS && f == 0)
+                c->mapped++;
+            free(label);
+            json_decref(proto);
+            json_decref(port);
+            free(from.v.v);
+            free(to.v.v);
+        }
+    }
+}
+
+/* ---- final ordering ---- */
+
+static int
+by_key_cmp(const void *a, const void *b)
+{
+    json_t *const *x = a, *const *y = b;
+
+    return strcmp(jstr(*x, "key"), jstr(*y, "key"));
+}
+
+static int
+flow_cmp(const void *a, const void *b)
+{
+    json_t *const *x = a, *const *y = b;
+    int c = strcmp(jstr(*x, "from"), jstr(*y, "from"));
+
+    if (c == 0)
+        c = strcmp(jstr(*x, "to"), jstr(*y, "to"));
+    if (c == 0)
+        c = strcmp(jstr(*x, "label"), jstr(*y, "label"));
+    return c;
+}
+
+static int
+skipped_cmp(const void *a, const void *b)
+{
+    json_t *const *x = a, *const *y = b;
+    int c = strcmp(jstr(*x, "resource_type"), jstr(*y, "resource_type"));
+
+    if (c == 0)
+        c = strcmp(jstr(*x, "resource_id"), jstr(*y, "resource_id"));
+    if (c == 0)
+        c = strcmp(jstr(*x, "reason"), jstr(*y, "reason"));
+    return c;
+}
+
+/* Sorts arr in place with cmp; drops exact neighbours when dedupe. */
+static int
+sort_array(json_t *arr, int (*cmp)(const void *, const void *), int dedupe)
+{
+    size_t n = json_array_size(arr), i, m = 0;
+    json_t **v;
+
+    if (n < 2)
+        return 0;
+    v = malloc(n * sizeof(*v));
+    if (v == NULL)
+        return -1;
+    for (i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(arr, i));
+    qsort(v, n, sizeof(*v), cmp);
+    json_array_clear(arr);
+    for (i = 0; i < n; i++) {
+        if (dedupe && m > 0 && cmp(&v[i], &v[m - 1]) == 0) {
+            json_decref(v[i]);
+            continue;
+        }
+        v[m++] = v[i];
+    }
+    for (i = 0; i < m; i++) {
+        if (json_array_append_new(arr, v[i]) < 0) {
+            for (size_t k = i + 1; k < m; k++)
+                json_decref(v[k]);
+            free(v);
+            return -1;
+        }
+    }
+    free(v);
+    return 0;
+}
+
+static int
+finish_model(struct ctx *c, struct model *m)
+{
+    size_t i;
+    json_t *b;
+    int have_vpc = m->vpc == NULL;
+
+    json_array_foreach(m->boundaries, i, b) {
+        if (m->vpc != NULL && strcmp(jstr(b, "key"), m->vpc) == 0)
+            have_vpc = 1;
+    }
+    if (!have_vpc) {
+        /* resources name a VPC Config did not record: keep the tree whole */
+        b = json_pack("{s:s, s:s, s:s, s:n, s:s, s:s, s:{}}", "key", m->vpc, "type", "vpc",
+            "name", m->vpc, "parent", "resource_type", "AWS::EC2::VPC", "resource_id", m->vpc,
+            "attributes");
+        if (b == NULL || json_array_append_new(m->boundaries, b) < 0)
+            return oom(c);
+    }
+    if (m->has_internet) {
+        json_t *inet = json_pack("{s:s, s:s, s:s, s:s, s:n, s:{}, s:{}, s:[], s:[]}", "key",
+            MAP_INTERNET_KEY, "type", "Internet", "name", "Internet", "role", MODEL_ROLE_EXTERNAL,
+            "boundary", "attributes", "tags", "threats", "requirements");
+        if (inet == NULL || json_array_append_new(m->components, inet) < 0)
+            return oom(c);
+    }
+    if (sort_array(m->components, by_key_cmp, 0) < 0 || sort_array(m->boundaries, by_key_cmp, 0) < 0 ||
+        sort_array(m->flows, flow_cmp, 1) < 0)
+        return oom(c);
+    return 0;
+}
+
+void
+map_result_clear(struct map_result *res)
+{
+    if (res == NULL)
+        return;
+    json_decref(res->models);
+    json_decref(res->unmapped);
+    json_decref(res->account);
+    json_decref(res->skipped);
+    memset(res, 0, sizeof(*res));
+}
+
+int
+map_target(const struct map_rules *rules, const char *account_id, const char *region,
+    json_t *items, struct map_result *ret, struct err *err)
+{
+    struct ctx c;
+    struct map_result res;
+    size_t i, account_model;
+    int rc = -1;
+
+    memset(&c, 0, sizeof(c));
+    memset(&res, 0, sizeof(res));
+    if (rules == NULL || account_id == NULL || region == NULL)
+        return err_set(err, ERR_INTERNAL, "map_target: rules, account and region are required");
+    if (!json_is_array(items))
+        return err_set(err, ERR_REMOTE, "map_target: items of %s/%s are not a JSON array",
+            account_id, region);
+    c.rules = rules;
+    c.account_id = account_id;
+    c.region = region;
+    c.skipped = json_array();
+    c.unmapped = json_object();
+    if (c.skipped == NULL || c.unmapped == NULL)
+        goto oom;
+    account_model = model_get(&c, NULL); /* always index 0 */
+    if (account_model != 0 || collect_entries(&c, items) < 0)
+        goto oom;
+
+    for (i = 0; i < c.ne; i++) {
+        struct entry *e = &c.e[i];
+        if (e->skipped || e->rule != NULL)
+            continue;
+        json_t *n = json_object_get(c.unmapped, e->type);
+        if (json_object_set_new(c.unmapped, e->type,
+                json_integer(n ? json_integer_value(n) + 1 : 1)) < 0)
+            goto oom;
+    }
+    classify_subnets(&c);
+    /* boundaries first: components choose among them */
+    for (i = 0; i < c.ne && !c.oom; i++) {
+        if (!c.e[i].skipped && c.e[i].rule != NULL &&
+            (c.e[i].rule->emit == MAP_EMIT_VPC || c.e[i].rule->emit == MAP_EMIT_SUBNET))
+            emit_boundary(&c, i);
+    }
+    for (i = 0; i < c.ne && !c.oom; i++) {
+        if (!c.e[i].skipped && c.e[i].rule != NULL && c.e[i].rule->emit == MAP_EMIT_COMPONENT)
+            emit_component(&c, i);
+    }
+    if (c.oom)
+        goto oom;
+    sg_flows(&c);
+    rule_flows(&c);
+    if (c.oom)
+        goto oom;
+
+    res.models = json_object();
+    if (res.models == NULL)
+        goto oom;
+    for (i = 0; i < c.nmodels; i++) {
+        if (finish_model(&c, &c.models[i]) < 0)
+            goto oom;
+        if (i == 0)
+            continue;
+        if (json_object_set(res.models, c.models[i].vpc, c.models[i].doc) < 0)
+            goto oom;
+    }
+    res.account = json_incref(c.models[0].doc);
+    if (sort_array(c.skipped, skipped_cmp, 0) < 0)
+        goto oom;
+    res.skipped_count = json_array_size(c.skipped);
+    while (json_array_size(c.skipped) > MAP_SKIPPED_MAX)
+        json_array_remove(c.skipped, json_array_size(c.skipped) - 1);
+    res.skipped = json_incref(c.skipped);
+    res.unmapped = json_incref(c.unmapped);
+    res.items = json_array_size(items);
+    res.mapped = c.mapped;
+    *ret = res;
+    memset(&res, 0, sizeof(res));
+    rc = 0;
+    goto out;
+oom:
+    err_set(err, ERR_INTERNAL, "out of memory while mapping %s/%s", account_id, region);
+out:
+    map_result_clear(&res);
+    for (i = 0; i < c.ne; i++) {
+        json_decref(c.e[i].config);
+        free(c.e[i].key);
+        free(c.e[i].vpc);
+        free(c.e[i].boundary);
+    }
+    free(c.e);
+    for (i = 0; i < c.nmodels; i++) {
+        json_decref(c.models[i].doc);
+        free(c.models[i].vpc);
+    }
+    free(c.models);
+    for (i = 0; i < c.nsg; i++)
+        free(c.sgmembers[i].v);
+    free(c.sgmembers);
+    strmap_clear(&c.index);
+    strmap_clear(&c.routes);
+    strmap_clear(&c.modelix);
+    strmap_clear(&c.sgix);
+    json_decref(c.skipped);
+    json_decref(c.unmapped);
+    return rc;
+}

@@ -1,0 +1,1336 @@
+/*
+ * rules.c: mapping rules, from YAML text (the built-in mapping/rules.yaml
+ * compiled in by cmake/Embed.cmake, plus an optional user file) to the
+ * structs of mapping/rules.h; and the path evaluator the mapper uses.
+ *
+ * Loading is strict because a typo in a rule silently un-maps resources:
+ * unknown keys, bad paths, bad roles, unknown STRIDE letters, malformed
+ * Security Hub control ids and duplicate rules are errors reported as
+ * "file:line:col: message" (libyaml marks are 0-based, hence the +1). Every
+ * problem is counted; the first is reported with the count. A user rule for
+ * a type replaces the built-in rule for that type (whole-rule replacement:
+ * partial merges would make a rule's meaning depend on two files).
+ * No logging; the only I/O is reading the user file.
+ */
+#include "mapping/rules.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <yaml.h>
+
+#include "daemon/buf.h"
+#include "daemon/util.h"
+#include "mapping/map.h"
+#include "mapping/model.h"
+
+#define RULES_MAX_FILE  (4 * 1024 * 1024)
+#define RULES_MAX_PATH  512
+#define RULES_MAX_RULES 4096
+#define RULES_MAX_JSON  (1024 * 1024) /* JSON nested in a string, parsed on demand */
+
+struct parse {
+    const char *name;
+    yaml_document_t *doc;
+    size_t nerrors;
+    int oom;
+    char first[ERR_MSG_MAX];
+};
+
+static void perr(struct parse *p, const yaml_node_t *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+perr(struct parse *p, const yaml_node_t *node, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+
+    if (p->nerrors++ > 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (node != NULL)
+        snprintf(p->first, sizeof(p->first), "%.100s:%zu:%zu: %s", p->name,
+            (size_t)node->start_mark.line + 1, (size_t)node->start_mark.column + 1, msg);
+    else
+        snprintf(p->first, sizeof(p->first), "%.100s: %s", p->name, msg);
+}
+
+static char *
+xstrdup(struct parse *p, const char *s)
+{
+    char *d = strdup(s);
+
+    if (d == NULL)
+        p->oom = 1;
+    return d;
+}
+
+/* ---- freeing ---- */
+
+static void
+path_clear(struct map_path *path)
+{
+    for (size_t i = 0; i < path->n; i++)
+        free(path->segs[i].key);
+    free(path->segs);
+    free(path->text);
+    memset(path, 0, sizeof(*path));
+}
+
+static void
+paths_clear(struct map_paths *ps)
+{
+    for (size_t i = 0; i < ps->n; i++)
+        path_clear(&ps->v[i]);
+    free(ps->v);
+    memset(ps, 0, sizeof(*ps));
+}
+
+static void
+refs_clear(struct map_refs *rs)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        free(rs->v[i].type);
+        path_clear(&rs->v[i].path);
+    }
+    free(rs->v);
+    memset(rs, 0, sizeof(*rs));
+}
+
+static void
+tpl_clear(struct map_tpl *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->parts[i].text);
+        paths_clear(&t->parts[i].paths);
+    }
+    free(t->parts);
+    free(t->src);
+    memset(t, 0, sizeof(*t));
+}
+
+static void
+rule_clear(struct map_rule *r)
+{
+    free(r->resource_type);
+    free(r->component);
+    free(r->role);
+    paths_clear(&r->name);
+    refs_clear(&r->vpc);
+    refs_clear(&r->boundary);
+    refs_clear(&r->security_groups);
+    for (size_t i = 0; i < r->nattrs; i++) {
+        free(r->attrs[i].name);
+        paths_clear(&r->attrs[i].paths);
+    }
+    free(r->attrs);
+    for (size_t i = 0; i < r->nflows; i++) {
+        refs_clear(&r->flows[i].from);
+        refs_clear(&r->flows[i].to);
+        tpl_clear(&r->flows[i].label);
+        paths_clear(&r->flows[i].protocol);
+        paths_clear(&r->flows[i].port);
+    }
+    free(r->flows);
+    path_clear(&r->switch_path);
+    for (size_t i = 0; i < r->ncases; i++) {
+        free(r->cases[i].value);
+        free(r->cases[i].component);
+    }
+    free(r->cases);
+    json_decref(r->threats);
+    json_decref(r->requirements);
+    free(r->origin);
+    memset(r, 0, sizeof(*r));
+}
+
+void
+map_rules_free(struct map_rules *rules)
+{
+    if (rules == NULL)
+        return;
+    for (size_t i = 0; i < rules->n; i++)
+        rule_clear(&rules->v[i]);
+    free(rules->v);
+    free(rules);
+}
+
+/* ---- YAML helpers ---- */
+
+static const char *
+node_kind(const yaml_node_t *n)
+{
+    switch (n->type) {
+    case YAML_SCALAR_NODE:
+        return "a scalar";
+    case YAML_SEQUENCE_NODE:
+        return "a list";
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    default:
+        return "empty";
+    }
+}
+
+static const char *
+scalar(const yaml_node_t *n)
+{
+    return (const char *)n->data.scalar.value;
+}
+
+/* A scalar string with no NUL or control characters; NULL (and an error)
+ * otherwise. Borrowed from the document. */
+static const char *
+get_text(struct parse *p, const yaml_node_t *n, const char *what)
+{
+    const char *v;
+
+    if (n->type != YAML_SCALAR_NODE) {
+        perr(p, n, "%s must be a string, not %s", what, node_kind(n));
+        return NULL;
+    }
+    v = scalar(n);
+    if (strlen(v) != n->data.scalar.length) {
+        perr(p, n, "%s contains a NUL byte", what);
+        return NULL;
+    }
+    for (const char *c = v; *c != '\0'; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            perr(p, n, "%s contains a control character", what);
+            return NULL;
+        }
+    }
+    if (v[0] == '\0') {
+        perr(p, n, "%s is empty", what);
+        return NULL;
+    }
+    return v;
+}
+
+typedef void (*pair_fn)(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *ctx);
+
+/* Walks a mapping, refusing non-scalar and duplicate keys. */
+static void
+walk_mapping(struct parse *p, yaml_node_t *map, const char *what, pair_fn fn, void *ctx)
+{
+    yaml_node_pair_t *pair, *other;
+
+    if (map->type != YAML_MAPPING_NODE) {
+        perr(p, map, "%s must be a mapping, not %s", what, node_kind(map));
+        return;
+    }
+    for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+        yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
+        yaml_node_t *v = yaml_document_get_node(p->doc, pair->value);
+        int dup = 0;
+
+        if (k == NULL || v == NULL)
+            continue;
+        if (k->type != YAML_SCALAR_NODE) {
+            perr(p, k, "keys in %s must be plain words", what);
+            continue;
+        }
+        for (other = map->data.mapping.pairs.start; other < pair; other++) {
+            yaml_node_t *ok = yaml_document_get_node(p->doc, other->key);
+            if (ok != NULL && ok->type == YAML_SCALAR_NODE && strcmp(scalar(ok), scalar(k)) == 0)
+                dup = 1;
+        }
+        if (dup) {
+            perr(p, k, "duplicate key '%s' in %s", scalar(k), what);
+            continue;
+        }
+        fn(p, scalar(k), k, v, ctx);
+    }
+}
+
+/* Calls fn for a scalar, or for each element of a list of scalars. */
+typedef void (*item_fn)(struct parse *p, yaml_node_t *n, void *ctx);
+
+static void
+each_item(struct parse *p, yaml_node_t *v, item_fn fn, void *ctx)
+{
+    yaml_node_item_t *it;
+
+    if (v->type == YAML_SCALAR_NODE) {
+        fn(p, v, ctx);
+        return;
+    }
+    if (v->type != YAML_SEQUENCE_NODE) {
+        perr(p, v, "expected a string or a list, not %s", node_kind(v));
+        return;
+    }
+    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        yaml_node_t *n = yaml_document_get_node(p->doc, *it);
+        if (n != NULL)
+            fn(p, n, ctx);
+    }
+}
+
+static int
+valid_resource_type(const char *t)
+{
+    /* Provider::Service::Resource, each part alphanumeric */
+    int parts = 0;
+    const char *c = t;
+
+    while (*c != '\0') {
+        const char *start = c;
+        while (isalnum((unsigned char)*c))
+            c++;
+        if (c == start)
+            return 0;
+        parts++;
+        if (*c == '\0')
+            break;
+        if (c[0] != ':' || c[1] != ':')
+            return 0;
+        c += 2;
+        if (*c == '\0')
+            return 0;
+    }
+    return parts == 3 && strlen(t) < 128;
+}
+
+/* ---- paths ---- */
+
+/* Compiles a path; 0 or -1 with an error at node. */
+static int
+path_compile(struct parse *p, const yaml_node_t *node, const char *text, struct map_path *out)
+{
+    struct map_path path;
+    const char *c = text;
+
+    memset(&path, 0, sizeof(path));
+    if (strlen(text) > RULES_MAX_PATH) {
+        perr(p, node, "path is longer than %d characters", RULES_MAX_PATH);
+        return -1;
+    }
+    path.text = xstrdup(p, text);
+    if (path.text == NULL)
+        goto fail;
+    while (1) {
+        const char *end = c;
+        size_t len;
+        int collect = 0;
+        struct map_path_seg *grown;
+
+        while (*end != '\0' && *end != '.')
+            end++;
+        len = (size_t)(end - c);
+        if (len >= 2 && c[len - 2] == '[' && c[len - 1] == ']') {
+            collect = 1;
+            len -= 2;
+        }
+        if (len == 0) {
+            perr(p, node, "bad path '%s': empty key", text);
+            goto fail;
+        }
+        for (size_t i = 0; i < len; i++) {
+            unsigned char ch = (unsigned char)c[i];
+            if (ch == '[' || ch == ']' || ch == '{' || ch == '}' || ch == '@' || isspace(ch)) {
+                perr(p, node, "bad path '%s': character '%c' not allowed in a key", text, ch);
+                goto fail;
+            }
+        }
+        grown = realloc(path.segs, (path.n + 1) * sizeof(*grown));
+        if (grown == NULL) {
+            p->oom = 1;
+            goto fail;
+        }
+        path.segs = grown;
+        path.segs[path.n].key = strndup(c, len);
+        path.segs[path.n].collect = collect;
+        if (path.segs[path.n].key == NULL) {
+            p->oom = 1;
+            goto fail;
+        }
+        path.n++;
+        if (*end == '\0')
+            break;
+        c = end + 1;
+    }
+    *out = path;
+    return 0;
+fail:
+    path_clear(&path);
+    return -1;
+}
+
+static void
+add_path_item(struct parse *p, yaml_node_t *n, void *ctx)
+{
+    struct map_paths *ps = ctx;
+    const char *t = get_text(p, n, "a path");
+    struct map_path *grown;
+
+    if (t == NULL)
+        return;
+    grown = realloc(ps->v, (ps->n + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        p->oom = 1;
+        return;
+    }
+    ps->v = grown;
+    if (path_compile(p, n, t, &ps->v[ps->n]) == 0)
+        ps->n++;
+}
+
+static void
+parse_paths(struct parse *p, yaml_node_t *v, struct map_paths *ps)
+{
+    paths_clear(ps);
+    each_item(p, v, add_path_item, ps);
+}
+
+static void
+add_ref_item(struct parse *p, yaml_node_t *n, void *ctx)
+{
+    struct map_refs *rs = ctx;
+    const char *t = get_text(p, n, "a reference");
+    struct map_ref ref, *grown;
+    const char *at;
+
+    if (t == NULL)
+        return;
+    memset(&ref, 0, sizeof(ref));
+    at = strchr(t, '@');
+    if (strcmp(t, "self") == 0) {
+        ref.kind = MAP_REF_SELF;
+    } else if (strcmp(t, "internet") == 0) {
+        ref.kind = MAP_REF_INTERNET;
+    } else if (strncmp(t, "relationship:", 13) == 0) {
+        ref.kind = MAP_REF_RELATIONSHIP;
+        if (!valid_resource_type(t + 13)) {
+            perr(p, n, "bad reference '%s': '%s' is not a resource type like AWS::EC2::VPC", t,
+                t + 13);
+            return;
+        }
+        ref.type = xstrdup(p, t + 13);
+        if (ref.type == NULL)
+            return;
+    } else if (at != NULL) {
+        ref.kind = MAP_REF_TYPED_PATH;
+        ref.type = strndup(t, (size_t)(at - t));
+        if (ref.type == NULL) {
+            p->oom = 1;
+            return;
+        }
+        if (!valid_resource_type(ref.type)) {
+            perr(p, n, "bad reference '%s': '%s' is not a resource type like AWS::EC2::VPC", t,
+                ref.type);
+            free(ref.type);
+            return;
+        }
+        if (path_compile(p, n, at + 1, &ref.path) < 0) {
+            free(ref.type);
+            return;
+        }
+    } else {
+        ref.kind = MAP_REF_PATH;
+        if (strchr(t, ':') != NULL) {
+            perr(p, n, "bad reference '%s': expected self, internet, relationship:TYPE, TYPE@PATH or PATH",
+                t);
+            return;
+        }
+        if (path_compile(p, n, t, &ref.path) < 0)
+            return;
+    }
+    grown = realloc(rs->v, (rs->n + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        p->oom = 1;
+        free(ref.type);
+        path_clear(&ref.path);
+        return;
+    }
+    rs->v = grown;
+    rs->v[rs->n++] = ref;
+}
+
+static void
+parse_refs(struct parse *p, yaml_node_t *v, struct map_refs *rs)
+{
+    refs_clear(rs);
+    each_item(p, v, add_ref_item, rs);
+}
+
+/* "{configuration.protocol}/{configuration.port}" */
+static void
+parse_tpl(struct parse *p, yaml_node_t *n, struct map_tpl *t)
+{
+    const char *src = get_text(p, n, "label");
+    const char *c;
+
+    tpl_clear(t);
+    if (src == NULL)
+        return;
+    t->src = xstrdup(p, src);
+    if (t->src == NULL)
+        return;
+    c = src;
+    while (*c != '\0') {
+        struct map_tpl_part part, *grown;
+        const char *end;
+
+        memset(&part, 0, sizeof(part));
+        if (*c == '{') {
+            char inner[RULES_MAX_PATH + 1];
+            end = strchr(c, '}');
+            if (end == NULL || (size_t)(end - c - 1) > RULES_MAX_PATH) {
+                perr(p, n, "label '%s': '{' without a closing '}'", src);
+                return;
+            }
+            memcpy(inner, c + 1, (size_t)(end - c - 1));
+            inner[end - c - 1] = '\0';
+            for (char *alt = inner, *bar; alt != NULL; alt = bar) {
+                struct map_path *g;
+                bar = strchr(alt, '|');
+                if (bar != NULL)
+                    *bar++ = '\0';
+                g = realloc(part.paths.v, (part.paths.n + 1) * sizeof(*g));
+                if (g == NULL) {
+                    p->oom = 1;
+                    paths_clear(&part.paths);
+                    return;
+                }
+                part.paths.v = g;
+                if (path_compile(p, n, alt, &part.paths.v[part.paths.n]) < 0) {
+                    paths_clear(&part.paths);
+                    return;
+                }
+                part.paths.n++;
+            }
+            c = end + 1;
+        } else {
+            end = c;
+            while (*end != '\0' && *end != '{' && *end != '}')
+                end++;
+            if (*end == '}') {
+                perr(p, n, "label '%s': '}' without an opening '{'", src);
+                return;
+            }
+            part.text = strndup(c, (size_t)(end - c));
+            if (part.text == NULL) {
+                p->oom = 1;
+                return;
+            }
+            c = end;
+        }
+        grown = realloc(t->parts, (t->n + 1) * sizeof(*grown));
+        if (grown == NULL) {
+            p->oom = 1;
+            free(part.text);
+            paths_clear(&part.paths);
+            return;
+        }
+        t->parts = grown;
+        t->parts[t->n++] = part;
+    }
+}
+
+/* ---- threats and requirements ---- */
+
+static int
+valid_control(const char *s)
+{
+    /* Security Hub control ids: "RDS.3", "EC2.19", "CloudTrail.1" */
+    const char *c = s;
+
+    if (!isalpha((unsigned char)*c))
+        return 0;
+    while (isalnum((unsigned char)*c))
+        c++;
+    if (*c++ != '.' || !isdigit((unsigned char)*c))
+        return 0;
+    while (isdigit((unsigned char)*c))
+        c++;
+    return *c == '\0' && strlen(s) < 64;
+}
+
+struct tr_ctx {
+    json_t *obj;
+    int threat; /* 1: threats (stride allowed/required), 0: requirements */
+    int have_id, have_title;
+};
+
+static void
+add_control(struct parse *p, yaml_node_t *n, void *ctx)
+{
+    json_t *arr = ctx;
+    const char *t = get_text(p, n, "a control id");
+
+    if (t == NULL)
+        return;
+    if (!valid_control(t)) {
+        perr(p, n, "'%s' is not a Security Hub control id like RDS.3 or EC2.19", t);
+        return;
+    }
+    if (json_array_append_new(arr, json_string(t)) < 0)
+        p->oom = 1;
+}
+
+static void
+add_stride(struct parse *p, yaml_node_t *n, void *ctx)
+{
+    json_t *arr = ctx;
+    const char *t = get_text(p, n, "a STRIDE letter");
+    size_t i;
+    json_t *v;
+
+    if (t == NULL)
+        return;
+    if (strlen(t) != 1 || strchr("STRIDE", t[0]) == NULL) {
+        perr(p, n, "'%s' is not a STRIDE category (S, T, R, I, D or E)", t);
+        return;
+    }
+    json_array_foreach(arr, i, v) {
+        if (strcmp(json_string_value(v), t) == 0) {
+            perr(p, n, "STRIDE category '%s' listed twice", t);
+            return;
+        }
+    }
+    if (json_array_append_new(arr, json_string(t)) < 0)
+        p->oom = 1;
+}
+
+static void
+tr_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    struct tr_ctx *c = ctx;
+    const char *t;
+    json_t *arr;
+
+    if (strcmp(key, "id") == 0 || strcmp(key, "title") == 0) {
+        t = get_text(p, v, key);
+        if (t == NULL)
+            return;
+        if (json_object_set_new(c->obj, key, json_string(t)) < 0)
+            p->oom = 1;
+        if (key[0] == 'i')
+            c->have_id = 1;
+        else
+            c->have_title = 1;
+    } else if (strcmp(key, "controls") == 0 || (c->threat && strcmp(key, "stride") == 0)) {
+        arr = json_array();
+        if (arr == NULL || json_object_set_new(c->obj, key, arr) < 0) {
+            p->oom = 1;
+            return;
+        }
+        if (v->type != YAML_SEQUENCE_NODE) {
+            perr(p, v, "%s must be a list, not %s", key, node_kind(v));
+            return;
+        }
+        each_item(p, v, key[0] == 'c' ? add_control : add_stride, arr);
+    } else {
+        perr(p, k, "unknown key '%s' in a %s (expected id, title, %scontrols)", key,
+            c->threat ? "threat" : "requirement", c->threat ? "stride, " : "");
+    }
+}
+
+static void
+parse_tr_list(struct parse *p, yaml_node_t *v, int threat, json_t **dst)
+{
+    yaml_node_item_t *it;
+    json_t *list = json_array();
+    const char *what = threat ? "threats" : "requirements";
+
+    json_decref(*dst);
+    *dst = list;
+    if (list == NULL) {
+        p->oom = 1;
+        return;
+    }
+    if (v->type != YAML_SEQUENCE_NODE) {
+        perr(p, v, "%s must be a list, not %s", what, node_kind(v));
+        return;
+    }
+    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        yaml_node_t *n = yaml_document_get_node(p->doc, *it);
+        struct tr_ctx c;
+        size_t i;
+        json_t *other;
+
+        if (n == NULL)
+            continue;
+        memset(&c, 0, sizeof(c));
+        c.threat = threat;
+        c.obj = json_object();
+        if (c.obj == NULL) {
+            p->oom = 1;
+            return;
+        }
+        walk_mapping(p, n, threat ? "a threat" : "a requirement", tr_pair, &c);
+        if (n->type == YAML_MAPPING_NODE) {
+            if (!c.have_id || !c.have_title)
+                perr(p, n, "a %s needs an id and a title", threat ? "threat" : "requirement");
+            if (threat && json_object_get(c.obj, "stride") == NULL)
+                perr(p, n, "a threat needs a stride list");
+            if (json_object_get(c.obj, "controls") == NULL &&
+                json_object_set_new(c.obj, "controls", json_array()) < 0)
+                p->oom = 1;
+        }
+        json_array_foreach(list, i, other) {
+            if (c.have_id && json_equal(json_object_get(other, "id"), json_object_get(c.obj, "id")))
+                perr(p, n, "%s id '%s' used twice in this rule", threat ? "threat" : "requirement",
+                    json_string_value(json_object_get(c.obj, "id")));
+        }
+        if (json_array_append_new(list, c.obj) < 0)
+            p->oom = 1;
+    }
+}
+
+/* ---- rules ---- */
+
+struct rule_ctx {
+    struct map_rule *r;
+    int have_type, have_component, have_role, have_emit, have_placement, have_name, have_vpc;
+    int have_switch;
+    yaml_node_t *flows_node;
+};
+
+static void
+attr_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    struct map_rule *r = ctx;
+    struct map_attr *grown;
+
+    for (const char *c = key; *c != '\0'; c++) {
+        if (!isalnum((unsigned char)*c) && *c != '_') {
+            perr(p, k, "attribute name '%s' may only hold letters, digits and '_'", key);
+            return;
+        }
+    }
+    grown = realloc(r->attrs, (r->nattrs + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        p->oom = 1;
+        return;
+    }
+    r->attrs = grown;
+    memset(&r->attrs[r->nattrs], 0, sizeof(r->attrs[0]));
+    r->attrs[r->nattrs].name = xstrdup(p, key);
+    if (r->attrs[r->nattrs].name == NULL)
+        return;
+    parse_paths(p, v, &r->attrs[r->nattrs].paths);
+    r->nattrs++;
+}
+
+static void
+flow_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    struct map_flow_rule *f = ctx;
+
+    if (strcmp(key, "from") == 0)
+        parse_refs(p, v, &f->from);
+    else if (strcmp(key, "to") == 0)
+        parse_refs(p, v, &f->to);
+    else if (strcmp(key, "label") == 0)
+        parse_tpl(p, v, &f->label);
+    else if (strcmp(key, "protocol") == 0)
+        parse_paths(p, v, &f->protocol);
+    else if (strcmp(key, "port") == 0)
+        parse_paths(p, v, &f->port);
+    else
+        perr(p, k, "unknown key '%s' in a flow (expected from, to, label, protocol, port)", key);
+}
+
+static void
+parse_flows(struct parse *p, yaml_node_t *v, struct map_rule *r)
+{
+    yaml_node_item_t *it;
+
+    if (v->type != YAML_SEQUENCE_NODE) {
+        perr(p, v, "flows must be a list, not %s", node_kind(v));
+        return;
+    }
+    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        yaml_node_t *n = yaml_document_get_node(p->doc, *it);
+        struct map_flow_rule *grown, *f;
+
+        if (n == NULL)
+            continue;
+        grown = realloc(r->flows, (r->nflows + 1) * sizeof(*grown));
+        if (grown == NULL) {
+            p->oom = 1;
+            return;
+        }
+        r->flows = grown;
+        f = &r->flows[r->nflows++];
+        memset(f, 0, sizeof(*f));
+        walk_mapping(p, n, "a flow", flow_pair, f);
+        if (n->type == YAML_MAPPING_NODE && f->label.src == NULL)
+            perr(p, n, "a flow needs a label");
+        if (n->type == YAML_MAPPING_NODE && f->from.n == 0 && f->to.n == 0)
+            perr(p, n, "a flow needs from or to (the other end defaults to self)");
+    }
+}
+
+static void
+case_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    struct map_rule *r = ctx;
+    struct map_switch_case *grown;
+    const char *t = get_text(p, v, "a component type");
+
+    (void)k;
+    if (t == NULL)
+        return;
+    grown = realloc(r->cases, (r->ncases + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        p->oom = 1;
+        return;
+    }
+    r->cases = grown;
+    r->cases[r->ncases].value = xstrdup(p, key);
+    r->cases[r->ncases].component = xstrdup(p, t);
+    r->ncases++;
+}
+
+static void
+switch_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    struct map_rule *r = ctx;
+
+    if (strcmp(key, "path") == 0) {
+        const char *t = get_text(p, v, "path");
+        path_clear(&r->switch_path);
+        if (t != NULL)
+            (void)path_compile(p, v, t, &r->switch_path);
+    } else if (strcmp(key, "cases") == 0) {
+        walk_mapping(p, v, "cases", case_pair, r);
+    } else {
+        perr(p, k, "unknown key '%s' in component_from (expected path, cases)", key);
+    }
+}
+
+static void
+rule_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    struct rule_ctx *c = ctx;
+    struct map_rule *r = c->r;
+    const char *t;
+
+    if (strcmp(key, "resource_type") == 0) {
+        t = get_text(p, v, key);
+        if (t == NULL)
+            return;
+        if (!valid_resource_type(t)) {
+            perr(p, v, "'%s' is not a resource type like AWS::EC2::Instance", t);
+            return;
+        }
+        r->resource_type = xstrdup(p, t);
+        c->have_type = 1;
+    } else if (strcmp(key, "component") == 0) {
+        t = get_text(p, v, key);
+        if (t == NULL)
+            return;
+        r->component = xstrdup(p, t);
+        c->have_component = 1;
+    } else if (strcmp(key, "component_from") == 0) {
+        walk_mapping(p, v, "component_from", switch_pair, r);
+        if (v->type == YAML_MAPPING_NODE && (r->switch_path.n == 0 || r->ncases == 0))
+            perr(p, v, "component_from needs a path and cases");
+        c->have_switch = 1;
+    } else if (strcmp(key, "role") == 0) {
+        t = get_text(p, v, key);
+        if (t == NULL)
+            return;
+        if (strcmp(t, MODEL_ROLE_PROCESS) != 0 && strcmp(t, MODEL_ROLE_DATA_STORE) != 0 &&
+            strcmp(t, MODEL_ROLE_EXTERNAL) != 0 && strcmp(t, MODEL_ROLE_BOUNDARY) != 0) {
+            perr(p, v, "unknown role '%s' (expected process, data_store, external_interactor, "
+                       "boundary)", t);
+            return;
+        }
+        r->role = xstrdup(p, t);
+        c->have_role = 1;
+    } else if (strcmp(key, "emit") == 0) {
+        t = get_text(p, v, key);
+        if (t == NULL)
+            return;
+        if (strcmp(t, "component") == 0)
+            r->emit = MAP_EMIT_COMPONENT;
+        else if (strcmp(t, "vpc") == 0)
+            r->emit = MAP_EMIT_VPC;
+        else if (strcmp(t, "subnet") == 0)
+            r->emit = MAP_EMIT_SUBNET;
+        else if (strcmp(t, "flows") == 0)
+            r->emit = MAP_EMIT_FLOWS;
+        else {
+            perr(p, v, "unknown emit '%s' (expected component, vpc, subnet, flows)", t);
+            return;
+        }
+        c->have_emit = 1;
+    } else if (strcmp(key, "placement") == 0) {
+        t = get_text(p, v, key);
+        if (t == NULL)
+            return;
+        if (strcmp(t, "vpc") == 0)
+            r->placement = MAP_PLACE_VPC;
+        else if (strcmp(t, "account") == 0)
+            r->placement = MAP_PLACE_ACCOUNT;
+        else if (strcmp(t, "vpc_or_account") == 0)
+            r->placement = MAP_PLACE_VPC_OR_ACCOUNT;
+        else {
+            perr(p, v, "unknown placement '%s' (expected vpc, account, vpc_or_account)", t);
+            return;
+        }
+        c->have_placement = 1;
+    } else if (strcmp(key, "name") == 0) {
+        parse_paths(p, v, &r->name);
+        c->have_name = 1;
+    } else if (strcmp(key, "vpc") == 0) {
+        parse_refs(p, v, &r->vpc);
+        c->have_vpc = 1;
+    } else if (strcmp(key, "boundary") == 0) {
+        parse_refs(p, v, &r->boundary);
+    } else if (strcmp(key, "security_groups") == 0) {
+        parse_refs(p, v, &r->security_groups);
+    } else if (strcmp(key, "attributes") == 0) {
+        walk_mapping(p, v, "attributes", attr_pair, r);
+    } else if (strcmp(key, "flows") == 0) {
+        c->flows_node = v;
+        parse_flows(p, v, r);
+    } else if (strcmp(key, "threats") == 0) {
+        parse_tr_list(p, v, 1, &r->threats);
+    } else if (strcmp(key, "requirements") == 0) {
+        parse_tr_list(p, v, 0, &r->requirements);
+    } else {
+        perr(p, k, "unknown key '%s' in a rule", key);
+    }
+}
+
+static int
+attr_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct map_attr *)a)->name, ((const struct map_attr *)b)->name);
+}
+
+static int
+rule_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct map_rule *)a)->resource_type,
+        ((const struct map_rule *)b)->resource_type);
+}
+
+/* Checks what spans keys; fills defaults. */
+static void
+rule_check(struct parse *p, yaml_node_t *n, struct rule_ctx *c)
+{
+    struct map_rule *r = c->r;
+
+    if (!c->have_type) {
+        perr(p, n, "a rule needs a resource_type");
+        return;
+    }
+    if (r->emit == MAP_EMIT_COMPONENT) {
+        if (!c->have_component)
+            perr(p, n, "rule for '%s' needs a component (the component type name)",
+                r->resource_type);
+        if (!c->have_role)
+            perr(p, n, "rule for '%s' needs a role", r->resource_type);
+        if (!c->have_placement)
+            perr(p, n, "rule for '%s' needs a placement (vpc, account, vpc_or_account)",
+                r->resource_type);
+    } else {
+        if (c->have_component || c->have_role || c->have_switch)
+            perr(p, n, "rule for '%s': component, component_from and role only apply to "
+                       "emit: component", r->resource_type);
+        if (c->have_placement)
+            perr(p, n, "rule for '%s': placement only applies to emit: component",
+                r->resource_type);
+        r->placement = r->emit == MAP_EMIT_FLOWS ? MAP_PLACE_VPC_OR_ACCOUNT : MAP_PLACE_VPC;
+    }
+    if (r->emit == MAP_EMIT_FLOWS && r->nflows == 0)
+        perr(p, n, "rule for '%s': emit: flows needs a flows list", r->resource_type);
+    if (r->placement != MAP_PLACE_ACCOUNT && r->emit != MAP_EMIT_VPC && r->emit != MAP_EMIT_FLOWS &&
+        r->vpc.n == 0)
+        perr(p, n, "rule for '%s' needs a vpc list (how the resource finds its VPC)",
+            r->resource_type);
+    if (r->placement == MAP_PLACE_ACCOUNT && c->have_vpc)
+        perr(p, n, "rule for '%s': vpc does not apply to placement: account", r->resource_type);
+    if (!c->have_name) {
+        static const char *const defaults[] = {"tags.Name", "resourceName", "resourceId"};
+        for (size_t i = 0; i < 3 && !p->oom; i++) {
+            struct map_path *grown = realloc(r->name.v, (r->name.n + 1) * sizeof(*grown));
+            if (grown == NULL) {
+                p->oom = 1;
+                break;
+            }
+            r->name.v = grown;
+            if (path_compile(p, n, defaults[i], &r->name.v[r->name.n]) == 0)
+                r->name.n++;
+        }
+    }
+    if (r->threats == NULL)
+        r->threats = json_array();
+    if (r->requirements == NULL)
+        r->requirements = json_array();
+    if (r->threats == NULL || r->requirements == NULL)
+        p->oom = 1;
+    if (r->nattrs > 1)
+        qsort(r->attrs, r->nattrs, sizeof(r->attrs[0]), attr_cmp);
+}
+
+static void
+parse_rules_list(struct parse *p, yaml_node_t *v, struct map_rules *rules)
+{
+    yaml_node_item_t *it;
+
+    if (v->type != YAML_SEQUENCE_NODE) {
+        perr(p, v, "rules must be a list, not %s", node_kind(v));
+        return;
+    }
+    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        yaml_node_t *n = yaml_document_get_node(p->doc, *it);
+        struct rule_ctx c;
+        struct map_rule *grown;
+        char origin[300];
+
+        if (n == NULL)
+            continue;
+        if (rules->n >= RULES_MAX_RULES) {
+            perr(p, n, "more than %d rules", RULES_MAX_RULES);
+            return;
+        }
+        grown = realloc(rules->v, (rules->n + 1) * sizeof(*grown));
+        if (grown == NULL) {
+            p->oom = 1;
+            return;
+        }
+        rules->v = grown;
+        memset(&c, 0, sizeof(c));
+        c.r = &rules->v[rules->n];
+        memset(c.r, 0, sizeof(*c.r));
+        walk_mapping(p, n, "a rule", rule_pair, &c);
+        if (n->type != YAML_MAPPING_NODE) {
+            rule_clear(c.r);
+            continue;
+        }
+        rule_check(p, n, &c);
+        snprintf(origin, sizeof(origin), "%.200s:%zu", p->name, (size_t)n->start_mark.line + 1);
+        c.r->origin = xstrdup(p, origin);
+        if (!c.have_type) {
+            rule_clear(c.r);
+            continue;
+        }
+        for (size_t i = 0; i < rules->n; i++) {
+            if (strcmp(rules->v[i].resource_type, c.r->resource_type) == 0) {
+                perr(p, n, "duplicate rule for '%s' (first at %s)", c.r->resource_type,
+                    rules->v[i].origin ? rules->v[i].origin : "?");
+                break;
+            }
+        }
+        rules->n++;
+    }
+}
+
+static void
+top_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+    struct map_rules *rules = ctx;
+
+    if (strcmp(key, "version") == 0) {
+        if (v->type != YAML_SCALAR_NODE || strcmp(scalar(v), "1") != 0)
+            perr(p, v, "unsupported rules version (expected 1)");
+    } else if (strcmp(key, "rules") == 0) {
+        parse_rules_list(p, v, rules);
+    } else {
+        perr(p, k, "unknown key '%s' at the top of a rules file (expected version, rules)", key);
+    }
+}
+
+int
+map_rules_parse(const char *name, const char *text, size_t len, struct map_rules **ret,
+    struct err *err)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    struct parse p;
+    struct map_rules *rules = NULL;
+    yaml_node_t *root;
+    int rc = -1, have_parser = 0, have_doc = 0;
+
+    memset(&p, 0, sizeof(p));
+    p.name = name;
+    if (len > RULES_MAX_FILE)
+        return err_set(err, ERR_CONFIG, "%s: larger than %d bytes", name, RULES_MAX_FILE);
+    if (memchr(text, '\0', len) != NULL)
+        return err_set(err, ERR_CONFIG, "%s: contains a NUL byte", name);
+    rules = calloc(1, sizeof(*rules));
+    if (rules == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    if (!yaml_parser_initialize(&parser)) {
+        err_set(err, ERR_INTERNAL, "cannot initialise the YAML parser");
+        goto out;
+    }
+    have_parser = 1;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        const yaml_mark_t *m = parser.problem != NULL ? &parser.problem_mark : &parser.context_mark;
+        err_set(err, ERR_CONFIG, "%.200s:%zu:%zu: %.200s%s%.100s", name, (size_t)m->line + 1,
+            (size_t)m->column + 1, parser.problem ? parser.problem : "invalid YAML",
+            parser.context ? " " : "", parser.context ? parser.context : "");
+        goto out;
+    }
+    have_doc = 1;
+    p.doc = &doc;
+    root = yaml_document_get_root_node(&doc);
+    if (root == NULL) {
+        perr(&p, NULL, "the rules file is empty");
+    } else {
+        walk_mapping(&p, root, "a rules file", top_pair, rules);
+        if (root->type == YAML_MAPPING_NODE && p.nerrors == 0) {
+            int have_version = 0;
+            for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
+                 pair < root->data.mapping.pairs.top; pair++) {
+                yaml_node_t *k = yaml_document_get_node(&doc, pair->key);
+                if (k != NULL && k->type == YAML_SCALAR_NODE && strcmp(scalar(k), "version") == 0)
+                    have_version = 1;
+            }
+            if (!have_version)
+                perr(&p, root, "a rules file needs 'version: 1'");
+        }
+    }
+    if (p.oom) {
+        err_set(err, ERR_INTERNAL, "out of memory while reading %s", name);
+        goto out;
+    }
+    if (p.nerrors > 0) {
+        err_set(err, ERR_CONFIG, "%.440s (%zu problem%s)", p.first, p.nerrors,
+            p.nerrors == 1 ? "" : "s");
+        goto out;
+    }
+    if (rules->n > 1)
+        qsort(rules->v, rules->n, sizeof(rules->v[0]), rule_cmp);
+    *ret = rules;
+    rules = NULL;
+    rc = 0;
+out:
+    if (have_doc)
+        yaml_document_delete(&doc);
+    if (have_parser)
+        yaml_parser_delete(&parser);
+    map_rules_free(rules);
+    return rc;
+}
+
+/* Moves user rules into base, replacing rules of the same type. Frees user. */
+static int
+rules_merge(struct map_rules *base, struct map_rules *user, struct err *err)
+{
+    struct map_rule *grown;
+    size_t added = 0;
+
+    grown = realloc(base->v, (base->n + user->n) * sizeof(*grown));
+    if (grown == NULL && base->n + user->n > 0) {
+        map_rules_free(user);
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    }
+    base->v = grown;
+    for (size_t i = 0; i < user->n; i++) {
+        struct map_rule *old = NULL;
+        for (size_t j = 0; j < base->n; j++) {
+            if (strcmp(base->v[j].resource_type, user->v[i].resource_type) == 0) {
+                old = &base->v[j];
+                break;
+            }
+        }
+        if (old != NULL) {
+            rule_clear(old);
+            *old = user->v[i];
+        } else {
+            base->v[base->n + added++] = user->v[i];
+        }
+    }
+    base->n += added;
+    user->n = 0;
+    map_rules_free(user);
+    if (base->n > 1)
+        qsort(base->v, base->n, sizeof(base->v[0]), rule_cmp);
+    return 0;
+}
+
+int
+map_rules_load(const char *user_path, struct map_rules **ret, struct err *err)
+{
+    struct map_rules *rules = NULL, *user = NULL;
+    struct buf b;
+    int rc = -1;
+
+    buf_init(&b, RULES_MAX_FILE);
+    if (map_rules_parse("rules.yaml (built-in)", (const char *)map_rules_builtin,
+            map_rules_builtin_len, &rules, err) < 0)
+        goto out;
+    if (user_path != NULL) {
+        if (util_read_file(user_path, &b, err) < 0) {
+            err->kind = ERR_CONFIG;
+            goto out;
+        }
+        if (map_rules_parse(user_path, buf_str(&b), b.len, &user, err) < 0)
+            goto out;
+        if (rules_merge(rules, user, err) < 0)
+            goto out;
+    }
+    *ret = rules;
+    rules = NULL;
+    rc = 0;
+out:
+    buf_clear(&b);
+    map_rules_free(rules);
+    return rc;
+}
+
+size_t
+map_rules_count(const struct map_rules *rules)
+{
+    return rules == NULL ? 0 : rules->n;
+}
+
+const struct map_rule *
+map_rules_find(const struct map_rules *rules, const char *resource_type)
+{
+    size_t lo = 0, hi;
+
+    if (rules == NULL || resource_type == NULL)
+        return NULL;
+    hi = rules->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(rules->v[mid].resource_type, resource_type);
+        if (c == 0)
+            return &rules->v[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+int
+map_rules_has_type(const struct map_rules *rules, const char *resource_type)
+{
+    return map_rules_find(rules, resource_type) != NULL;
+}
+
+void
+map_rules_foreach_type(const struct map_rules *rules,
+    void (*fn)(void *ctx, const char *resource_type), void *ctx)
+{
+    if (rules == NULL)
+        return;
+    for (size_t i = 0; i < rules->n; i++)
+        fn(ctx, rules->v[i].resource_type);
+}
+
+/* ---- path evaluation ---- */
+
+/* A string holding JSON ('{' or '[' first) is parsed; returns a new
+ * reference or NULL. */
+static json_t *
+nested_json(json_t *v)
+{
+    const char *s;
+    size_t len;
+
+    if (!json_is_string(v))
+        return NULL;
+    s = json_string_value(v);
+    len = json_string_length(v);
+    while (len > 0 && isspace((unsigned char)*s)) {
+        s++;
+        len--;
+    }
+    if (len == 0 || len > RULES_MAX_JSON || (s[0] != '{' && s[0] != '['))
+        return NULL;
+    return json_loadb(s, len, JSON_DECODE_ANY, NULL);
+}
+
+static int
+eval_at(const struct map_path *path, size_t i, json_t *v, json_t *out)
+{
+    json_t *parsed = NULL, *child;
+    int n = 0, r;
+
+    if (i == path->n) {
+        if (json_is_null(v))
+            return 0;
+        return json_array_append(out, v) < 0 ? -1 : 1;
+    }
+    if (json_is_string(v)) {
+        parsed = nested_json(v);
+        if (parsed == NULL)
+            return 0;
+        v = parsed;
+    }
+    child = json_is_object(v) ? json_object_get(v, path->segs[i].key) : NULL;
+    if (child == NULL)
+        goto out;
+    if (!path->segs[i].collect) {
+        n = eval_at(path, i + 1, child, out);
+        goto out;
+    }
+    if (json_is_string(child)) {
+        json_t *inner = nested_json(child);
+        if (inner != NULL && json_is_array(inner)) {
+            size_t k;
+            json_t *e;
+            json_array_foreach(inner, k, e) {
+                r = eval_at(path, i + 1, e, out);
+                if (r < 0) {
+                    n = -1;
+                    break;
+                }
+                n += r;
+            }
+        }
+        json_decref(inner);
+        goto out;
+    }
+    if (json_is_array(child)) {
+        size_t k;
+        json_t *e;
+        json_array_foreach(child, k, e) {
+            r = eval_at(path, i + 1, e, out);
+            if (r < 0) {
+                n = -1;
+                goto out;
+            }
+            n += r;
+        }
+    }
+out:
+    json_decref(parsed);
+    return n;
+}
+
+int
+map_path_eval(const struct map_path *path, json_t *root, json_t *out)
+{
+    if (path == NULL || path->n == 0 || root == NULL)
+        return 0;
+    return eval_at(path, 0, root, out);
+}
+
+json_t *
+map_paths_first(const struct map_paths *paths, json_t *root)
+{
+    json_t *out = json_array(), *v = NULL;
+
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < paths->n; i++) {
+        if (map_path_eval(&paths->v[i], root, out) > 0) {
+            v = json_incref(json_array_get(out, 0));
+            break;
+        }
+    }
+    json_decref(out);
+    return v;
+}
