@@ -1,0 +1,814 @@
+/*
+ * compliance.c: the judge, the component linker and the incremental merge
+ * (rules in compliance.h). Everything is a pure function of its documents;
+ * jansson objects serve as hash sets and indexes, and every output list is
+ * sorted so equal inputs give byte-equal outputs whatever order AWS
+ * returned the findings in.
+ *
+ * Inputs are produced by this program (summariser, catalogue reader,
+ * store), so a wrong shape is reported as ERR_INTERNAL naming the entry
+ * rather than skipped: skipping would turn a bug into a silent verdict.
+ */
+#include "mapping/compliance.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+static const char *const severities[] = {"INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"};
+#define NSEV ((int)(sizeof(severities) / sizeof(severities[0])))
+
+static int
+severity_rank(const char *s)
+{
+    for (int i = 0; s != NULL && i < NSEV; i++) {
+        if (strcmp(s, severities[i]) == 0)
+            return i;
+    }
+    return -1;
+}
+
+int
+compliance_control_cmp(const char *a, const char *b)
+{
+    while (*a != '\0' && *b != '\0') {
+        if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+            char *ea, *eb;
+            unsigned long long na = strtoull(a, &ea, 10), nb = strtoull(b, &eb, 10);
+            if (na != nb)
+                return na < nb ? -1 : 1;
+            a = ea;
+            b = eb;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++;
+        b++;
+    }
+    return (*a != '\0') - (*b != '\0');
+}
+
+/* ---- summary access (shape-checked) ---- */
+
+struct summary {
+    const char *id;
+    const char *account_id;
+    const char *status;  /* NULL: not a control check */
+    const char *workflow;
+    const char *severity;
+    const char *scid;    /* NULL when none */
+    int archived;
+    json_t *standard_ids;
+    json_t *control_ids;
+    json_t *resources;
+};
+
+static int
+summary_read(json_t *s, size_t idx, struct summary *out, struct err *err)
+{
+    json_t *st, *sc;
+    const char *rs;
+
+    memset(out, 0, sizeof(*out));
+    out->id = json_string_value(json_object_get(s, "id"));
+    out->account_id = json_string_value(json_object_get(s, "account_id"));
+    out->workflow = json_string_value(json_object_get(s, "workflow"));
+    out->severity = json_string_value(json_object_get(s, "severity")); /* NULL: unrated */
+    rs = json_string_value(json_object_get(s, "record_state"));
+    st = json_object_get(s, "status");
+    sc = json_object_get(s, "security_control_id");
+    out->standard_ids = json_object_get(s, "standard_ids");
+    out->control_ids = json_object_get(s, "control_ids");
+    out->resources = json_object_get(s, "resources");
+    if (!json_is_object(s) || out->id == NULL || out->account_id == NULL ||
+        out->workflow == NULL || rs == NULL ||
+        !(json_is_string(json_object_get(s, "severity")) ||
+            json_is_null(json_object_get(s, "severity"))) ||
+        !(json_is_string(st) || json_is_null(st)) || !(json_is_string(sc) || json_is_null(sc)) ||
+        !json_is_array(out->standard_ids) || !json_is_object(out->control_ids) ||
+        !json_is_array(out->resources))
+        return err_set(err, ERR_INTERNAL,
+            "compliance: summary %zu%s%.200s%s is not a finding summary (id, account_id, status, "
+            "workflow, severity, record_state, standard_ids, control_ids, resources)",
+            idx + 1, out->id ? " ('" : "", out->id ? out->id : "", out->id ? "')" : "");
+    out->status = json_string_value(st);
+    out->scid = json_string_value(sc);
+    out->archived = strcmp(rs, "ARCHIVED") == 0;
+    return 0;
+}
+
+/* ---- string sets ---- */
+
+static int
+set_add(json_t *set, const char *s)
+{
+    return json_object_set_new(set, s, json_true());
+}
+
+/* Keys of a set as a sorted array (new reference, NULL on OOM). */
+static int
+strcmp_p(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static json_t *
+set_sorted(json_t *set)
+{
+    size_t n = json_object_size(set), i = 0;
+    const char **keys = calloc(n ? n : 1, sizeof(*keys));
+    json_t *out = json_array(), *v;
+    const char *k;
+
+    if (keys == NULL || out == NULL) {
+        free(keys);
+        json_decref(out);
+        return NULL;
+    }
+    json_object_foreach(set, k, v)
+        keys[i++] = k;
+    qsort(keys, n, sizeof(*keys), strcmp_p);
+    for (i = 0; i < n; i++)
+        json_array_append_new(out, json_string(keys[i]));
+    free(keys);
+    return out;
+}
+
+/* ---- judge ---- */
+
+struct acc {
+    const char *control_id;
+    json_t *ctl; /* catalogue entry, NULL for controls only findings name */
+    long findings, failed, warning, na, passed, suppressed;
+    int sev_failed, sev_any;
+    json_t *failed_res, *supp_res;
+};
+
+struct stdjudge {
+    struct acc *v;
+    size_t n, cap;
+    json_t *index; /* control_id -> position in v */
+    json_t *by_sc; /* security control id -> [control_id...] */
+    long unmapped;
+};
+
+static void
+stdjudge_clear(struct stdjudge *sj)
+{
+    for (size_t i = 0; i < sj->n; i++) {
+        json_decref(sj->v[i].failed_res);
+        json_decref(sj->v[i].supp_res);
+    }
+    free(sj->v);
+    json_decref(sj->index);
+    json_decref(sj->by_sc);
+    memset(sj, 0, sizeof(*sj));
+}
+
+static struct acc *
+acc_get(struct stdjudge *sj, const char *control_id, json_t *ctl, struct err *err)
+{
+    json_t *pos = json_object_get(sj->index, control_id);
+    struct acc *a;
+
+    if (pos != NULL)
+        return &sj->v[json_integer_value(pos)];
+    if (sj->n == sj->cap) {
+        size_t cap = sj->cap ? sj->cap * 2 : 32;
+        struct acc *grown = realloc(sj->v, cap * sizeof(*grown));
+        if (grown == NULL) {
+            err_set(err, ERR_INTERNAL, "out of memory");
+            return NULL;
+        }
+        sj->v = grown;
+        sj->cap = cap;
+    }
+    a = &sj->v[sj->n];
+    memset(a, 0, sizeof(*a));
+    a->control_id = control_id;
+    a->ctl = ctl;
+    a->sev_failed = a->sev_any = -1;
+    a->failed_res = json_object();
+    a->supp_res = json_object();
+    if (a->failed_res == NULL || a->supp_res == NULL ||
+        json_object_set_new(sj->index, control_id, json_integer((json_int_t)sj->n)) < 0) {
+        json_decref(a->failed_res);
+        json_decref(a->supp_res);
+        err_set(err, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    sj->n++;
+    return a;
+}
+
+static int
+stdjudge_init(struct stdjudge *sj, const char *key, json_t *entry, struct err *err)
+{
+    json_t *controls = json_object_get(entry, "controls"), *c;
+    size_t i;
+
+    memset(sj, 0, sizeof(*sj));
+    sj->index = json_object();
+    sj->by_sc = json_object();
+    if (sj->index == NULL || sj->by_sc == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    if (!json_is_object(entry) || !json_is_array(controls))
+        return err_set(err, ERR_INTERNAL, "compliance: catalogue entry '%s' has no controls list",
+            key);
+    json_array_foreach(controls, i, c) {
+        const char *cid = json_string_value(json_object_get(c, "control_id"));
+        json_t *scs = json_object_get(c, "security_control_ids"), *sc;
+        size_t j;
+
+        if (cid == NULL || !json_is_string(json_object_get(c, "status")))
+            return err_set(err, ERR_INTERNAL, "compliance: catalogue '%s' control %zu lacks "
+                                              "control_id or status", key, i + 1);
+        if (json_object_get(sj->index, cid) != NULL)
+            continue; /* listed twice: the first entry stands */
+        if (acc_get(sj, cid, c, err) == NULL)
+            return -1;
+        json_array_foreach(scs, j, sc) {
+            json_t *list;
+            if (!json_is_string(sc))
+                continue;
+            list = json_object_get(sj->by_sc, json_string_value(sc));
+            if (list == NULL) {
+                list = json_array();
+                if (list == NULL ||
+                    json_object_set_new(sj->by_sc, json_string_value(sc), list) < 0)
+                    return err_set(err, ERR_INTERNAL, "out of memory");
+            }
+            json_array_append_new(list, json_string(cid));
+        }
+    }
+    return 0;
+}
+
+static int
+tally(struct acc *a, const struct summary *s, struct err *err)
+{
+    int rank = severity_rank(s->severity);
+    int suppressed = strcmp(s->workflow, "SUPPRESSED") == 0;
+    int failed = s->status != NULL && strcmp(s->status, "FAILED") == 0;
+    size_t i;
+    json_t *r;
+
+    a->findings++;
+    if (rank > a->sev_any)
+        a->sev_any = rank;
+    if (suppressed) {
+        a->suppressed++;
+        if (failed) {
+            json_array_foreach(s->resources, i, r) {
+                if (json_is_string(r) && set_add(a->supp_res, json_string_value(r)) < 0)
+                    return err_set(err, ERR_INTERNAL, "out of memory");
+            }
+        }
+        return 0;
+    }
+    if (s->status == NULL)
+        return 0;
+    if (failed) {
+        a->failed++;
+        if (rank > a->sev_failed)
+            a->sev_failed = rank;
+        json_array_foreach(s->resources, i, r) {
+            if (json_is_string(r) && set_add(a->failed_res, json_string_value(r)) < 0)
+                return err_set(err, ERR_INTERNAL, "out of memory");
+        }
+    } else if (strcmp(s->status, "WARNING") == 0) {
+        a->warning++;
+    } else if (strcmp(s->status, "NOT_AVAILABLE") == 0) {
+        a->na++;
+    } else if (strcmp(s->status, "PASSED") == 0) {
+        a->passed++;
+    }
+    return 0;
+}
+
+/* Feeds one active summary to one standard. */
+static int
+judge_summary(struct stdjudge *sj, const char *key, const struct summary *s, struct err *err)
+{
+    json_t *cids = json_object_get(s->control_ids, key), *c;
+    size_t i;
+
+    if (json_is_array(cids) && json_array_size(cids) > 0) {
+        json_array_foreach(cids, i, c) {
+            const char *cid = json_string_value(c);
+            struct acc *a;
+            if (cid == NULL)
+                return err_set(err, ERR_INTERNAL, "compliance: summary '%.200s': control_ids of "
+                                                  "%s holds a non-string", s->id, key);
+            a = acc_get(sj, cid, NULL, err);
+            if (a == NULL || tally(a, s, err) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    cids = s->scid != NULL ? json_object_get(sj->by_sc, s->scid) : NULL;
+    if (json_array_size(cids) == 0) {
+        sj->unmapped++;
+        return 0;
+    }
+    json_array_foreach(cids, i, c) {
+        struct acc *a = acc_get(sj, json_string_value(c), NULL, err);
+        if (a == NULL || tally(a, s, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static const char *const verdicts[] = {"NON-COMPLIANT", "WARNING", "NOT_AVAILABLE", "COMPLIANT",
+    "NO_DATA", "DISABLED"};
+
+static const char *
+verdict(const struct acc *a)
+{
+    const char *cst = a->ctl ? json_string_value(json_object_get(a->ctl, "status")) : NULL;
+
+    if (cst != NULL && strcmp(cst, "DISABLED") == 0)
+        return "DISABLED";
+    if (a->failed > 0)
+        return "NON-COMPLIANT";
+    if (a->warning > 0)
+        return "WARNING";
+    if (a->na > 0)
+        return "NOT_AVAILABLE";
+    if (a->passed > 0 || a->suppressed > 0)
+        return "COMPLIANT";
+    return "NO_DATA";
+}
+
+static json_t *
+acc_out(const struct acc *a)
+{
+    json_t *title = a->ctl ? json_object_get(a->ctl, "title") : NULL;
+    json_t *csev = a->ctl ? json_object_get(a->ctl, "severity") : NULL;
+    json_t *sev;
+
+    if (json_is_string(csev) && severity_rank(json_string_value(csev)) >= 0)
+        sev = json_incref(csev);
+    else if (a->sev_failed >= 0)
+        sev = json_string(severities[a->sev_failed]);
+    else if (a->sev_any >= 0)
+        sev = json_string(severities[a->sev_any]);
+    else
+        sev = json_null();
+    return json_pack("{s:s, s:O, s:s, s:o, s:o*, s:o*, s:I, s:I, s:I, s:I}", "control_id",
+        a->control_id, "title", json_is_string(title) ? title : json_null(), "status",
+        verdict(a), "severity", sev, "failed_resources", set_sorted(a->failed_res),
+        "suppressed_resources", set_sorted(a->supp_res), "suppressed", (json_int_t)a->suppressed,
+        "findings", (json_int_t)a->findings, "failed", (json_int_t)a->failed, "passed",
+        (json_int_t)a->passed);
+}
+
+static int
+acc_cmp(const void *x, const void *y)
+{
+    const struct acc *a = x, *b = y;
+    return compliance_control_cmp(a->control_id, b->control_id);
+}
+
+static json_t *
+stdjudge_out(struct stdjudge *sj, size_t ncatalogue)
+{
+    json_t *controls = json_array(), *totals = json_object();
+
+    if (controls == NULL || totals == NULL)
+        goto oom;
+    /* every verdict present, in a fixed order, so reports need no lookups */
+    for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
+        if (json_object_set_new(totals, verdicts[i], json_integer(0)) < 0)
+            goto oom;
+    }
+    /* controls only findings named come after the catalogue's, in natural order */
+    if (sj->n > ncatalogue)
+        qsort(sj->v + ncatalogue, sj->n - ncatalogue, sizeof(*sj->v), acc_cmp);
+    for (size_t i = 0; i < sj->n; i++) {
+        json_t *o = acc_out(&sj->v[i]);
+        const char *v = verdict(&sj->v[i]);
+        if (o == NULL || json_array_append_new(controls, o) < 0)
+            goto oom;
+        json_object_set_new(totals, v,
+            json_integer(json_integer_value(json_object_get(totals, v)) + 1));
+    }
+    return json_pack("{s:o, s:I, s:o}", "controls", controls, "unmapped",
+        (json_int_t)sj->unmapped, "totals", totals);
+oom:
+    json_decref(controls);
+    json_decref(totals);
+    return NULL;
+}
+
+int
+compliance_judge(json_t *catalogue, json_t *summaries, json_t **ret, struct err *err)
+{
+    json_t *out = NULL, *entry;
+    struct summary *sums = NULL;
+    const char *key;
+    size_t n, i;
+    int rc = -1;
+
+    if (!json_is_object(catalogue))
+        return err_set(err, ERR_INTERNAL, "compliance: catalogue is not an object");
+    if (!json_is_array(summaries))
+        return err_set(err, ERR_INTERNAL, "compliance: summaries is not a list");
+    n = json_array_size(summaries);
+    sums = calloc(n ? n : 1, sizeof(*sums));
+    out = json_object();
+    if (sums == NULL || out == NULL) {
+        err_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        if (summary_read(json_array_get(summaries, i), i, &sums[i], err) < 0)
+            goto out;
+    }
+    json_object_foreach(catalogue, key, entry) {
+        struct stdjudge sj;
+        size_t ncat;
+        json_t *res;
+
+        if (stdjudge_init(&sj, key, entry, err) < 0) {
+            stdjudge_clear(&sj);
+            goto out;
+        }
+        ncat = sj.n;
+        for (i = 0; i < n; i++) {
+            json_t *sid;
+            size_t j;
+            int in = 0;
+
+            if (sums[i].archived)
+                continue;
+            json_array_foreach(sums[i].standard_ids, j, sid) {
+                if (json_is_string(sid) && strcmp(json_string_value(sid), key) == 0)
+                    in = 1;
+            }
+            if (in && judge_summary(&sj, key, &sums[i], err) < 0) {
+                stdjudge_clear(&sj);
+                goto out;
+            }
+        }
+        res = stdjudge_out(&sj, ncat);
+        stdjudge_clear(&sj);
+        if (res == NULL || json_object_set_new(out, key, res) < 0) {
+            err_set(err, ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+    }
+    *ret = out;
+    out = NULL;
+    rc = 0;
+out:
+    free(sums);
+    json_decref(out);
+    return rc;
+}
+
+/* ---- link ---- */
+
+/* The tail of an ARN after its last '/', else its last ':'; NULL for a
+ * value that is not an ARN or has no tail. */
+static const char *
+arn_tail(const char *s)
+{
+    const char *p;
+
+    if (strncmp(s, "arn:", 4) != 0)
+        return NULL;
+    p = strrchr(s, '/');
+    if (p == NULL)
+        p = strrchr(s, ':');
+    return p != NULL && p[1] != '\0' ? p + 1 : NULL;
+}
+
+/* index key: ACCOUNT '\x1f' ID -> [[model, component key], ...] */
+static int
+index_add(json_t *idx, const char *acct, const char *id, size_t model, const char *ckey,
+    struct err *err)
+{
+    char *k = NULL;
+    json_t *list, *e;
+    size_t i;
+
+    if (asprintf(&k, "%s\x1f%s", acct, id) < 0)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    list = json_object_get(idx, k);
+    if (list == NULL) {
+        list = json_array();
+        if (list == NULL || json_object_set_new(idx, k, list) < 0) {
+            free(k);
+            return err_set(err, ERR_INTERNAL, "out of memory");
+        }
+    }
+    free(k);
+    json_array_foreach(list, i, e) {
+        if ((size_t)json_integer_value(json_array_get(e, 0)) == model &&
+            strcmp(json_string_value(json_array_get(e, 1)), ckey) == 0)
+            return 0;
+    }
+    if (json_array_append_new(list, json_pack("[I, s]", (json_int_t)model, ckey)) < 0)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+static json_t *
+index_get(json_t *idx, const char *acct, const char *id)
+{
+    char *k = NULL;
+    json_t *v;
+
+    if (asprintf(&k, "%s\x1f%s", acct, id) < 0)
+        return NULL;
+    v = json_object_get(idx, k);
+    free(k);
+    return v;
+}
+
+static int
+req_cmp(const void *x, const void *y)
+{
+    json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
+    static const char *const fields[] = {"standard", "control_id", "finding_id"};
+
+    for (size_t i = 0; i < 3; i++) {
+        const char *sa = json_string_value(json_object_get(a, fields[i]));
+        const char *sb = json_string_value(json_object_get(b, fields[i]));
+        int c;
+        if (sa == NULL || sb == NULL) {
+            if (sa != sb)
+                return sa == NULL ? 1 : -1;
+            continue;
+        }
+        c = i == 1 ? compliance_control_cmp(sa, sb) : strcmp(sa, sb);
+        if (c != 0)
+            return c;
+    }
+    return 0;
+}
+
+/* Sorts every REQ list under the object `lists` in place. */
+static int
+sort_lists(json_t *lists, struct err *err)
+{
+    const char *k;
+    json_t *list;
+
+    json_object_foreach(lists, k, list) {
+        size_t n = json_array_size(list);
+        json_t **v = calloc(n ? n : 1, sizeof(*v));
+        if (v == NULL)
+            return err_set(err, ERR_INTERNAL, "out of memory");
+        for (size_t i = 0; i < n; i++)
+            v[i] = json_incref(json_array_get(list, i));
+        qsort(v, n, sizeof(*v), req_cmp);
+        json_array_clear(list);
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(list, v[i]);
+        free(v);
+    }
+    return 0;
+}
+
+/* Appends the REQs of summary s to the list `key` of object `lists`. */
+static int
+add_reqs(json_t *lists, const char *key, const struct summary *s, struct err *err)
+{
+    json_t *list = json_object_get(lists, key), *sid;
+    size_t i;
+
+    if (list == NULL) {
+        list = json_array();
+        if (list == NULL || json_object_set_new(lists, key, list) < 0)
+            return err_set(err, ERR_INTERNAL, "out of memory");
+    }
+#define REQ(std, cid)                                                                              \
+    json_pack("{s:s, s:o, s:o, s:o, s:o, s:s, s:o}", "finding_id", s->id, "standard",             \
+        (std) ? json_string(std) : json_null(), "control_id",                                      \
+        (cid) ? json_string(cid) : json_null(), "security_control_id",                             \
+        s->scid ? json_string(s->scid) : json_null(), "status",                                    \
+        s->status ? json_string(s->status) : json_null(), "workflow", s->workflow, "severity",      \
+        s->severity ? json_string(s->severity) : json_null())
+    if (json_array_size(s->standard_ids) == 0) {
+        if (json_array_append_new(list, REQ(NULL, NULL)) < 0)
+            return err_set(err, ERR_INTERNAL, "out of memory");
+        return 0;
+    }
+    json_array_foreach(s->standard_ids, i, sid) {
+        const char *std = json_string_value(sid);
+        json_t *cids = std ? json_object_get(s->control_ids, std) : NULL, *c;
+        size_t j;
+
+        if (std == NULL)
+            return err_set(err, ERR_INTERNAL, "compliance: summary '%.200s': standard_ids holds "
+                                              "a non-string", s->id);
+        if (json_array_size(cids) == 0) {
+            if (json_array_append_new(list, REQ(std, NULL)) < 0)
+                return err_set(err, ERR_INTERNAL, "out of memory");
+            continue;
+        }
+        json_array_foreach(cids, j, c) {
+            if (!json_is_string(c) ||
+                json_array_append_new(list, REQ(std, json_string_value(c))) < 0)
+                return err_set(err, ERR_INTERNAL, "compliance: summary '%.200s': bad control "
+                                                  "ids", s->id);
+        }
+    }
+#undef REQ
+    return 0;
+}
+
+int
+compliance_link(json_t *summaries, json_t *models, json_t **ret, struct err *err)
+{
+    json_t *idx = json_object(), *outm = json_array(), *accounts = json_object(), *m;
+    json_t *result = NULL;
+    size_t mi, i;
+    int rc = -1;
+
+    if (idx == NULL || outm == NULL || accounts == NULL) {
+        err_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    if (!json_is_array(summaries) || !json_is_array(models)) {
+        err_set(err, ERR_INTERNAL, "compliance_link: summaries and models must be lists");
+        goto out;
+    }
+    json_array_foreach(models, mi, m) {
+        const char *acct = json_string_value(json_object_get(m, "account_id"));
+        json_t *comps = json_object_get(m, "components"), *c;
+
+        if (acct == NULL || !json_is_array(comps)) {
+            err_set(err, ERR_INTERNAL, "compliance_link: model %zu has no account_id or "
+                                       "components", mi + 1);
+            goto out;
+        }
+        {
+            json_t *region = json_object_get(m, "region"), *vpc = json_object_get(m, "vpc_id");
+            if (json_array_append_new(outm, json_pack("{s:s, s:O, s:O, s:{}}", "account_id", acct,
+                                                "region", region ? region : json_null(), "vpc_id",
+                                                vpc ? vpc : json_null(), "components")) < 0) {
+                err_set(err, ERR_INTERNAL, "out of memory");
+                goto out;
+            }
+        }
+        json_array_foreach(comps, i, c) {
+            const char *key = json_string_value(json_object_get(c, "key"));
+            const char *rid = json_string_value(json_object_get(c, "resource_id"));
+            const char *tail;
+
+            if (key == NULL) {
+                err_set(err, ERR_INTERNAL, "compliance_link: model %zu component %zu has no key",
+                    mi + 1, i + 1);
+                goto out;
+            }
+            tail = arn_tail(key);
+            if (index_add(idx, acct, key, mi, key, err) < 0 ||
+                (rid != NULL && index_add(idx, acct, rid, mi, key, err) < 0) ||
+                (tail != NULL && index_add(idx, acct, tail, mi, key, err) < 0))
+                goto out;
+        }
+    }
+    for (i = 0; i < json_array_size(summaries); i++) {
+        struct summary s;
+        json_t *r, *seen = NULL;
+        size_t j;
+        int linked = 0;
+
+        if (summary_read(json_array_get(summaries, i), i, &s, err) < 0)
+            goto out;
+        if (s.archived)
+            continue;
+        seen = json_object(); /* "model\x1fkey" already given this finding */
+        if (seen == NULL) {
+            err_set(err, ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+        json_array_foreach(s.resources, j, r) {
+            const char *id = json_string_value(r), *tail;
+            json_t *hits[2], *h;
+            size_t k;
+
+            if (id == NULL)
+                continue;
+            if (strncmp(id, "AWS::::Account:", 15) == 0 && id[15] != '\0') {
+                if (json_object_get(seen, id) == NULL) {
+                    if (set_add(seen, id) < 0 || add_reqs(accounts, id + 15, &s, err) < 0) {
+                        json_decref(seen);
+                        goto out;
+                    }
+                }
+                linked = 1;
+                continue;
+            }
+            tail = arn_tail(id);
+            hits[0] = index_get(idx, s.account_id, id);
+            hits[1] = tail != NULL ? index_get(idx, s.account_id, tail) : NULL;
+            for (int hi = 0; hi < 2; hi++) {
+                json_array_foreach(hits[hi], k, h) {
+                    size_t model = (size_t)json_integer_value(json_array_get(h, 0));
+                    const char *ckey = json_string_value(json_array_get(h, 1));
+                    char *sk = NULL;
+                    json_t *comps;
+
+                    if (asprintf(&sk, "%zu\x1f%s", model, ckey) < 0) {
+                        json_decref(seen);
+                        err_set(err, ERR_INTERNAL, "out of memory");
+                        goto out;
+                    }
+                    linked = 1;
+                    if (json_object_get(seen, sk) != NULL) {
+                        free(sk);
+                        continue;
+                    }
+                    comps = json_object_get(json_array_get(outm, model), "components");
+                    if (set_add(seen, sk) < 0 || add_reqs(comps, ckey, &s, err) < 0) {
+                        free(sk);
+                        json_decref(seen);
+                        goto out;
+                    }
+                    free(sk);
+                }
+            }
+        }
+        json_decref(seen);
+        if (!linked && add_reqs(accounts, s.account_id, &s, err) < 0)
+            goto out;
+    }
+    json_array_foreach(outm, mi, m) {
+        if (sort_lists(json_object_get(m, "components"), err) < 0)
+            goto out;
+    }
+    if (sort_lists(accounts, err) < 0)
+        goto out;
+    result = json_pack("{s:O, s:O}", "models", outm, "accounts", accounts);
+    if (result == NULL) {
+        err_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    *ret = result;
+    rc = 0;
+out:
+    json_decref(idx);
+    json_decref(outm);
+    json_decref(accounts);
+    return rc;
+}
+
+/* ---- merge ---- */
+
+int
+compliance_merge(json_t *stored, json_t *updated, json_t **ret, struct err *err)
+{
+    json_t *byid = json_object(), *out = NULL, *list[2] = {stored, updated}, *s;
+    const char *names[2] = {"stored", "updated"};
+    size_t i;
+    int rc = -1;
+
+    if (byid == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    for (int l = 0; l < 2; l++) {
+        if (!json_is_array(list[l])) {
+            err_set(err, ERR_INTERNAL, "compliance_merge: %s summaries is not a list", names[l]);
+            goto out;
+        }
+        json_array_foreach(list[l], i, s) {
+            struct summary sum;
+            if (summary_read(s, i, &sum, err) < 0) {
+                err_prefix(err, "%s", names[l]);
+                goto out;
+            }
+            if (sum.archived) {
+                json_object_del(byid, sum.id);
+                continue;
+            }
+            if (json_object_set(byid, sum.id, s) < 0) {
+                err_set(err, ERR_INTERNAL, "out of memory");
+                goto out;
+            }
+        }
+    }
+    {
+        json_t *ids = set_sorted(byid), *id;
+        out = json_array();
+        if (ids == NULL || out == NULL) {
+            json_decref(ids);
+            err_set(err, ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+        json_array_foreach(ids, i, id)
+            json_array_append(out, json_object_get(byid, json_string_value(id)));
+        json_decref(ids);
+    }
+    *ret = out;
+    out = NULL;
+    rc = 0;
+out:
+    json_decref(out);
+    json_decref(byid);
+    return rc;
+}

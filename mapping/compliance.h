@@ -1,0 +1,80 @@
+/*
+ * compliance: the CIS compliance judge. Pure functions over jansson
+ * documents (no I/O, no logging, no clock): finding summaries
+ * (sh_finding_summarize in providers/aws/securityhub.h) and the control
+ * catalogue (sh_read_catalogue) go in; per-control verdicts, links from
+ * findings to model components, and merged summary sets come out.
+ *
+ * Catalogue: {"cis-1.2": {"standards_arn", "subscription_arn",
+ *   "controls": [{"control_id": "1.1", "title", "severity",
+ *                 "status": "ENABLED"|"DISABLED", "security_control_ids": [...]}]}}
+ * Only the standards present in it are judged (the enabled ones).
+ *
+ * Verdict of one control in one standard, from the summaries mapped to it
+ * (record_state ACTIVE only; ARCHIVED ones are gone from AWS's view):
+ *  - DISABLED       the control is disabled in the catalogue (AWS stops
+ *                   checking it and archives its findings; shown as
+ *                   disabled like the console does, whatever is stored);
+ *  - NON-COMPLIANT  any counted finding FAILED;
+ *  - WARNING        else any counted WARNING;
+ *  - NOT_AVAILABLE  else any counted NOT_AVAILABLE;
+ *  - COMPLIANT      else at least one finding, all PASSED or suppressed;
+ *  - NO_DATA        no active finding at all.
+ * "Counted" means workflow not SUPPRESSED: a suppressed finding is an
+ * accepted risk, so it never makes a control fail (AWS's control status
+ * rule), but it is counted in "suppressed" and, when FAILED, its resources
+ * are listed in "suppressed_resources". Precedence FAILED > WARNING >
+ * NOT_AVAILABLE > PASSED: a check that could not run says less than a
+ * failure and more than a pass. Findings without a compliance status (not
+ * control checks) are counted in "findings" but decide nothing.
+ *
+ * Mapping a summary to controls: its control_ids for that standard; when
+ * those are empty (a consolidated finding whose RelatedRequirements did not
+ * name the number), every catalogue control of the standard whose
+ * security_control_ids hold the finding's security_control_id; else it is
+ * counted in the standard's "unmapped". Controls that findings name but the
+ * catalogue lacks are reported too (title null), after the catalogue's.
+ * Severity: the catalogue's rating of the control, else the highest
+ * severity among its counted FAILED findings, else among all its findings,
+ * else null.
+ */
+#pragma once
+
+#include "daemon/err.h"
+
+typedef struct json_t json_t;
+
+/* *ret (caller decrefs): {"cis-1.2": {"controls": [{"control_id", "title",
+ * "status", "severity", "failed_resources": [...], "suppressed_resources":
+ * [...], "suppressed": N, "findings": N, "failed": N, "passed": N}],
+ * "unmapped": N, "totals": {"COMPLIANT": N, ...}}}. Resource lists are
+ * sorted and without duplicates. Malformed input (a summary or catalogue
+ * entry of the wrong shape) is ERR_INTERNAL naming the entry: both are
+ * produced by this program. */
+MUST_CHECK int compliance_judge(json_t *catalogue, json_t *summaries, json_t **ret,
+    struct err *err);
+
+/* Links each ACTIVE summary to the model components its resources are:
+ * a resource id matches a component of a model of the same account when it
+ * equals the component's key or resource_id, or when the ARN tails (after
+ * the last '/', else the last ':') of either side equal the other (this
+ * also absorbs malformed finding ARNs such as arn:aws:us-east-1:ACCT:
+ * instance/i-...). "AWS::::Account:NNN" resources, and findings none of
+ * whose resources is in any model (IAM users, trails, account-wide checks),
+ * link to their account.
+ * *ret: {"models": [{"account_id", "region", "vpc_id", "components":
+ *   {KEY: [REQ, ...]}}] (in the order of models), "accounts": {ACCT: [REQ...]}}
+ * with REQ = {"finding_id", "standard", "control_id", "security_control_id",
+ * "status", "workflow", "severity"}, one per standard and control of the
+ * finding (standard and control_id null when it names none), sorted by
+ * standard, control_id, finding_id. */
+MUST_CHECK int compliance_link(json_t *summaries, json_t *models, json_t **ret, struct err *err);
+
+/* Incremental update: stored summaries plus the ones read since, by id:
+ * an updated summary replaces the stored one, an ARCHIVED one removes it
+ * (and is not kept). *ret is a new array sorted by id. A periodic full
+ * re-read simply replaces the stored set (it only holds ACTIVE findings). */
+MUST_CHECK int compliance_merge(json_t *stored, json_t *updated, json_t **ret, struct err *err);
+
+/* Natural order of control numbers: "1.2" < "1.10" < "2.1"; for sorting. */
+int compliance_control_cmp(const char *a, const char *b);

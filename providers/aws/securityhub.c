@@ -1,0 +1,1224 @@
+/*
+ * securityhub.c: Security Hub reads and the finding summariser (see
+ * securityhub.h for the two-pass GetFindings design). Request bodies and
+ * queries are built with jansson and sigv4_uri_encode, never pasted; every
+ * page is validated before its items are used, and every pagination loop is
+ * bounded (max_pages) and stops on a NextToken it has already seen.
+ *
+ * The summariser treats a finding as untrusted input: each field it reads
+ * is type- and length-checked, enums are checked against the values the API
+ * defines, and a finding it cannot make sense of is an error naming the
+ * field, never a guess. Quirks handled (testdata/aws READMEs): Region
+ * missing on EventBridge-delivered findings, severity only as
+ * Product/Normalized or in ProductFields on 2018 findings, malformed
+ * resource ARNs (kept verbatim: linking works on ids and ARN tails).
+ */
+#include "providers/aws/securityhub.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "daemon/buf.h"
+#include "daemon/util.h"
+#include "providers/aws/aws.h"
+#include "providers/aws/sigv4.h"
+
+#define CIS_MARK          "cis-aws-foundations-benchmark/v/"
+#define SEC_CONTROL_HEAD  "security-control/"
+#define MAX_ID            1024
+#define MAX_TEXT          4096
+#define MAX_RESOURCES     32
+#define MAX_ASSOCIATED    32
+#define MAX_REQUIREMENTS  64
+#define MAX_CONTROL_NUM   16
+
+/* ---- small helpers ---- */
+
+int
+sh_configure_ratelimit(struct aws_ratelimit *rl, struct err *err)
+{
+    if (aws_ratelimit_set(rl, "securityhub:GetFindings", 3.0, 6.0, err) < 0)
+        return -1;
+    return aws_ratelimit_set(rl, "securityhub", 10.0, 30.0, err);
+}
+
+int
+sh_err_not_enabled(const struct err *err)
+{
+    return err != NULL && strcmp(err->code, "InvalidAccessException") == 0;
+}
+
+int
+sh_cis_key(const char *text, char *out, size_t outsz)
+{
+    const char *p = text != NULL ? strstr(text, CIS_MARK) : NULL;
+    char major[4], minor[4];
+    size_t n;
+
+    if (p == NULL || outsz < 16)
+        return -1;
+    p += strlen(CIS_MARK);
+    n = strspn(p, "0123456789");
+    if (n == 0 || n > 3 || p[n] != '.')
+        return -1;
+    memcpy(major, p, n);
+    major[n] = '\0';
+    p += n + 1;
+    n = strspn(p, "0123456789");
+    if (n == 0 || n > 3)
+        return -1;
+    memcpy(minor, p, n);
+    minor[n] = '\0';
+    snprintf(out, outsz, "cis-%s.%s", major, minor);
+    return 0;
+}
+
+/* The resource part of an ARN (after the fifth ':'), or NULL. */
+static const char *
+arn_resource(const char *arn)
+{
+    const char *p = arn;
+
+    if (strncmp(arn, "arn:", 4) != 0)
+        return NULL;
+    for (int i = 0; i < 5; i++) {
+        p = strchr(p, ':');
+        if (p == NULL)
+            return NULL;
+        p++;
+    }
+    return *p != '\0' ? p : NULL;
+}
+
+/* The field'th (0-based) colon-separated part of an ARN, copied into out. */
+static int
+arn_part(const char *arn, int field, char *out, size_t outsz)
+{
+    const char *p = arn;
+    size_t n;
+
+    if (strncmp(arn, "arn:", 4) != 0)
+        return -1;
+    for (int i = 0; i < field; i++) {
+        p = strchr(p, ':');
+        if (p == NULL)
+            return -1;
+        p++;
+    }
+    n = strcspn(p, ":");
+    if (n == 0 || n >= outsz)
+        return -1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* "1.10", "4.3": digits separated by single dots, short. */
+static int
+valid_control_number(const char *s, size_t n)
+{
+    if (n == 0 || n > MAX_CONTROL_NUM || !isdigit((unsigned char)s[0]) ||
+        !isdigit((unsigned char)s[n - 1]))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '.' && s[i + 1] == '.')
+            return 0;
+        if (!isdigit((unsigned char)s[i]) && s[i] != '.')
+            return 0;
+    }
+    return 1;
+}
+
+static int
+in_list(const char *s, const char *const *list)
+{
+    for (size_t i = 0; list[i] != NULL; i++) {
+        if (strcmp(s, list[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static const char *const severities[] = {"INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL",
+    NULL};
+
+/* ---- one REST-JSON call ---- */
+
+static int
+sh_call(struct aws_client *client, const char *op, const char *method, const char *path,
+    const char *query, json_t *body_json, long page, json_t **ret, struct err *err)
+{
+    struct aws_response resp;
+    json_error_t jerr;
+    char *body = NULL;
+    json_t *doc;
+    int rc = -1;
+
+    memset(&resp, 0, sizeof(resp));
+    if (body_json != NULL) {
+        body = json_dumps(body_json, JSON_COMPACT);
+        if (body == NULL)
+            return err_set(err, ERR_INTERNAL, "out of memory building securityhub %s", op);
+    }
+    struct aws_call call = {
+        .service = "securityhub",
+        .operation = op,
+        .protocol = AWS_PROTO_RESTJSON,
+        .method = method,
+        .path = path,
+        .query = query,
+        .body = body,
+        .body_len = body != NULL ? strlen(body) : 0,
+    };
+    if (aws_call(client, &call, &resp, err) < 0)
+        goto out;
+    doc = json_loadb(buf_str(&resp.body), resp.body.len, 0, &jerr);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        err_set(err, ERR_REMOTE,
+            "securityhub %s: page %ld: malformed answer (%s at byte %d of %zu)%s%s", op, page,
+            doc == NULL ? jerr.text : "not a JSON object", doc == NULL ? jerr.position : 0,
+            resp.body.len, resp.request_id[0] ? ", request id " : "", resp.request_id);
+        goto out;
+    }
+    *ret = doc;
+    rc = 0;
+out:
+    aws_response_clear(&resp);
+    free(body);
+    return rc;
+}
+
+/* Remembers the tokens of one pagination (discover.c's guard). */
+struct tokens {
+    char **v;
+    size_t n;
+};
+
+static void
+tokens_clear(struct tokens *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->v[i]);
+    free(t->v);
+    t->v = NULL;
+    t->n = 0;
+}
+
+/* Reads NextToken of page `page` into *ret_tok (borrowed from doc); returns
+ * 1 to continue, 0 at the end, -1 on a bad, repeated token or too many pages. */
+static int
+next_token(json_t *doc, const char *op, long page, long max_pages, struct tokens *seen,
+    const char **ret_tok, struct err *err)
+{
+    json_t *tok = json_object_get(doc, "NextToken");
+    char **grown;
+    const char *s;
+
+    if (tok == NULL || json_is_null(tok) || (json_is_string(tok) && json_string_length(tok) == 0))
+        return 0;
+    if (!json_is_string(tok) || json_string_length(tok) > 65536)
+        return err_set(err, ERR_REMOTE, "securityhub %s: page %ld has a malformed NextToken", op,
+            page);
+    s = json_string_value(tok);
+    for (size_t i = 0; i < seen->n; i++) {
+        if (strcmp(seen->v[i], s) == 0)
+            return err_set(err, ERR_REMOTE,
+                "securityhub %s: page %ld repeats an earlier NextToken; stopping a pagination "
+                "that would never end",
+                op, page);
+    }
+    if (page >= max_pages)
+        return err_set(err, ERR_REMOTE, "securityhub %s: more than %ld pages; stopping", op,
+            max_pages);
+    grown = realloc(seen->v, (seen->n + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    seen->v = grown;
+    seen->v[seen->n] = strdup(s);
+    if (seen->v[seen->n] == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    seen->n++;
+    *ret_tok = seen->v[seen->n - 1];
+    return 1;
+}
+
+/* The list `field` of a page: must be an array (absent only if !required). */
+static json_t *
+page_list(json_t *doc, const char *field, int required, const char *op, long page,
+    struct err *err)
+{
+    json_t *v = json_object_get(doc, field);
+
+    if (v == NULL && !required)
+        return json_array();
+    if (!json_is_array(v)) {
+        err_set(err, ERR_REMOTE, "securityhub %s: page %ld: %s is %s", op, page, field,
+            v == NULL ? "missing" : "not a list");
+        return NULL;
+    }
+    return json_incref(v);
+}
+
+static int
+query_add(struct buf *q, const char *name, const char *value, struct err *err)
+{
+    char *enc = sigv4_uri_encode(value, strlen(value), 0, err);
+    int rc;
+
+    if (enc == NULL)
+        return -1;
+    rc = buf_printf(q, err, "%s%s=%s", q->len ? "&" : "", name, enc);
+    free(enc);
+    return rc;
+}
+
+/* Item converter for the list operations: raw item -> normalised (new ref). */
+typedef json_t *(*item_fn)(json_t *raw, const char *op, long page, size_t idx, struct err *err);
+
+/* Runs a paginated list operation. GET operations carry NextToken and
+ * MaxResults in the query (after `base_query`), POST ones in the body. */
+static int
+list_all(struct aws_client *client, const char *op, const char *method, const char *path,
+    const char *base_query, const char *field, int required, long max_results, item_fn conv,
+    json_t **ret, struct err *err)
+{
+    struct tokens seen = {0};
+    json_t *out = json_array(), *body = NULL;
+    const char *tok = NULL;
+    struct buf q;
+    long page = 0;
+    int rc = -1, more = 1;
+
+    buf_init(&q, 1 << 20);
+    if (out == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    while (more) {
+        json_t *doc = NULL, *list, *item;
+        size_t i;
+
+        page++;
+        buf_reset(&q);
+        json_decref(body);
+        body = NULL;
+        if (strcmp(method, "GET") == 0) {
+            char mr[24];
+            if (base_query != NULL && buf_puts(&q, base_query, err) < 0)
+                goto out;
+            snprintf(mr, sizeof(mr), "%ld", max_results);
+            if (query_add(&q, "MaxResults", mr, err) < 0)
+                goto out;
+            if (tok != NULL && query_add(&q, "NextToken", tok, err) < 0)
+                goto out;
+        } else {
+            body = json_pack("{s:I}", "MaxResults", (json_int_t)max_results);
+            if (body == NULL || (tok != NULL && json_object_set_new(body, "NextToken",
+                                                    json_string(tok)) < 0)) {
+                err_set(err, ERR_INTERNAL, "out of memory");
+                goto out;
+            }
+        }
+        if (sh_call(client, op, method, path, q.len ? buf_str(&q) : NULL, body, page, &doc,
+                err) < 0)
+            goto out;
+        list = page_list(doc, field, required, op, page, err);
+        if (list == NULL) {
+            json_decref(doc);
+            goto out;
+        }
+        json_array_foreach(list, i, item) {
+            json_t *norm = conv(item, op, page, i, err);
+            if (norm == NULL || json_array_append_new(out, norm) < 0) {
+                if (norm != NULL)
+                    err_set(err, ERR_INTERNAL, "out of memory");
+                json_decref(list);
+                json_decref(doc);
+                goto out;
+            }
+        }
+        json_decref(list);
+        more = next_token(doc, op, page, SH_DEFAULT_MAX_PAGES, &seen, &tok, err);
+        json_decref(doc);
+        if (more < 0)
+            goto out;
+    }
+    *ret = out;
+    out = NULL;
+    rc = 0;
+out:
+    json_decref(out);
+    json_decref(body);
+    buf_clear(&q);
+    tokens_clear(&seen);
+    return rc;
+}
+
+/* A required, non-empty, bounded string member of a list item. */
+static const char *
+item_str(json_t *raw, const char *key, const char *op, long page, size_t idx, struct err *err)
+{
+    json_t *v = json_object_get(raw, key);
+
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > MAX_TEXT) {
+        err_set(err, ERR_REMOTE, "securityhub %s: page %ld item %zu: %s is %s", op, page, idx + 1,
+            key, v == NULL ? "missing" : "not a usable string");
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+/* ---- GetEnabledStandards ---- */
+
+static json_t *
+conv_subscription(json_t *raw, const char *op, long page, size_t idx, struct err *err)
+{
+    const char *sarn, *subarn, *status, *res;
+    char key[16];
+
+    if (!json_is_object(raw)) {
+        err_set(err, ERR_REMOTE, "securityhub %s: page %ld item %zu is not an object", op, page,
+            idx + 1);
+        return NULL;
+    }
+    if ((sarn = item_str(raw, "StandardsArn", op, page, idx, err)) == NULL ||
+        (subarn = item_str(raw, "StandardsSubscriptionArn", op, page, idx, err)) == NULL ||
+        (status = item_str(raw, "StandardsStatus", op, page, idx, err)) == NULL)
+        return NULL;
+    res = arn_resource(sarn);
+    if (res == NULL) {
+        err_set(err, ERR_REMOTE, "securityhub %s: page %ld item %zu: StandardsArn '%.200s' is "
+                                 "not an ARN", op, page, idx + 1, sarn);
+        return NULL;
+    }
+    return json_pack("{s:s, s:s, s:s, s:s, s:o}", "standards_arn", sarn, "subscription_arn",
+        subarn, "standards_id", res, "status", status, "key",
+        sh_cis_key(sarn, key, sizeof(key)) == 0 ? json_string(key) : json_null());
+}
+
+int
+sh_get_enabled_standards(struct aws_client *client, json_t **ret, struct err *err)
+{
+    return list_all(client, "GetEnabledStandards", "POST", "/standards/get", NULL,
+        "StandardsSubscriptions", 0, 100, conv_subscription, ret, err);
+}
+
+/* ---- DescribeStandardsControls ---- */
+
+/* ".../securityhub/<ID>/remediation" -> <ID> when it looks like a security
+ * control id (Service.N). */
+static json_t *
+control_ids_from_url(json_t *url)
+{
+    json_t *out = json_array();
+    const char *s, *p, *e;
+
+    if (out == NULL || !json_is_string(url))
+        return out;
+    s = json_string_value(url);
+    p = strstr(s, "/securityhub/");
+    if (p == NULL)
+        return out;
+    p += strlen("/securityhub/");
+    e = strchr(p, '/');
+    if (e == NULL || strcmp(e, "/remediation") != 0 || e - p > 64 || e == p)
+        return out;
+    for (const char *c = p; c < e; c++) {
+        if (!isalnum((unsigned char)*c) && *c != '.')
+            return out;
+    }
+    if (memchr(p, '.', (size_t)(e - p)) == NULL || !isalpha((unsigned char)*p))
+        return out;
+    json_array_append_new(out, json_stringn(p, (size_t)(e - p)));
+    return out;
+}
+
+static json_t *
+conv_control(json_t *raw, const char *op, long page, size_t idx, struct err *err)
+{
+    const char *cid, *status, *num;
+    json_t *title, *sev, *reason;
+
+    if (!json_is_object(raw)) {
+        err_set(err, ERR_REMOTE, "securityhub %s: page %ld item %zu is not an object", op, page,
+            idx + 1);
+        return NULL;
+    }
+    if ((cid = item_str(raw, "ControlId", op, page, idx, err)) == NULL ||
+        (status = item_str(raw, "ControlStatus", op, page, idx, err)) == NULL)
+        return NULL;
+    if (strcmp(status, "ENABLED") != 0 && strcmp(status, "DISABLED") != 0) {
+        err_set(err, ERR_REMOTE, "securityhub %s: page %ld item %zu (%.64s): unknown "
+                                 "ControlStatus '%.32s'", op, page, idx + 1, cid, status);
+        return NULL;
+    }
+    num = strncmp(cid, "CIS.", 4) == 0 ? cid + 4 : cid;
+    title = json_object_get(raw, "Title");
+    sev = json_object_get(raw, "SeverityRating");
+    reason = json_object_get(raw, "DisabledReason");
+    if (sev != NULL && (!json_is_string(sev) || !in_list(json_string_value(sev), severities))) {
+        err_set(err, ERR_REMOTE, "securityhub %s: page %ld item %zu (%.64s): bad SeverityRating",
+            op, page, idx + 1, cid);
+        return NULL;
+    }
+    return json_pack("{s:s, s:s, s:O, s:O, s:s, s:O, s:o}", "control_id", num, "aws_control_id",
+        cid, "title", json_is_string(title) ? title : json_null(), "severity",
+        sev != NULL ? sev : json_null(), "status", status, "disabled_reason",
+        json_is_string(reason) ? reason : json_null(), "security_control_ids",
+        control_ids_from_url(json_object_get(raw, "RemediationUrl")));
+}
+
+int
+sh_describe_standards_controls(struct aws_client *client, const char *subscription_arn,
+    json_t **ret, struct err *err)
+{
+    char *enc, *path = NULL;
+    int rc;
+
+    if (subscription_arn == NULL || arn_resource(subscription_arn) == NULL)
+        return err_set(err, ERR_CONFIG, "securityhub DescribeStandardsControls: '%.200s' is not "
+                                        "a standards subscription ARN",
+            subscription_arn ? subscription_arn : "(null)");
+    /* {StandardsSubscriptionArn+} is a greedy label: '/' stays, ':' is encoded */
+    enc = sigv4_uri_encode(subscription_arn, strlen(subscription_arn), 1, err);
+    if (enc == NULL)
+        return -1;
+    if (asprintf(&path, "/standards/controls/%s", enc) < 0) {
+        free(enc);
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    }
+    free(enc);
+    rc = list_all(client, "DescribeStandardsControls", "GET", path, NULL, "Controls", 0, 100,
+        conv_control, ret, err);
+    free(path);
+    return rc;
+}
+
+/* ---- ListSecurityControlDefinitions ---- */
+
+static json_t *
+conv_definition(json_t *raw, const char *op, long page, size_t idx, struct err *err)
+{
+    const char *sid, *title, *sev;
+    json_t *avail;
+
+    if (!json_is_object(raw)) {
+        err_set(err, ERR_REMOTE, "securityhub %s: page %ld item %zu is not an object", op, page,
+            idx + 1);
+        return NULL;
+    }
+    if ((sid = item_str(raw, "SecurityControlId", op, page, idx, err)) == NULL ||
+        (title = item_str(raw, "Title", op, page, idx, err)) == NULL ||
+        (sev = item_str(raw, "SeverityRating", op, page, idx, err)) == NULL)
+        return NULL;
+    if (!in_list(sev, severities)) {
+        err_set(err, ERR_REMOTE, "securityhub %s: page %ld item %zu (%.64s): unknown "
+                                 "SeverityRating '%.32s'", op, page, idx + 1, sid, sev);
+        return NULL;
+    }
+    avail = json_object_get(raw, "CurrentRegionAvailability");
+    return json_pack("{s:s, s:s, s:s, s:O}", "security_control_id", sid, "title", title,
+        "severity", sev, "availability", json_is_string(avail) ? avail : json_null());
+}
+
+int
+sh_list_security_control_definitions(struct aws_client *client, const char *standards_arn,
+    json_t **ret, struct err *err)
+{
+    struct buf q;
+    int rc = -1;
+
+    buf_init(&q, 1 << 16);
+    if (standards_arn != NULL && query_add(&q, "StandardsArn", standards_arn, err) < 0)
+        goto out;
+    rc = list_all(client, "ListSecurityControlDefinitions", "GET", "/securityControls/definitions",
+        q.len ? buf_str(&q) : NULL, "SecurityControlDefinitions", 1, 100, conv_definition, ret,
+        err);
+out:
+    buf_clear(&q);
+    return rc;
+}
+
+/* ---- catalogue ---- */
+
+int
+sh_read_catalogue(struct aws_client *client, json_t *standards, json_t **ret, struct err *err)
+{
+    json_t *cat = json_object(), *s;
+    size_t i;
+    int rc = -1;
+
+    if (cat == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    if (!json_is_array(standards)) {
+        err_set(err, ERR_INTERNAL, "sh_read_catalogue: standards is not a list");
+        goto out;
+    }
+    json_array_foreach(standards, i, s) {
+        json_t *key = json_object_get(s, "key"), *controls = NULL, *entry;
+        const char *status = json_string_value(json_object_get(s, "status"));
+        const char *sub = json_string_value(json_object_get(s, "subscription_arn"));
+
+        if (!json_is_string(key) || status == NULL || sub == NULL ||
+            (strcmp(status, "READY") != 0 && strcmp(status, "INCOMPLETE") != 0))
+            continue;
+        if (sh_describe_standards_controls(client, sub, &controls, err) < 0)
+            goto out;
+        entry = json_pack("{s:O, s:s, s:o}", "standards_arn",
+            json_object_get(s, "standards_arn"), "subscription_arn", sub, "controls", controls);
+        if (entry == NULL || json_object_set_new(cat, json_string_value(key), entry) < 0) {
+            err_set(err, ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+    }
+    *ret = cat;
+    cat = NULL;
+    rc = 0;
+out:
+    json_decref(cat);
+    return rc;
+}
+
+/* ---- GetFindings ---- */
+
+static json_t *
+string_filter(const char *value, const char *comparison)
+{
+    return json_pack("{s:s, s:s}", "Value", value, "Comparison", comparison);
+}
+
+/* Appends the legacy GeneratorId prefixes of one standards ARN. */
+static int
+legacy_prefixes(const char *sarn, json_t *list, struct err *err)
+{
+    const char *res = arn_resource(sarn);
+    char part[32];
+    char *p = NULL;
+
+    if (res == NULL || arn_part(sarn, 1, part, sizeof(part)) < 0)
+        return err_set(err, ERR_CONFIG, "securityhub GetFindings: '%.200s' is not a standards ARN",
+            sarn);
+    if (strncmp(res, "ruleset/", 8) == 0) {
+        if (asprintf(&p, "arn:%s:securityhub:::%s/rule/", part, res) < 0)
+            return err_set(err, ERR_INTERNAL, "out of memory");
+        json_array_append_new(list, string_filter(p, "PREFIX"));
+        free(p);
+        return 0;
+    }
+    if (strncmp(res, "standards/", 10) == 0 && res[10] != '\0') {
+        if (asprintf(&p, "%s/", res + 10) < 0)
+            return err_set(err, ERR_INTERNAL, "out of memory");
+        json_array_append_new(list, string_filter(p, "PREFIX"));
+        free(p);
+        if (asprintf(&p, "%s/", res) < 0)
+            return err_set(err, ERR_INTERNAL, "out of memory");
+        json_array_append_new(list, string_filter(p, "PREFIX"));
+        free(p);
+        return 0;
+    }
+    return err_set(err, ERR_CONFIG,
+        "securityhub GetFindings: standards ARN '%.200s' has neither a ruleset/ nor a "
+        "standards/ resource",
+        sarn);
+}
+
+json_t *
+sh_findings_request(const struct sh_findings_query *q, int pass, struct err *err)
+{
+    json_t *req = NULL, *filters, *list;
+
+    if (q == NULL || q->nstandards == 0 || q->standards_arns == NULL) {
+        err_set(err, ERR_CONFIG, "securityhub GetFindings: no standards to read");
+        return NULL;
+    }
+    if (q->nstandards > SH_MAX_STANDARDS) {
+        err_set(err, ERR_CONFIG, "securityhub GetFindings: %zu standards; at most %d can be read "
+                                 "in one query", q->nstandards, SH_MAX_STANDARDS);
+        return NULL;
+    }
+    if (pass != 1 && pass != 2) {
+        err_set(err, ERR_INTERNAL, "securityhub GetFindings: no pass %d", pass);
+        return NULL;
+    }
+    req = json_object();
+    filters = json_object();
+    list = json_array();
+    if (req == NULL || filters == NULL || list == NULL) {
+        json_decref(req);
+        json_decref(filters);
+        json_decref(list);
+        err_set(err, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    json_object_set_new(req, "Filters", filters);
+    for (size_t i = 0; i < q->nstandards; i++) {
+        const char *sarn = q->standards_arns[i];
+        if (sarn == NULL || arn_resource(sarn) == NULL) {
+            json_decref(list);
+            json_decref(req);
+            err_set(err, ERR_CONFIG, "securityhub GetFindings: standard %zu: '%.200s' is not an "
+                                     "ARN", i + 1, sarn ? sarn : "(null)");
+            return NULL;
+        }
+        if (pass == 1) {
+            if (legacy_prefixes(sarn, list, err) < 0) {
+                json_decref(list);
+                json_decref(req);
+                return NULL;
+            }
+        } else {
+            json_array_append_new(list, string_filter(arn_resource(sarn), "EQUALS"));
+        }
+    }
+    if (pass == 1) {
+        json_object_set_new(filters, "GeneratorId", list);
+    } else {
+        json_object_set_new(filters, "ComplianceAssociatedStandardsId", list);
+        json_object_set_new(filters, "GeneratorId",
+            json_pack("[o]", string_filter(SEC_CONTROL_HEAD, "PREFIX")));
+    }
+    if (q->since == 0) {
+        json_object_set_new(filters, "RecordState",
+            json_pack("[o]", string_filter("ACTIVE", "EQUALS")));
+    } else {
+        char start[21], end[21];
+        json_t *df;
+
+        if (q->until != 0 && q->until < q->since) {
+            json_decref(req);
+            err_set(err, ERR_CONFIG, "securityhub GetFindings: incremental read ends before it "
+                                     "starts");
+            return NULL;
+        }
+        util_time_rfc3339(q->since, start);
+        df = json_pack("{s:s}", "Start", start);
+        if (q->until != 0) {
+            util_time_rfc3339(q->until, end);
+            json_object_set_new(df, "End", json_string(end));
+        }
+        json_object_set_new(filters, "UpdatedAt", json_pack("[o]", df));
+    }
+    json_object_set_new(req, "MaxResults", json_integer(SH_FINDINGS_PAGE));
+    return req;
+}
+
+static int
+findings_pass(struct aws_client *client, const struct sh_findings_query *q, int pass,
+    sh_emit_fn emit, void *ctx, struct sh_findings_counts *counts, struct err *err)
+{
+    long max_pages = q->max_pages > 0 ? q->max_pages : SH_DEFAULT_MAX_PAGES;
+    struct tokens seen = {0};
+    json_t *req = sh_findings_request(q, pass, err);
+    const char *tok = NULL;
+    long page = 0;
+    int rc = -1, more = 1;
+
+    if (req == NULL)
+        return -1;
+    while (more) {
+        json_t *doc = NULL, *list, *f;
+        size_t i;
+
+        page++;
+        if (tok != NULL)
+            json_object_set_new(req, "NextToken", json_string(tok));
+        if (sh_call(client, "GetFindings", "POST", "/findings", NULL, req, page, &doc, err) < 0) {
+            err_prefix(err, "%s pass, page %ld", pass == 1 ? "legacy" : "consolidated", page);
+            goto out;
+        }
+        counts->pages++;
+        list = page_list(doc, "Findings", 1, "GetFindings", page, err);
+        if (list == NULL) {
+            json_decref(doc);
+            goto out;
+        }
+        json_array_foreach(list, i, f) {
+            json_t *id = json_object_get(f, "Id");
+            if (!json_is_object(f) || !json_is_string(id) || json_string_length(id) == 0) {
+                err_set(err, ERR_REMOTE,
+                    "securityhub GetFindings: page %ld: finding %zu is not an object with an Id",
+                    page, i + 1);
+                json_decref(list);
+                json_decref(doc);
+                goto out;
+            }
+            counts->findings++;
+            if (pass == 1)
+                counts->legacy++;
+            else
+                counts->consolidated++;
+            if (emit(ctx, f, err) < 0) {
+                json_decref(list);
+                json_decref(doc);
+                goto out;
+            }
+        }
+        json_decref(list);
+        more = next_token(doc, "GetFindings", page, max_pages, &seen, &tok, err);
+        json_decref(doc);
+        if (more < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    tokens_clear(&seen);
+    json_decref(req);
+    return rc;
+}
+
+int
+sh_get_findings(struct aws_client *client, const struct sh_findings_query *q, sh_emit_fn emit,
+    void *ctx, struct sh_findings_counts *counts, struct err *err)
+{
+    struct sh_findings_counts local = {0};
+    json_t *probe;
+
+    if (counts == NULL)
+        counts = &local;
+    /* refuse a bad query before anything is sent */
+    probe = sh_findings_request(q, 1, err);
+    if (probe == NULL)
+        return -1;
+    json_decref(probe);
+    if (findings_pass(client, q, 1, emit, ctx, counts, err) < 0)
+        return -1;
+    return findings_pass(client, q, 2, emit, ctx, counts, err);
+}
+
+/* ---- summariser ---- */
+
+struct sum {
+    const char *fid; /* for messages */
+    json_t *out;
+    json_t *controls; /* control_ids object (borrowed from out) */
+};
+
+/* Optional string member: NULL when absent/null; error when the wrong type
+ * or longer than max. */
+static int
+opt_str(struct sum *s, json_t *obj, const char *key, const char *where, size_t max,
+    const char **ret, struct err *err)
+{
+    json_t *v = json_object_get(obj, key);
+
+    *ret = NULL;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return err_set(err, ERR_REMOTE, "finding '%.200s': %s%s is not a string", s->fid, where,
+            key);
+    if (json_string_length(v) > max)
+        return err_set(err, ERR_REMOTE, "finding '%.200s': %s%s is longer than %zu bytes",
+            s->fid, where, key, max);
+    if (json_string_length(v) != strlen(json_string_value(v)))
+        return err_set(err, ERR_REMOTE, "finding '%.200s': %s%s contains a NUL byte", s->fid,
+            where, key);
+    *ret = json_string_value(v);
+    return 0;
+}
+
+static int
+opt_obj(struct sum *s, json_t *obj, const char *key, json_t **ret, struct err *err)
+{
+    json_t *v = json_object_get(obj, key);
+
+    *ret = NULL;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_object(v))
+        return err_set(err, ERR_REMOTE, "finding '%.200s': %s is not an object", s->fid, key);
+    *ret = v;
+    return 0;
+}
+
+/* Adds control number n (may be NULL: standard only) under key. */
+static int
+add_control(struct sum *s, const char *key, const char *n, size_t nlen, struct err *err)
+{
+    json_t *list = json_object_get(s->controls, key);
+    size_t i;
+    json_t *v;
+
+    if (list == NULL) {
+        list = json_array();
+        if (list == NULL || json_object_set_new(s->controls, key, list) < 0)
+            return err_set(err, ERR_INTERNAL, "out of memory");
+    }
+    if (n == NULL)
+        return 0;
+    json_array_foreach(list, i, v) {
+        if (json_string_length(v) == nlen && memcmp(json_string_value(v), n, nlen) == 0)
+            return 0;
+    }
+    if (json_array_append_new(list, json_stringn(n, nlen)) < 0)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+/* Legacy identity: GeneratorId ".../v/1.2.0/rule/1.1" or ".../v/1.4.0/1.4";
+ * else ProductFields StandardsArn/StandardsGuideArn with RuleId/ControlId. */
+static int
+legacy_identity(struct sum *s, const char *gen, json_t *pf, struct err *err)
+{
+    char key[16];
+    const char *from = NULL, *num = NULL;
+
+    if (sh_cis_key(gen, key, sizeof(key)) == 0) {
+        from = gen;
+    } else {
+        const char *a = NULL, *b = NULL;
+        if (opt_str(s, pf, "StandardsArn", "ProductFields.", MAX_ID, &a, err) < 0 ||
+            opt_str(s, pf, "StandardsGuideArn", "ProductFields.", MAX_ID, &b, err) < 0)
+            return -1;
+        if (a != NULL && sh_cis_key(a, key, sizeof(key)) == 0)
+            from = a;
+        else if (b != NULL && sh_cis_key(b, key, sizeof(key)) == 0)
+            from = b;
+    }
+    if (from == NULL)
+        return 0;
+    if (from == gen) {
+        const char *p = strstr(gen, CIS_MARK) + strlen(CIS_MARK);
+        p = strchr(p, '/');
+        if (p != NULL) {
+            p++;
+            if (strncmp(p, "rule/", 5) == 0)
+                p += 5;
+            if (valid_control_number(p, strlen(p)))
+                num = p;
+        }
+    }
+    if (num == NULL) {
+        const char *r = NULL, *c = NULL;
+        if (opt_str(s, pf, "RuleId", "ProductFields.", 64, &r, err) < 0 ||
+            opt_str(s, pf, "ControlId", "ProductFields.", 64, &c, err) < 0)
+            return -1;
+        num = r != NULL ? r : c;
+        if (num != NULL && strncmp(num, "CIS.", 4) == 0)
+            num += 4;
+        if (num != NULL && !valid_control_number(num, strlen(num)))
+            num = NULL;
+    }
+    return add_control(s, key, num, num != NULL ? strlen(num) : 0, err);
+}
+
+/* Consolidated identity: AssociatedStandards give the standards, and
+ * RelatedRequirements the numbers within them. */
+static int
+consolidated_identity(struct sum *s, json_t *comp, struct err *err)
+{
+    json_t *assoc = json_object_get(comp, "AssociatedStandards");
+    json_t *reqs = json_object_get(comp, "RelatedRequirements");
+    json_t *a, *r;
+    size_t i, j;
+    char key[16], rkey[16];
+
+    if (assoc == NULL || json_is_null(assoc))
+        return 0;
+    if (!json_is_array(assoc) || json_array_size(assoc) > MAX_ASSOCIATED)
+        return err_set(err, ERR_REMOTE, "finding '%.200s': Compliance.AssociatedStandards is not "
+                                        "a list of at most %d entries", s->fid, MAX_ASSOCIATED);
+    if (reqs != NULL && !json_is_null(reqs) &&
+        (!json_is_array(reqs) || json_array_size(reqs) > MAX_REQUIREMENTS))
+        return err_set(err, ERR_REMOTE, "finding '%.200s': Compliance.RelatedRequirements is not "
+                                        "a list of at most %d entries", s->fid, MAX_REQUIREMENTS);
+    json_array_foreach(assoc, i, a) {
+        const char *sid = NULL;
+        if (!json_is_object(a))
+            return err_set(err, ERR_REMOTE, "finding '%.200s': Compliance.AssociatedStandards[%zu] "
+                                            "is not an object", s->fid, i);
+        if (opt_str(s, a, "StandardsId", "Compliance.AssociatedStandards[].", MAX_ID, &sid,
+                err) < 0)
+            return -1;
+        if (sid == NULL || sh_cis_key(sid, key, sizeof(key)) < 0)
+            continue;
+        if (add_control(s, key, NULL, 0, err) < 0)
+            return -1;
+        json_array_foreach(reqs, j, r) {
+            const char *t, *num;
+            if (!json_is_string(r) || json_string_length(r) > 256)
+                return err_set(err, ERR_REMOTE, "finding '%.200s': "
+                                                "Compliance.RelatedRequirements[%zu] is not a "
+                                                "short string", s->fid, j);
+            t = json_string_value(r);
+            if (strncmp(t, "CIS AWS Foundations Benchmark v", 31) == 0) {
+                char ver[24];
+                const char *slash = strchr(t + 31, '/');
+                if (slash == NULL || (size_t)(slash - (t + 31)) >= sizeof(ver) - 1)
+                    continue;
+                snprintf(ver, sizeof(ver), "%.*s", (int)(slash - (t + 31)), t + 31);
+                char mark[64];
+                snprintf(mark, sizeof(mark), CIS_MARK "%s", ver);
+                if (sh_cis_key(mark, rkey, sizeof(rkey)) < 0 || strcmp(rkey, key) != 0)
+                    continue;
+                num = slash + 1;
+            } else if (strncmp(t, "CIS AWS Foundations ", 20) == 0 &&
+                       strcmp(key, "cis-1.2") == 0) {
+                num = t + 20; /* v1.2.0's own wording: "CIS AWS Foundations 1.1" */
+            } else {
+                continue;
+            }
+            if (valid_control_number(num, strlen(num)) &&
+                add_control(s, key, num, strlen(num), err) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static const char *
+severity_from_normalized(json_int_t n)
+{
+    if (n <= 0)
+        return "INFORMATIONAL";
+    if (n < 40)
+        return "LOW";
+    if (n < 70)
+        return "MEDIUM";
+    if (n < 90)
+        return "HIGH";
+    return "CRITICAL";
+}
+
+static int
+summarize_severity(struct sum *s, json_t *f, json_t *pf, const char **ret, struct err *err)
+{
+    json_t *sev, *norm, *fpf;
+    const char *label = NULL;
+
+    if (opt_obj(s, f, "Severity", &sev, err) < 0)
+        return -1;
+    if (sev != NULL && opt_str(s, sev, "Label", "Severity.", 32, &label, err) < 0)
+        return -1;
+    if (label != NULL) {
+        if (!in_list(label, severities))
+            return err_set(err, ERR_REMOTE, "finding '%.200s': unknown Severity.Label '%s'",
+                s->fid, label);
+        *ret = label;
+        return 0;
+    }
+    norm = sev != NULL ? json_object_get(sev, "Normalized") : NULL;
+    if (norm != NULL && !json_is_null(norm)) {
+        if (!json_is_integer(norm) || json_integer_value(norm) < 0 ||
+            json_integer_value(norm) > 100)
+            return err_set(err, ERR_REMOTE, "finding '%.200s': Severity.Normalized is not an "
+                                            "integer from 0 to 100", s->fid);
+        *ret = severity_from_normalized(json_integer_value(norm));
+        return 0;
+    }
+    if (opt_str(s, pf, "aws/securityhub/SeverityLabel", "ProductFields.", 32, &label, err) < 0)
+        return -1;
+    if (label != NULL) {
+        if (!in_list(label, severities))
+            return err_set(err, ERR_REMOTE,
+                "finding '%.200s': unknown ProductFields aws/securityhub/SeverityLabel '%s'",
+                s->fid, label);
+        *ret = label;
+        return 0;
+    }
+    /* the finding provider's own rating, last */
+    if (opt_obj(s, f, "FindingProviderFields", &fpf, err) < 0)
+        return -1;
+    sev = fpf != NULL ? json_object_get(fpf, "Severity") : NULL;
+    if (json_is_object(sev) && opt_str(s, sev, "Label", "FindingProviderFields.Severity.", 32,
+                                   &label, err) < 0)
+        return -1;
+    if (label != NULL && !in_list(label, severities))
+        return err_set(err, ERR_REMOTE,
+            "finding '%.200s': unknown FindingProviderFields.Severity.Label '%s'", s->fid, label);
+    *ret = label; /* NULL: no rating anywhere; the judge uses the control's */
+    return 0;
+}
+
+static int
+summarize_workflow(struct sum *s, json_t *f, const char **ret, struct err *err)
+{
+    static const char *const statuses[] = {"NEW", "NOTIFIED", "SUPPRESSED", "RESOLVED", NULL};
+    json_t *wf;
+    const char *st = NULL, *state = NULL;
+
+    if (opt_obj(s, f, "Workflow", &wf, err) < 0)
+        return -1;
+    if (wf != NULL && opt_str(s, wf, "Status", "Workflow.", 32, &st, err) < 0)
+        return -1;
+    if (st != NULL) {
+        if (!in_list(st, statuses))
+            return err_set(err, ERR_REMOTE, "finding '%.200s': unknown Workflow.Status '%s'",
+                s->fid, st);
+        *ret = st;
+        return 0;
+    }
+    if (opt_str(s, f, "WorkflowState", "", 32, &state, err) < 0)
+        return -1;
+    if (state == NULL || strcmp(state, "NEW") == 0 || strcmp(state, "ASSIGNED") == 0 ||
+        strcmp(state, "IN_PROGRESS") == 0)
+        *ret = "NEW";
+    else if (strcmp(state, "DEFERRED") == 0)
+        *ret = "SUPPRESSED";
+    else if (strcmp(state, "RESOLVED") == 0)
+        *ret = "RESOLVED";
+    else
+        return err_set(err, ERR_REMOTE, "finding '%.200s': unknown WorkflowState '%s'", s->fid,
+            state);
+    return 0;
+}
+
+static int
+summarize_resources(struct sum *s, json_t *f, const char **ret_region, struct err *err)
+{
+    json_t *res = json_object_get(f, "Resources"), *r, *ids;
+    size_t i;
+
+    *ret_region = NULL;
+    ids = json_array();
+    if (ids == NULL || json_object_set_new(s->out, "resources", ids) < 0)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    if (res == NULL || json_is_null(res))
+        return 0;
+    if (!json_is_array(res) || json_array_size(res) > MAX_RESOURCES)
+        return err_set(err, ERR_REMOTE, "finding '%.200s': Resources is not a list of at most %d "
+                                        "entries", s->fid, MAX_RESOURCES);
+    json_array_foreach(res, i, r) {
+        const char *id = NULL, *region = NULL;
+        if (!json_is_object(r))
+            return err_set(err, ERR_REMOTE, "finding '%.200s': Resources[%zu] is not an object",
+                s->fid, i);
+        if (opt_str(s, r, "Id", "Resources[].", MAX_ID, &id, err) < 0 ||
+            opt_str(s, r, "Region", "Resources[].", 64, &region, err) < 0)
+            return -1;
+        if (id == NULL || id[0] == '\0')
+            return err_set(err, ERR_REMOTE, "finding '%.200s': Resources[%zu] has no Id", s->fid,
+                i);
+        if (json_array_append_new(ids, json_string(id)) < 0)
+            return err_set(err, ERR_INTERNAL, "out of memory");
+        if (*ret_region == NULL && region != NULL && region[0] != '\0')
+            *ret_region = region;
+    }
+    return 0;
+}
+
+static int
+keycmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+summarize(struct sum *s, json_t *f, struct err *err)
+{
+    static const char *const compliance[] = {"PASSED", "FAILED", "WARNING", "NOT_AVAILABLE",
+        NULL};
+    const char *acct, *updated, *title, *region, *gen, *rstate, *status = NULL, *scid = NULL;
+    const char *sev = NULL, *wf = NULL, *res_region = NULL;
+    json_t *pf, *comp, *v, *std;
+    char arn_region[64];
+    time_t t;
+
+    if (opt_str(s, f, "AwsAccountId", "", 64, &acct, err) < 0 ||
+        opt_str(s, f, "UpdatedAt", "", 64, &updated, err) < 0 ||
+        opt_str(s, f, "Title", "", MAX_TEXT, &title, err) < 0 ||
+        opt_str(s, f, "Region", "", 64, &region, err) < 0 ||
+        opt_str(s, f, "GeneratorId", "", MAX_ID, &gen, err) < 0 ||
+        opt_str(s, f, "RecordState", "", 32, &rstate, err) < 0 ||
+        opt_obj(s, f, "ProductFields", &pf, err) < 0 || opt_obj(s, f, "Compliance", &comp, err) < 0)
+        return -1;
+    if (acct == NULL || strlen(acct) != 12 || strspn(acct, "0123456789") != 12)
+        return err_set(err, ERR_REMOTE, "finding '%.200s': AwsAccountId is %s", s->fid,
+            acct == NULL ? "missing" : "not a 12-digit account id");
+    if (updated == NULL || util_time_parse(updated, &t) < 0)
+        return err_set(err, ERR_REMOTE, "finding '%.200s': UpdatedAt is %s", s->fid,
+            updated == NULL ? "missing" : "not an ISO 8601 timestamp");
+    if (gen == NULL)
+        return err_set(err, ERR_REMOTE, "finding '%.200s': GeneratorId is missing", s->fid);
+    if (rstate == NULL)
+        rstate = "ACTIVE";
+    else if (strcmp(rstate, "ACTIVE") != 0 && strcmp(rstate, "ARCHIVED") != 0)
+        return err_set(err, ERR_REMOTE, "finding '%.200s': unknown RecordState '%s'", s->fid,
+            rstate);
+    if (comp != NULL && (opt_str(s, comp, "Status", "Compliance.", 32, &status, err) < 0 ||
+                            opt_str(s, comp, "SecurityControlId", "Compliance.", 64, &scid, err) < 0))
+        return -1;
+    if (status != NULL && !in_list(status, compliance))
+        return err_set(err, ERR_REMOTE, "finding '%.200s': unknown Compliance.Status '%s'",
+            s->fid, status);
+    if (scid == NULL && strncmp(gen, SEC_CONTROL_HEAD, strlen(SEC_CONTROL_HEAD)) == 0 &&
+        strlen(gen) > strlen(SEC_CONTROL_HEAD) && strlen(gen) < 80)
+        scid = gen + strlen(SEC_CONTROL_HEAD);
+    if (summarize_severity(s, f, pf, &sev, err) < 0 || summarize_workflow(s, f, &wf, err) < 0 ||
+        summarize_resources(s, f, &res_region, err) < 0)
+        return -1;
+    if (region == NULL || region[0] == '\0')
+        region = res_region;
+    if ((region == NULL || region[0] == '\0') &&
+        arn_part(s->fid, 3, arn_region, sizeof(arn_region)) == 0)
+        region = arn_region;
+
+    s->controls = json_object();
+    if (s->controls == NULL || json_object_set_new(s->out, "control_ids", s->controls) < 0)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    if (legacy_identity(s, gen, pf, err) < 0)
+        return -1;
+    if (comp != NULL && consolidated_identity(s, comp, err) < 0)
+        return -1;
+
+    /* standard_ids: the keys of control_ids, sorted */
+    std = json_array();
+    if (std == NULL || json_object_set_new(s->out, "standard_ids", std) < 0)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    {
+        const char *keys[MAX_ASSOCIATED + 8];
+        size_t n = 0;
+        const char *k;
+        json_object_foreach(s->controls, k, v) {
+            if (n < sizeof(keys) / sizeof(keys[0]))
+                keys[n++] = k;
+        }
+        qsort(keys, n, sizeof(keys[0]), keycmp);
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(std, json_string(keys[i]));
+    }
+    if (json_object_set_new(s->out, "id", json_string(s->fid)) < 0 ||
+        json_object_set_new(s->out, "account_id", json_string(acct)) < 0 ||
+        json_object_set_new(s->out, "region", region ? json_string(region) : json_null()) < 0 ||
+        json_object_set_new(s->out, "security_control_id",
+            scid ? json_string(scid) : json_null()) < 0 ||
+        json_object_set_new(s->out, "status", status ? json_string(status) : json_null()) < 0 ||
+        json_object_set_new(s->out, "workflow", json_string(wf)) < 0 ||
+        json_object_set_new(s->out, "record_state", json_string(rstate)) < 0 ||
+        json_object_set_new(s->out, "severity", sev ? json_string(sev) : json_null()) < 0 ||
+        json_object_set_new(s->out, "updated_at", json_string(updated)) < 0 ||
+        json_object_set_new(s->out, "title", title ? json_string(title) : json_null()) < 0)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+int
+sh_finding_summarize(json_t *finding, json_t **ret, struct err *err)
+{
+    struct sum s = {0};
+    json_t *id;
+
+    if (!json_is_object(finding))
+        return err_set(err, ERR_REMOTE, "finding is not a JSON object");
+    id = json_object_get(finding, "Id");
+    if (!json_is_string(id) || json_string_length(id) == 0 || json_string_length(id) > MAX_ID ||
+        json_string_length(id) != strlen(json_string_value(id)))
+        return err_set(err, ERR_REMOTE, "finding: Id is %s",
+            id == NULL ? "missing" : "not a string of 1 to 1024 bytes");
+    s.fid = json_string_value(id);
+    s.out = json_object();
+    /* "id" first, so stored summaries read naturally */
+    if (s.out == NULL || json_object_set_new(s.out, "id", json_string(s.fid)) < 0) {
+        json_decref(s.out);
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    }
+    if (summarize(&s, finding, err) < 0) {
+        json_decref(s.out);
+        return -1;
+    }
+    *ret = s.out;
+    return 0;
+}

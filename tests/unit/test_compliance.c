@@ -1,0 +1,395 @@
+/*
+ * test_compliance.c: the CIS judge, the component linker and the
+ * incremental merge (mapping/compliance.h) over hand-written catalogue,
+ * summaries and models in tests/data/compliance/.
+ *
+ * Covers: verdict precedence (FAILED > WARNING > NOT_AVAILABLE > PASSED),
+ * suppressed failures listed but not counted, suppressed-only controls,
+ * archived findings ignored, NO_DATA, DISABLED controls, findings without a
+ * compliance status, controls only findings name, consolidated findings
+ * mapped through control_ids and through the catalogue's security control
+ * ids (one control implemented by two security controls), unmapped counts,
+ * standards outside the catalogue, severity sources, totals; links by key,
+ * resource id, malformed-ARN tail, bare id, account resources and the
+ * account fallback, account isolation, de-duplication and ordering; merge
+ * replacing, dropping archived and sorting; malformed inputs reported.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "mapping/compliance.h"
+#include "testutil.h"
+
+static const char *datadir;
+
+static json_t *
+load(const char *name)
+{
+    char path[1024];
+    json_error_t jerr;
+    json_t *doc;
+
+    snprintf(path, sizeof(path), "%s/%s", datadir, name);
+    doc = json_load_file(path, 0, &jerr);
+    if (doc == NULL)
+        fprintf(stderr, "%s: %s (line %d)\n", path, jerr.text, jerr.line);
+    return doc;
+}
+
+#define SGET(o, k) json_string_value(json_object_get((o), (k)))
+#define IGET(o, k) json_integer_value(json_object_get((o), (k)))
+
+static json_t *
+control(json_t *verdicts, const char *std, const char *cid)
+{
+    json_t *controls = json_object_get(json_object_get(verdicts, std), "controls"), *c;
+    size_t i;
+
+    json_array_foreach(controls, i, c) {
+        if (strcmp(SGET(c, "control_id"), cid) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static char *
+dump(json_t *v)
+{
+    return v != NULL ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+}
+
+#define CHECK_JSON(v, want)                                                                        \
+    do {                                                                                           \
+        char *s_ = dump(v);                                                                        \
+        CHECK_STR(s_, want);                                                                       \
+        free(s_);                                                                                  \
+    } while (0)
+
+static void
+check_control(json_t *v, const char *std, const char *cid, const char *status, const char *sev,
+    long findings, long suppressed)
+{
+    json_t *c = control(v, std, cid);
+
+    CHECK_MSG(c != NULL, "%s %s missing", std, cid);
+    if (c == NULL)
+        return;
+    CHECK_MSG(strcmp(SGET(c, "status"), status) == 0, "%s %s: %s, want %s", std, cid,
+        SGET(c, "status"), status);
+    if (sev == NULL)
+        CHECK(json_is_null(json_object_get(c, "severity")));
+    else
+        CHECK_STR(SGET(c, "severity"), sev);
+    CHECK_MSG(IGET(c, "findings") == findings, "%s %s: %lld findings, want %ld", std, cid,
+        (long long)IGET(c, "findings"), findings);
+    CHECK_INT(IGET(c, "suppressed"), suppressed);
+}
+
+static void
+test_judge(void)
+{
+    json_t *cat = load("catalogue.json"), *sums = load("summaries.json"), *v = NULL, *c;
+    struct err err = {0};
+    size_t i;
+
+    CHECK(cat != NULL && sums != NULL);
+    CHECK_MSG(compliance_judge(cat, sums, &v, &err) == 0, "%s", err.msg);
+    if (v == NULL)
+        goto out;
+
+    /* one FAILED beats a PASSED; the suppressed failure is listed apart */
+    check_control(v, "cis-1.2", "4.1", "NON-COMPLIANT", "HIGH", 3, 1);
+    c = control(v, "cis-1.2", "4.1");
+    CHECK_JSON(json_object_get(c, "failed_resources"),
+        "[\"arn:aws:ec2:us-east-1:111111111111:security-group/sg-A\"]");
+    CHECK_JSON(json_object_get(c, "suppressed_resources"),
+        "[\"arn:aws:ec2:us-east-1:111111111111:security-group/sg-C\"]");
+    CHECK_INT(IGET(c, "failed"), 1);
+    CHECK_INT(IGET(c, "passed"), 1);
+    CHECK_STR(SGET(c, "title"), "Ensure no security groups allow ingress from 0.0.0.0/0 to port 22");
+    /* only a suppressed failure: accepted risk, compliant */
+    check_control(v, "cis-1.2", "4.3", "COMPLIANT", "HIGH", 1, 1);
+    CHECK_JSON(json_object_get(control(v, "cis-1.2", "4.3"), "failed_resources"), "[]");
+    /* the archived failure is gone */
+    check_control(v, "cis-1.2", "2.9", "COMPLIANT", "MEDIUM", 1, 0);
+    check_control(v, "cis-1.2", "1.3", "WARNING", "MEDIUM", 2, 0);
+    check_control(v, "cis-1.2", "2.2", "NOT_AVAILABLE", "MEDIUM", 2, 0);
+    check_control(v, "cis-1.2", "1.13", "DISABLED", "CRITICAL", 1, 0);
+    check_control(v, "cis-1.2", "1.14", "NO_DATA", "CRITICAL", 0, 0);
+    /* a finding with no compliance status decides nothing */
+    check_control(v, "cis-1.2", "1.22", "NO_DATA", "HIGH", 1, 0);
+    /* consolidated CloudWatch.1 counts for both of its v1.2.0 requirements */
+    check_control(v, "cis-1.2", "1.1", "NON-COMPLIANT", "LOW", 1, 0);
+    check_control(v, "cis-1.2", "3.3", "NON-COMPLIANT", "LOW", 1, 0);
+    /* not in the catalogue: reported, severity from its failed finding */
+    check_control(v, "cis-1.2", "9.9", "NON-COMPLIANT", "MEDIUM", 2, 0);
+    CHECK(json_is_null(json_object_get(control(v, "cis-1.2", "9.9"), "title")));
+
+    /* catalogue order, then the extra control */
+    {
+        static const char *const order[] = {"1.1", "1.3", "1.13", "1.14", "1.22", "2.2", "2.9",
+            "3.3", "4.1", "4.3", "9.9"};
+        json_t *controls = json_object_get(json_object_get(v, "cis-1.2"), "controls");
+        CHECK_INT(json_array_size(controls), 11);
+        json_array_foreach(controls, i, c) {
+            if (i < 11)
+                CHECK_STR(SGET(c, "control_id"), order[i]);
+        }
+    }
+    CHECK_JSON(json_object_get(json_object_get(v, "cis-1.2"), "totals"),
+        "{\"NON-COMPLIANT\":4,\"WARNING\":1,\"NOT_AVAILABLE\":1,\"COMPLIANT\":2,"
+        "\"NO_DATA\":2,\"DISABLED\":1}");
+    CHECK_INT(IGET(json_object_get(v, "cis-1.2"), "unmapped"), 0);
+
+    /* cis-3.0 through security control ids */
+    check_control(v, "cis-3.0", "5.2", "NON-COMPLIANT", "HIGH", 1, 0);
+    CHECK_JSON(json_object_get(control(v, "cis-3.0", "5.2"), "failed_resources"),
+        "[\"arn:aws:ec2:us-east-1:111111111111:security-group/sg-A\"]");
+    check_control(v, "cis-3.0", "2.1.4", "WARNING", "MEDIUM", 2, 0);
+    check_control(v, "cis-3.0", "1.4", "NO_DATA", "CRITICAL", 0, 0);
+    /* CloudWatch.1 is in no v3.0.0 control of this catalogue */
+    CHECK_INT(IGET(json_object_get(v, "cis-3.0"), "unmapped"), 1);
+    /* standards outside the catalogue are not judged */
+    CHECK(json_object_get(v, "cis-1.4") == NULL);
+    CHECK_INT(json_object_size(v), 2);
+
+    /* equal input, equal output whatever the order of the findings */
+    {
+        json_t *rev = json_array(), *v2 = NULL;
+        char *a, *b;
+        for (i = json_array_size(sums); i > 0; i--)
+            json_array_append(rev, json_array_get(sums, i - 1));
+        CHECK(compliance_judge(cat, rev, &v2, &err) == 0);
+        a = json_dumps(v, JSON_COMPACT);
+        b = json_dumps(v2, JSON_COMPACT);
+        CHECK(a != NULL && b != NULL && strcmp(a, b) == 0);
+        free(a);
+        free(b);
+        json_decref(v2);
+        json_decref(rev);
+    }
+
+    /* empty summaries: everything NO_DATA except the disabled control */
+    {
+        json_t *none = json_array(), *v3 = NULL;
+        CHECK(compliance_judge(cat, none, &v3, &err) == 0);
+        check_control(v3, "cis-1.2", "4.1", "NO_DATA", "HIGH", 0, 0);
+        check_control(v3, "cis-1.2", "1.13", "DISABLED", "CRITICAL", 0, 0);
+        json_decref(v3);
+        json_decref(none);
+    }
+out:
+    json_decref(v);
+    json_decref(cat);
+    json_decref(sums);
+}
+
+static void
+test_judge_bad(void)
+{
+    json_t *cat = load("catalogue.json"), *sums = load("summaries.json"), *v = NULL, *bad;
+    struct err err = {0};
+
+    bad = json_array();
+    CHECK(compliance_judge(bad, sums, &v, &err) < 0);
+    CHECK_CONTAINS(err.msg, "catalogue is not an object");
+    CHECK(compliance_judge(cat, cat, &v, &err) < 0);
+    CHECK_CONTAINS(err.msg, "summaries is not a list");
+    json_decref(bad);
+
+    bad = json_deep_copy(sums);
+    json_object_del(json_array_get(bad, 2), "workflow");
+    CHECK(compliance_judge(cat, bad, &v, &err) < 0);
+    CHECK_INT(err.kind, ERR_INTERNAL);
+    CHECK_CONTAINS(err.msg, "summary 3 ('f03') is not a finding summary");
+    json_decref(bad);
+
+    bad = json_deep_copy(sums);
+    json_object_set_new(json_array_get(bad, 0), "control_ids", json_pack("{s:[i]}", "cis-1.2", 4));
+    CHECK(compliance_judge(cat, bad, &v, &err) < 0);
+    CHECK_CONTAINS(err.msg, "summary 'f01': control_ids of cis-1.2 holds a non-string");
+    json_decref(bad);
+
+    bad = json_deep_copy(cat);
+    json_object_del(json_array_get(json_object_get(json_object_get(bad, "cis-3.0"), "controls"), 1),
+        "status");
+    CHECK(compliance_judge(bad, sums, &v, &err) < 0);
+    CHECK_CONTAINS(err.msg, "catalogue 'cis-3.0' control 2 lacks control_id or status");
+    json_decref(bad);
+
+    bad = json_pack("{s:{}}", "cis-1.2");
+    CHECK(compliance_judge(bad, sums, &v, &err) < 0);
+    CHECK_CONTAINS(err.msg, "catalogue entry 'cis-1.2' has no controls list");
+    json_decref(bad);
+    CHECK(v == NULL);
+    json_decref(cat);
+    json_decref(sums);
+}
+
+static void
+test_link(void)
+{
+    json_t *sums = load("link-summaries.json"), *models = load("models.json"), *l = NULL, *m;
+    struct err err = {0};
+
+    CHECK(sums != NULL && models != NULL);
+    CHECK_MSG(compliance_link(sums, models, &l, &err) == 0, "%s", err.msg);
+    if (l == NULL)
+        goto out;
+    m = json_array_get(json_object_get(l, "models"), 0);
+    CHECK_STR(SGET(m, "vpc_id"), "vpc-1");
+    CHECK_STR(SGET(m, "account_id"), "111111111111");
+    /* key match, consolidated finding with two requirements, same component
+     * named twice by one finding (ARN and bare id) listed once, archived f06 absent */
+    CHECK_JSON(json_object_get(json_object_get(m, "components"),
+                   "arn:aws:ec2:us-east-1:111111111111:security-group/sg-A"),
+        "[{\"finding_id\":\"f08\",\"standard\":\"cis-1.2\",\"control_id\":\"1.1\","
+        "\"security_control_id\":\"CloudWatch.1\",\"status\":\"FAILED\",\"workflow\":"
+        "\"SUPPRESSED\",\"severity\":\"LOW\"},"
+        "{\"finding_id\":\"f08\",\"standard\":\"cis-1.2\",\"control_id\":\"3.3\","
+        "\"security_control_id\":\"CloudWatch.1\",\"status\":\"FAILED\",\"workflow\":"
+        "\"SUPPRESSED\",\"severity\":\"LOW\"},"
+        "{\"finding_id\":\"f01\",\"standard\":\"cis-1.2\",\"control_id\":\"4.1\","
+        "\"security_control_id\":null,\"status\":\"FAILED\",\"workflow\":\"NEW\",\"severity\":"
+        "\"HIGH\"},"
+        "{\"finding_id\":\"f09\",\"standard\":\"cis-3.0\",\"control_id\":null,"
+        "\"security_control_id\":\"EC2.53\",\"status\":\"FAILED\",\"workflow\":\"NEW\","
+        "\"severity\":\"HIGH\"}]");
+    /* malformed ARN linked by its tail; a finding of no standard still listed */
+    {
+        json_t *inst = json_object_get(json_object_get(m, "components"),
+            "arn:aws:ec2:us-east-1:111111111111:instance/i-1");
+        CHECK_INT(json_array_size(inst), 2);
+        CHECK_STR(SGET(json_array_get(inst, 0), "finding_id"), "f02");
+        CHECK_STR(SGET(json_array_get(inst, 0), "control_id"), "2.8");
+        CHECK_STR(SGET(json_array_get(inst, 1), "finding_id"), "f10");
+        CHECK(json_is_null(json_object_get(json_array_get(inst, 1), "standard")));
+    }
+    /* bare id matched to resource_id */
+    CHECK_STR(SGET(json_array_get(json_object_get(json_object_get(m, "components"),
+                                      "AWS::EC2::VPC/vpc-1"),
+                       0),
+                  "finding_id"),
+        "f03");
+    CHECK_INT(json_object_size(json_object_get(m, "components")), 3);
+    /* other account: only its own finding */
+    m = json_array_get(json_object_get(l, "models"), 1);
+    CHECK_JSON(json_object_get(m, "components"),
+        "{\"arn:aws:ec2:us-east-1:222222222222:security-group/sg-A\":[{\"finding_id\":\"f07\","
+        "\"standard\":\"cis-1.2\",\"control_id\":\"4.1\",\"security_control_id\":null,\"status\":"
+        "\"FAILED\",\"workflow\":\"NEW\",\"severity\":\"HIGH\"}]}");
+    /* account resource and the IAM user no model holds */
+    {
+        json_t *acc = json_object_get(json_object_get(l, "accounts"), "111111111111");
+        CHECK_INT(json_array_size(acc), 2);
+        CHECK_STR(SGET(json_array_get(acc, 0), "finding_id"), "f05");
+        CHECK_STR(SGET(json_array_get(acc, 0), "control_id"), "1.3");
+        CHECK_STR(SGET(json_array_get(acc, 1), "finding_id"), "f04");
+        CHECK_INT(json_object_size(json_object_get(l, "accounts")), 1);
+    }
+
+    /* bad input */
+    json_decref(l);
+    l = NULL;
+    CHECK(compliance_link(sums, NULL, &l, &err) < 0);
+    CHECK_CONTAINS(err.msg, "must be lists");
+    {
+        json_t *bm = json_deep_copy(models);
+        json_object_del(json_array_get(json_object_get(json_array_get(bm, 1), "components"), 0),
+            "key");
+        CHECK(compliance_link(sums, bm, &l, &err) < 0);
+        CHECK_CONTAINS(err.msg, "model 2 component 1 has no key");
+        json_decref(bm);
+    }
+    {
+        json_t *bs = json_deep_copy(sums);
+        json_object_set_new(json_array_get(bs, 4), "resources", json_string("x"));
+        CHECK(compliance_link(bs, models, &l, &err) < 0);
+        CHECK_CONTAINS(err.msg, "summary 5 ('f05')");
+        json_decref(bs);
+    }
+    CHECK(l == NULL);
+out:
+    json_decref(l);
+    json_decref(sums);
+    json_decref(models);
+}
+
+static json_t *
+mini(const char *id, const char *status, const char *state)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[], s:{}, s:n, s:[]}", "id", id,
+        "account_id", "111111111111", "status", status, "workflow", "NEW", "record_state", state,
+        "severity", "LOW", "standard_ids", "control_ids", "security_control_id", "resources");
+}
+
+static void
+test_merge(void)
+{
+    json_t *stored = json_array(), *upd = json_array(), *m = NULL;
+    struct err err = {0};
+
+    json_array_append_new(stored, mini("c", "FAILED", "ACTIVE"));
+    json_array_append_new(stored, mini("a", "FAILED", "ACTIVE"));
+    json_array_append_new(stored, mini("b", "FAILED", "ACTIVE"));
+    json_array_append_new(upd, mini("b", "PASSED", "ACTIVE"));
+    json_array_append_new(upd, mini("c", "FAILED", "ARCHIVED"));
+    json_array_append_new(upd, mini("d", "WARNING", "ACTIVE"));
+    json_array_append_new(upd, mini("e", "FAILED", "ARCHIVED")); /* never stored */
+    CHECK_MSG(compliance_merge(stored, upd, &m, &err) == 0, "%s", err.msg);
+    CHECK_INT(json_array_size(m), 3);
+    CHECK_STR(SGET(json_array_get(m, 0), "id"), "a");
+    CHECK_STR(SGET(json_array_get(m, 1), "id"), "b");
+    CHECK_STR(SGET(json_array_get(m, 1), "status"), "PASSED");
+    CHECK_STR(SGET(json_array_get(m, 2), "id"), "d");
+    json_decref(m);
+    m = NULL;
+
+    /* nothing updated: stored set sorted, unchanged */
+    {
+        json_t *none = json_array();
+        CHECK(compliance_merge(stored, none, &m, &err) == 0);
+        CHECK_INT(json_array_size(m), 3);
+        CHECK_STR(SGET(json_array_get(m, 2), "id"), "c");
+        json_decref(m);
+        m = NULL;
+        json_decref(none);
+    }
+    json_array_append_new(stored, json_pack("{s:s}", "title", "no id"));
+    CHECK(compliance_merge(stored, upd, &m, &err) < 0);
+    CHECK_CONTAINS(err.msg, "stored: compliance: summary 4 is not a finding summary");
+    CHECK(compliance_merge(upd, NULL, &m, &err) < 0);
+    CHECK_CONTAINS(err.msg, "updated summaries is not a list");
+    CHECK(m == NULL);
+    json_decref(stored);
+    json_decref(upd);
+}
+
+static void
+test_order(void)
+{
+    CHECK(compliance_control_cmp("1.2", "1.10") < 0);
+    CHECK(compliance_control_cmp("1.10", "1.9") > 0);
+    CHECK(compliance_control_cmp("2.1", "2.1.4") < 0);
+    CHECK(compliance_control_cmp("3.3", "3.3") == 0);
+    CHECK(compliance_control_cmp("10.1", "9.1") > 0);
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s DATADIR [SHAREDDIR]\n", argv[0]);
+        return 2;
+    }
+    datadir = argv[1];
+    test_judge();
+    test_judge_bad();
+    test_link();
+    test_merge();
+    test_order();
+    TEST_END();
+}
