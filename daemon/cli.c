@@ -11,8 +11,14 @@
 #include "daemon/commands.h"
 
 const struct cli_command *const cli_commands[] = {
-    &cmd_help,
+    &cmd_sync,
+    &cmd_status,
+    &cmd_model,
+    &cmd_drift,
+    &cmd_log,
     &cmd_config,
+    &cmd_whoami,
+    &cmd_help,
     &cmd_version,
     NULL,
 };

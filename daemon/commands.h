@@ -9,8 +9,14 @@
 #include "daemon/cli.h"
 
 extern const struct cli_command cmd_config;
+extern const struct cli_command cmd_drift;
+extern const struct cli_command cmd_log;
+extern const struct cli_command cmd_model;
+extern const struct cli_command cmd_status;
+extern const struct cli_command cmd_sync;
 extern const struct cli_command cmd_help;
 extern const struct cli_command cmd_version;
+extern const struct cli_command cmd_whoami;
 
 /* The top-level usage text (cmd_help.c). */
 void cmd_help_print(FILE *out);

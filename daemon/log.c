@@ -53,44 +53,50 @@ log_level_parse(const char *name, enum log_level *ret_level)
     return -1;
 }
 
+/* Appends s to line (capacity cap) at *n, truncating; keeps room for '\n'. */
+static void
+append(char *line, size_t cap, size_t *n, const char *s)
+{
+    size_t len = strlen(s);
+
+    if (*n + 1 >= cap)
+        return;
+    if (len > cap - 1 - *n)
+        len = cap - 1 - *n;
+    memcpy(line + *n, s, len);
+    *n += len;
+}
+
 static void
 log_emit(enum log_level level, int with_errno, const char *fmt, va_list ap)
 {
     /* syslog priorities: err=3, warning=4, info=6, debug=7 */
-    static const int prio[] = {3, 4, 6, 7};
-    static const char *const tag[] = {"error", "warn", "info", "debug"};
-    char line[2048];
+    static const char *const prio[] = {"<3>", "<4>", "<6>", "<7>"};
+    static const char *const tag[] = {"driftsync: error: ", "driftsync: warn: ",
+        "driftsync: info: ", "driftsync: debug: "};
+    char line[2048], msg[1800];
     int saved = errno;
     size_t n = 0;
-    int r;
 
     if (level > log_level) {
         errno = saved;
         return;
     }
-    if (log_journal)
-        r = snprintf(line, sizeof(line), "<%d>", prio[level]);
-    else
-        r = snprintf(line, sizeof(line), "driftsync: %s: ", tag[level]);
-    if (r > 0)
-        n = (size_t)r;
-    r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-    if (r > 0)
-        n += (size_t)r < sizeof(line) - n ? (size_t)r : sizeof(line) - n - 1;
-    if (with_errno && n < sizeof(line)) {
-        r = snprintf(line + n, sizeof(line) - n, ": %s", strerror(saved));
-        if (r > 0)
-            n += (size_t)r < sizeof(line) - n ? (size_t)r : sizeof(line) - n - 1;
-    }
+    append(line, sizeof(line), &n, log_journal ? prio[level] : tag[level]);
+    if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+        msg[0] = '\0';
     /* neutralise control characters so remote text cannot forge lines or
      * drive the terminal */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)line[i];
+    for (size_t i = 0; msg[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)msg[i];
         if (c < 0x20 || c == 0x7f)
-            line[i] = '?';
+            msg[i] = '?';
     }
-    if (n >= sizeof(line) - 1)
-        n = sizeof(line) - 2;
+    append(line, sizeof(line), &n, msg);
+    if (with_errno) {
+        append(line, sizeof(line), &n, ": ");
+        append(line, sizeof(line), &n, strerror(saved));
+    }
     line[n++] = '\n';
     if (write(STDERR_FILENO, line, n) < 0) {
         /* nowhere left to report it */

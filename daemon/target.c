@@ -135,6 +135,7 @@ target_run(const struct target_env *env, struct target *t)
     struct types types = {0};
     struct discover_counts counts = {0};
     int64_t started = util_now_ms();
+    int ok = 0;
 
     err_clear(&t->err);
     if (col.items == NULL) {
@@ -177,8 +178,15 @@ target_run(const struct target_env *env, struct target *t)
     }
     if (map_parts(env, t, col.items) < 0)
         goto out;
+    ok = 1;
 out:
-    t->failed = t->err.kind != ERR_OK;
+    /* judged by the path taken, not by t->err: a call that succeeded after
+     * retries leaves the last attempt's error behind */
+    t->failed = !ok;
+    if (ok)
+        err_clear(&t->err);
+    else if (t->err.kind == ERR_OK)
+        err_set(&t->err, ERR_INTERNAL, "target failed without an error message");
     t->done = 1;
     t->elapsed_ms = (long)(util_now_ms() - started);
     free(types.v);

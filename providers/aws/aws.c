@@ -501,6 +501,7 @@ aws_call(struct aws_client *c, const struct aws_call *call, struct aws_response 
                 buf_init(&hr.body, 0);
                 copy_request_id(&hr, resp->request_id, sizeof(resp->request_id));
                 resp->attempts = attempt;
+                err_clear(err); /* an earlier attempt's error is not this call's */
                 rc = 0;
                 goto out;
             }
