@@ -420,8 +420,13 @@ main(int argc, char **argv)
     /* the data lives in tests/data/creds beside this test's own data dir */
     snprintf(arg, sizeof(arg), "%s", argv[1]);
     snprintf(datadir, sizeof(datadir), "%s/creds", dirname(arg));
-    if (realpath(datadir, arg) != NULL)
-        snprintf(datadir, sizeof(datadir), "%s", arg);
+    {
+        /* realpath(3) wants a PATH_MAX buffer; let it allocate instead */
+        char *real = realpath(datadir, NULL);
+        if (real != NULL)
+            snprintf(datadir, sizeof(datadir), "%s", real);
+        free(real);
+    }
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_creds_profile.XXXXXX");
     if (mkdtemp(tmpdir) == NULL) {
         perror("mkdtemp");
