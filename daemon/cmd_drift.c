@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,33 +23,59 @@ str(json_t *o, const char *k)
     return s != NULL ? s : "";
 }
 
+/* One short line of what an entry is about; --json has the whole detail. */
+static void
+describe(json_t *e, char *out, size_t n)
+{
+    json_t *d = json_object_get(e, "details");
+    json_t *item = json_object_get(d, "item");
+    const char *kind = str(e, "kind");
+    char *old_s = NULL, *new_s = NULL;
+
+    if (strcmp(kind, "changed") == 0) {
+        old_s = json_dumps(json_object_get(d, "old"), JSON_COMPACT | JSON_ENCODE_ANY);
+        new_s = json_dumps(json_object_get(d, "new"), JSON_COMPACT | JSON_ENCODE_ANY);
+        snprintf(out, n, "%s: %s -> %s", str(d, "path"), old_s ? old_s : "null",
+            new_s ? new_s : "null");
+    } else if (json_object_get(item, "from") != NULL) {
+        snprintf(out, n, "flow %s -> %s (%s)", str(item, "from"), str(item, "to"),
+            str(item, "label"));
+    } else if (item != NULL) {
+        snprintf(out, n, "%s %s", str(item, "type")[0] ? str(item, "type") : str(e,
+            "resource_type"), str(item, "name"));
+    } else {
+        snprintf(out, n, "%s", str(e, "resource_type"));
+    }
+    free(old_s);
+    free(new_s);
+}
+
 static void
 print_entries(json_t *list)
 {
     json_t *e;
     size_t i;
-    char vpc[64], comp[128], res[512], det[512];
+    char vpc[64], comp[128], res[512], raw[1024], det[200];
 
     if (json_array_size(list) == 0) {
         printf("no drift entries\n");
         return;
     }
-    printf("%-24s  %-13s  %-24s  %-40s  %-20s  %-10s  %s\n", "VPC", "KIND", "COMPONENT",
-        "RESOURCE", "FIRST SEEN", "RESOLVED", "DETAILS");
+    printf("%-24s  %-13s  %-24s  %-24s  %-20s  %-8s  %s\n", "VPC", "KIND", "COMPONENT",
+        "RESOURCE", "FIRST SEEN", "RESOLVED", "WHAT");
     json_array_foreach(list, i, e) {
-        json_t *d = json_object_get(e, "details");
-        char *dtext = d != NULL ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         const char *resolved = json_string_value(json_object_get(e, "resolved"));
 
-        printf("%-24s  %-13s  %-24s  %-40s  %-20s  %-10s  %s\n",
+        describe(e, raw, sizeof(raw));
+        printf("%-24s  %-13s  %-24s  %-24s  %-20s  %-8s  %s\n",
             out_clean(str(e, "vpc_id"), vpc, sizeof(vpc)), str(e, "kind"),
-            out_clean(str(e, "component"), comp, sizeof(comp)),
+            out_clean(str(e, "component"), comp, 25),
             out_clean(str(e, "resource_id")[0] ? str(e, "resource_id") : str(e, "resource_type"),
-                res, sizeof(res)),
-            str(e, "first_seen"), resolved ? resolved : "open",
-            out_clean(dtext ? dtext : "", det, sizeof(det)));
-        free(dtext);
+                res, 25),
+            str(e, "first_seen"), resolved ? resolved : "open", out_clean(raw, det, sizeof(det)));
     }
+    printf("\n%zu entr%s; 'driftsync drift --json' has every detail\n", json_array_size(list),
+        json_array_size(list) == 1 ? "y" : "ies");
 }
 
 static int
