@@ -225,6 +225,7 @@ creds_opts_copy_init(struct creds_opts_copy *dst, const struct creds_options *sr
     dst->timeout_ms = src->timeout_ms;
     dst->now = src->now;
     dst->now_ctx = src->now_ctx;
+    dst->stats = src->stats;
     return 0;
 }
 
@@ -246,6 +247,7 @@ creds_opts_copy_view(const struct creds_opts_copy *o, struct creds_options *ret)
     ret->timeout_ms = o->timeout_ms;
     ret->now = o->now;
     ret->now_ctx = o->now_ctx;
+    ret->stats = o->stats;
 }
 
 void

@@ -24,6 +24,7 @@
 #include "daemon/err.h"
 
 struct aws_endpoint_overrides;
+struct aws_stats;
 
 struct creds {
     char *access_key_id;
@@ -54,6 +55,8 @@ struct creds_options {
     long timeout_ms;                           /* metadata endpoints; 0 = 1000 */
     time_t (*now)(void *ctx);                  /* tests; NULL = time() */
     void *now_ctx;
+    struct aws_stats *stats;                   /* borrowed, shared; STS calls are counted
+                                                  there (may be NULL) */
 };
 
 /* Returns a copy of currently valid credentials (caller frees with

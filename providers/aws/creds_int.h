@@ -59,6 +59,7 @@ struct creds_opts_copy {
     time_t (*now)(void *ctx);
     void *now_ctx;
     const struct http_transport *transport; /* tests; NULL = libcurl */
+    struct aws_stats *stats;                /* borrowed */
 };
 MUST_CHECK int creds_opts_copy_init(struct creds_opts_copy *dst, const struct creds_options *src,
     struct err *err);

@@ -49,6 +49,7 @@ sts_client_new(const struct creds_options *opts, const char *region,
     o.region = creds_sts_region(region != NULL ? region : (opts ? opts->region : NULL), NULL);
     o.creds = creds;
     o.endpoints = opts != NULL ? opts->endpoints : NULL;
+    o.stats = opts != NULL ? opts->stats : NULL;
     if (opts != NULL && opts->now != NULL) {
         o.now = opts->now;
         o.clock_ctx = opts->now_ctx;
