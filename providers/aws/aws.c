@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/testhook.h"
 #include "daemon/util.h"
 #include "providers/aws/creds.h"
 #include "providers/aws/sigv4.h"
@@ -414,6 +415,7 @@ send_once(struct aws_client *c, const struct aws_call *call, const char *url, co
         if (http_send(c->http, &req, hr, err) < 0)
             goto out;
     }
+    testhook_point("http");
     rc = 0;
 out:
     sigv4_result_clear(&sr);

@@ -29,6 +29,7 @@
 #define BATCH_MAX      100
 #define DEFAULT_PAGES  100000L
 #define UNPROCESSED_MAX_ROUNDS 10
+#define DISCOVER_MALFORMED_TRIES 3 /* see config_call */
 
 static int
 valid_type(const char *t)
@@ -117,8 +118,12 @@ tags_to_map(json_t *tags)
             k = json_object_get(t, "Key");
         if (v == NULL)
             v = json_object_get(t, "Value");
-        if (json_is_string(k))
-            json_object_set(map, json_string_value(k), json_is_string(v) ? v : json_string(""));
+        /* a tag without a string value maps to "" (a new reference: _new,
+         * or it leaked; found by tests/fuzz/fuzz_discover_item) */
+        if (json_is_string(k) && json_is_string(v))
+            json_object_set(map, json_string_value(k), v);
+        else if (json_is_string(k))
+            json_object_set_new(map, json_string_value(k), json_string(""));
     }
     return map;
 }
@@ -293,15 +298,24 @@ config_call(struct aws_client *client, const char *op, json_t *req, json_t **ret
         .body = body,
         .body_len = strlen(body),
     };
-    if (aws_call(client, &call, &resp, err) < 0)
-        goto out;
-    doc = json_loadb(buf_str(&resp.body), resp.body.len, 0, &jerr);
-    if (!json_is_object(doc)) {
+    /* A 200 whose body does not parse was corrupted on the way (a proxy, a
+     * cut connection): the calls are read-only, so it is asked again, at
+     * most DISCOVER_MALFORMED_TRIES times in all, before it becomes the
+     * target's error. */
+    for (int tries = 1;; tries++) {
+        if (aws_call(client, &call, &resp, err) < 0)
+            goto out;
+        doc = json_loadb(buf_str(&resp.body), resp.body.len, 0, &jerr);
+        if (json_is_object(doc))
+            break;
         json_decref(doc);
         err_set(err, ERR_REMOTE, "config %s: malformed answer (%s at byte %d of %zu)%s%s", op,
             doc == NULL ? jerr.text : "not a JSON object", doc == NULL ? jerr.position : 0,
             resp.body.len, resp.request_id[0] ? ", request id " : "", resp.request_id);
-        goto out;
+        if (tries >= DISCOVER_MALFORMED_TRIES)
+            goto out;
+        aws_response_clear(&resp);
+        memset(&resp, 0, sizeof(resp));
     }
     *ret = doc;
     rc = 0;
