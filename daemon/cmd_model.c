@@ -17,7 +17,9 @@
 #include "config/config.h"
 #include "daemon/app.h"
 #include "daemon/commands.h"
+#include "daemon/compliance_query.h"
 #include "daemon/out.h"
+#include "mapping/threatdragon.h"
 #include "store/store.h"
 
 #define MODEL_FILE_MAX (64 * 1024 * 1024)
@@ -148,36 +150,70 @@ model_create(struct app *app, int argc, char **argv)
     return rc == 0 ? CLI_EXIT_OK : fail("create", &err);
 }
 
+/* `export VPC [FILE] [--format json|threat-dragon]`: driftsync's own JSON by
+ * default, or the OWASP Threat Dragon v2 model (mapping/threatdragon.h). */
 static int
 model_export(struct app *app, int argc, char **argv)
 {
     struct store_vpc_ref ref = {0};
     struct err err = {0};
-    json_t *model = NULL;
-    int rc = CLI_EXIT_OK;
+    json_t *model = NULL, *td = NULL;
+    const char *pos[2] = {NULL, NULL}, *format = "json";
+    int npos = 0, rc = CLI_EXIT_OK;
 
-    if (argc < 2 || argc > 3)
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+            format = argv[++i];
+        } else if (strncmp(argv[i], "--format=", 9) == 0) {
+            format = argv[i] + 9;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage_error(&cmd_model, "model export: unknown option '%s'", argv[i]);
+        } else if (npos < 2) {
+            pos[npos++] = argv[i];
+        } else {
+            return cli_usage_error(&cmd_model, "model export takes a VPC and an optional FILE");
+        }
+    }
+    if (npos < 1)
         return cli_usage_error(&cmd_model, "model export takes a VPC and an optional FILE");
-    if (resolve(app->store, argv[1], 0, &ref, &err) < 0)
+    if (strcmp(format, "json") != 0 && strcmp(format, "threat-dragon") != 0)
+        return cli_usage_error(&cmd_model,
+            "model export: unknown format '%s' (expected json or threat-dragon)", format);
+    if (resolve(app->store, pos[0], 0, &ref, &err) < 0)
         return fail("export", &err);
     if (store_model_get(app->store, &ref, &model, &err) < 0) {
         rc = fail("export", &err);
-    } else if (model == NULL) {
+        goto out;
+    }
+    if (model == NULL) {
         err_set(&err, ERR_NOTFOUND, "%s/%s/%s has no threat model", ref.account_id, ref.region,
             ref.vpc_id);
         rc = fail("export", &err);
-    } else if (argc == 3) {
+        goto out;
+    }
+    if (strcmp(format, "threat-dragon") == 0) {
+        if (threatdragon_from_model(model, &td, &err) < 0) {
+            err_prefix(&err, "%s/%s/%s", ref.account_id, ref.region, ref.vpc_id);
+            rc = fail("export", &err);
+            goto out;
+        }
+        json_decref(model);
+        model = td;
+        td = NULL;
+    }
+    if (pos[1] != NULL) {
         char tmp[4096];
-        snprintf(tmp, sizeof(tmp), "%s.tmp", argv[2]);
+        snprintf(tmp, sizeof(tmp), "%s.tmp", pos[1]);
         if (json_dump_file(model, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 ||
-            rename(tmp, argv[2]) < 0) {
-            err_set(&err, ERR_CONFIG, "cannot write '%s': %s", argv[2], strerror(errno));
+            rename(tmp, pos[1]) < 0) {
+            err_set(&err, ERR_CONFIG, "cannot write '%s': %s", pos[1], strerror(errno));
             remove(tmp);
             rc = fail("export", &err);
         }
     } else {
         out_json(stdout, model);
     }
+out:
     json_decref(model);
     store_vpc_ref_clear(&ref);
     return rc;
@@ -336,10 +372,16 @@ model_show(struct app *app, int argc, char **argv)
         err_set(&err, ERR_NOTFOUND, "%s/%s/%s has no threat model (see 'model create')",
             ref.account_id, ref.region, ref.vpc_id);
         rc = fail("show", &err);
-    } else if (json) {
-        out_json(stdout, model);
     } else {
-        print_model(model);
+        /* requirement statuses from the latest Security Hub read; a model
+         * without them is still worth showing */
+        if (compliance_annotate_model(app->store, model, &err) < 0)
+            fprintf(stderr, "driftsync: model show: compliance statuses unavailable: %s\n",
+                err.msg);
+        if (json)
+            out_json(stdout, model);
+        else
+            print_model(model);
     }
     json_decref(model);
     store_vpc_ref_clear(&ref);
@@ -399,13 +441,16 @@ model_run(const struct cli_globals *g, int argc, char **argv)
 
 const struct cli_command cmd_model = {
     .name = "model",
-    .synopsis = "create (--all | VPC) | show VPC [--json] | export VPC [FILE] | import VPC FILE | "
+    .synopsis = "create (--all | VPC) | show VPC [--json] | export VPC [FILE] [--format F] | "
+                "import VPC FILE | "
                 "sync VPC [--only KEY...] | delete VPC",
     .summary = "create, inspect, export, import and accept threat models",
     .help = "  create --all | VPC    save the last discovered state as the VPC's model\n"
             "                        (never overwrites an existing model)\n"
             "  show VPC [--json]     components, boundaries, flows and requirements\n"
-            "  export VPC [FILE]     the model as JSON (docs/model-schema.md), to FILE or stdout\n"
+            "  export VPC [FILE] [--format json|threat-dragon]\n"
+            "                        the model as JSON (docs/model-schema.md, the default) or as\n"
+            "                        an OWASP Threat Dragon v2 model, to FILE or stdout\n"
             "  import VPC FILE       replace the model with FILE; a VPC not discovered yet is\n"
             "                        named ACCOUNT/REGION/VPC_ID\n"
             "  sync VPC [--only KEY...]  accept the deployed state (or only the given component\n"

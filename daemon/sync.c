@@ -8,6 +8,24 @@
  *   3. every target on the thread pool (target.c);
  *   4. one transaction: each target's VPCs (store_apply_target) or its
  *      failure (store_target_failed), then the run's record; commit.
+ *
+ * Compliance (when compliance_enabled): before step 3 the main thread sets
+ * Security Hub's rate limits on the shared limiter and decides per target,
+ * from the store, whether the worker reads all ACTIVE findings (never read,
+ * hub previously off, or the last full read older than
+ * compliance_full_refresh_s) or only those updated since the last
+ * successful read (until = this run's start, the next run's since). In
+ * step 4 each target's read is recorded (store_compliance_apply) or its
+ * failure flagged (store_compliance_failed, also when the whole target
+ * failed), inside the same transaction. A compliance failure is listed in
+ * the run's errors (target "ACCOUNT/REGION securityhub") but does not fail
+ * the target: its Config part is committed. Organisation targets skip
+ * compliance with a logged note (see target.h).
+ *   5. after the commit: the feed (compliance.json, events.ndjson; feed.h)
+ *      and the webhook delivery (webhook.h), started in the background and
+ *      waited for at most WEBHOOK_TOTAL_MS at the end of the run. Feed and
+ *      webhook problems are logged, never fail the run: the store already
+ *      holds everything.
  */
 #include "daemon/sync.h"
 
@@ -18,14 +36,20 @@
 #include <jansson.h>
 
 #include "config/config.h"
+#include "daemon/compliance_query.h"
+#include "daemon/feed.h"
 #include "daemon/log.h"
 #include "daemon/pool.h"
+#include "daemon/testhook.h"
 #include "daemon/target.h"
 #include "daemon/util.h"
+#include "daemon/webhook.h"
 #include "mapping/map.h"
 #include "providers/aws/aws.h"
 #include "providers/aws/creds.h"
+#include "providers/aws/securityhub.h"
 #include "providers/aws/sts.h"
+#include "store/compliance.h"
 #include "store/store.h"
 
 /* Per-account credentials: the provider to use, or why there is none. */
@@ -41,6 +65,7 @@ struct run {
     struct target_env tenv;
     struct target *targets;
     size_t ntargets;
+    json_t *events;      /* owned: this run's compliance status changes */
 };
 
 static void
@@ -234,6 +259,126 @@ out:
     return rc;
 }
 
+/* Before step 3: which targets read Security Hub, and from when. */
+static int
+plan_compliance(const struct sync_env *env, struct run *r, time_t now, struct err *err)
+{
+    const struct cfg *cfg = env->cfg;
+
+    if (!cfg->compliance_enabled)
+        return 0;
+    if (sh_configure_ratelimit(r->tenv.ratelimit, err) < 0)
+        return -1;
+    for (size_t i = 0; i < r->ntargets; i++) {
+        struct target *t = &r->targets[i];
+        struct store_sh_state sh;
+
+        if (t->failed)
+            continue;
+        if (t->aggregate) {
+            log_info("organization: compliance is not read in aggregator mode (Security Hub "
+                     "needs each member account's hub); list the accounts to read it");
+            continue;
+        }
+        if (store_sh_state_get(env->store, t->account_id, t->region, &sh, err) < 0)
+            return -1;
+        t->sh_wanted = 1;
+        t->sh_until = now;
+        if (sh.known && sh.hub_enabled && sh.last_read_at > 0 && sh.last_full_at > 0 &&
+            now - sh.last_full_at < cfg->compliance_full_refresh_s)
+            t->sh_since = sh.last_read_at;
+        else
+            t->sh_since = 0;
+    }
+    return 0;
+}
+
+static void
+note_compliance_error(struct sync_report *rep, const struct target *t)
+{
+    char name[96];
+
+    snprintf(name, sizeof(name), "%s/%s securityhub", t->account_id, t->region);
+    json_array_append_new(rep->errors, json_pack("{s:s, s:s, s:s}", "target", name, "kind",
+                                           err_kind_name(t->sh_err.kind), "error",
+                                           t->sh_err.msg));
+    log_error("%s: %s; its compliance stays as last recorded", name, t->sh_err.msg);
+}
+
+/* Step 4, the compliance part of one target. */
+static int
+commit_compliance(const struct sync_env *env, struct run *r, struct target *t, int64_t run_id,
+    time_t now, struct sync_report *rep, struct err *err)
+{
+    if (!env->cfg->compliance_enabled || t->aggregate)
+        return 0;
+    if (t->failed) {
+        if (t->account_id[0] == '\0')
+            return 0;
+        return store_compliance_failed(env->store, run_id, now, t->account_id, t->region,
+            t->err.msg, err);
+    }
+    if (t->sh_failed) {
+        note_compliance_error(rep, t);
+        return store_compliance_failed(env->store, run_id, now, t->account_id, t->region,
+            t->sh_err.msg, err);
+    }
+    if (!t->sh_done)
+        return 0;
+    struct store_sh_read rd = {
+        .hub_enabled = t->sh_hub_enabled,
+        .full = t->sh_since == 0,
+        .read_until = t->sh_until,
+        .standards = t->sh_standards,
+        .catalogue = t->sh_catalogue,
+        .summaries = t->sh_summaries,
+        .models = t->nparts > 0 ? t->parts[0].result.models : NULL,
+        .account_model = t->nparts > 0 ? t->parts[0].result.account : NULL,
+    };
+    return store_compliance_apply(env->store, run_id, now, t->account_id, t->region, &rd,
+        r->events, NULL, err);
+}
+
+/* Step 5: the feed files and the webhook; problems are logged only. */
+static void
+publish(const struct sync_env *env, struct run *r, int64_t run_id,
+    struct webhook_job **ret_job)
+{
+    const struct cfg *cfg = env->cfg;
+    struct compliance_query all = {0};
+    struct err err = {0};
+    json_t *doc = NULL;
+    char *dir = NULL, *spool = NULL;
+
+    if (!cfg->compliance_enabled)
+        return;
+    if (feed_dir(cfg->state_dir, &dir, &err) < 0 ||
+        compliance_query_run(env->store, &all, &doc, &err) < 0 ||
+        feed_write_status(dir, doc, &err) < 0 ||
+        feed_append_events(dir, r->events, cfg->feed_max_bytes, &err) < 0) {
+        log_warnx("run %lld: compliance feed: %s, continuing", (long long)run_id, err.msg);
+        err_clear(&err);
+    }
+    if (cfg->webhook_url != NULL && dir != NULL && 1) {
+        struct webhook_options wo = {
+            .url = cfg->webhook_url,
+            .secret = cfg->webhook_secret,
+            .secret_file = cfg->webhook_secret_file,
+        };
+        if (asprintf(&spool, "%s/%s", dir, WEBHOOK_SPOOL_FILE) < 0) {
+            spool = NULL;
+            log_warnx("run %lld: webhook: out of memory, events not sent", (long long)run_id);
+        } else {
+            wo.spool_path = spool;
+            if (webhook_start(&wo, run_id, r->events, ret_job, &err) < 0 || err.kind != ERR_OK)
+                log_warnx("run %lld: %s", (long long)run_id, err.msg);
+        }
+    }
+    json_decref(doc);
+    free(dir);
+    free(spool);
+}
+
 /* Step 4: everything the run changes, in one transaction. */
 static int
 commit_run(const struct sync_env *env, struct run *r, int64_t run_id, time_t now,
@@ -250,6 +395,7 @@ commit_run(const struct sync_env *env, struct run *r, int64_t run_id, time_t now
     for (size_t i = 0; i < r->ntargets; i++) {
         struct target *t = &r->targets[i];
 
+        testhook_point("store-apply");
         if (env->stop != NULL && *env->stop) {
             err_set(err, ERR_TRANSIENT, "run abandoned: stopping");
             goto out;
@@ -260,6 +406,8 @@ commit_run(const struct sync_env *env, struct run *r, int64_t run_id, time_t now
             if (t->aggregate ? flag_known_targets(env->store, run_id, now, t->err.msg, err) < 0
                              : store_target_failed(env->store, run_id, now, t->account_id,
                                    t->region, t->err.msg, err) < 0)
+                goto out;
+            if (commit_compliance(env, r, t, run_id, now, rep, err) < 0)
                 goto out;
             continue;
         }
@@ -280,6 +428,8 @@ commit_run(const struct sync_env *env, struct run *r, int64_t run_id, time_t now
                     part->result.models, cfg->ignores, cfg->nignores, NULL, err) < 0)
                 goto out;
         }
+        if (commit_compliance(env, r, t, run_id, now, rep, err) < 0)
+            goto out;
     }
     rep->targets = (long)r->ntargets;
     status = rep->targets_failed == 0            ? "ok"
@@ -295,6 +445,7 @@ commit_run(const struct sync_env *env, struct run *r, int64_t run_id, time_t now
         rep->api);
     if (store_run_finish(env->store, run_id, now, status, &stats, rep->errors, summary, err) < 0)
         goto out;
+    testhook_point("commit");
     if (store_commit(env->store, err) < 0)
         goto out;
     rc = 0;
@@ -319,6 +470,7 @@ sync_run(const struct sync_env *env, struct sync_report *rep, struct err *err)
     struct account_creds *ac = NULL;
     size_t nac = 0;
     struct run r = {.env = env};
+    struct webhook_job *hook = NULL;
     int64_t run_id = 0;
     int64_t started = util_now_ms();
     time_t now = time(NULL);
@@ -339,9 +491,17 @@ sync_run(const struct sync_env *env, struct sync_report *rep, struct err *err)
     r.tenv.stop = env->stop;
     if (aws_ratelimit_new(&r.tenv.ratelimit, err) < 0 || aws_stats_new(&r.tenv.stats, err) < 0)
         goto out;
+    copts.stats = r.tenv.stats; /* STS calls count in the run's API figures */
     if (creds_provider_default_chain(&copts, &base, err) < 0)
         goto out;
     if (plan(env, base, &copts, &ac, &nac, &r, err) < 0)
+        goto out;
+    r.events = json_array();
+    if (r.events == NULL) {
+        err_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    if (plan_compliance(env, &r, now, err) < 0)
         goto out;
     log_info("run %lld: %zu target(s), %d at a time", (long long)run_id, r.ntargets,
         cfg->concurrency);
@@ -356,6 +516,7 @@ sync_run(const struct sync_env *env, struct sync_report *rep, struct err *err)
     now = time(NULL);
     if (commit_run(env, &r, run_id, now, rep, err) < 0)
         goto out;
+    publish(env, &r, run_id, &hook);
     rc = 0;
 out:
     rep->elapsed_ms = (long)(util_now_ms() - started);
@@ -372,6 +533,15 @@ out:
                 NULL, &ferr) < 0)
             log_error("run %lld: cannot record its end: %s", (long long)run_id, ferr.msg);
     }
+    if (hook != NULL) {
+        struct err herr = {0};
+
+        if (webhook_finish(hook, WEBHOOK_TOTAL_MS + 1000, &herr))
+            log_debug("run %lld: webhook delivered", (long long)run_id);
+        else
+            log_warnx("run %lld: %s", (long long)run_id, herr.msg);
+    }
+    json_decref(r.events);
     for (size_t i = 0; i < r.ntargets; i++)
         target_clear(&r.targets[i]);
     free(r.targets);

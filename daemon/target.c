@@ -1,7 +1,9 @@
 /*
  * target.c: the worker of one target (see target.h). Items stream from
  * discovery into one array per target, which the mapping turns into models;
- * the array is dropped as soon as the models exist.
+ * the array is dropped as soon as the models exist. The Security Hub read
+ * (read_compliance) follows on the same client; finding summaries are kept,
+ * the raw findings are not.
  */
 #include "daemon/target.h"
 
@@ -17,6 +19,7 @@
 #include "providers/aws/aws.h"
 #include "providers/aws/creds.h"
 #include "providers/aws/discover.h"
+#include "providers/aws/securityhub.h"
 
 struct collect {
     json_t *items;
@@ -126,6 +129,102 @@ out:
     return rc;
 }
 
+struct sh_collect {
+    json_t *summaries;
+    volatile const int *stop;
+};
+
+static int
+collect_finding(void *ctx, json_t *finding, struct err *err)
+{
+    struct sh_collect *c = ctx;
+    json_t *sum = NULL;
+
+    if (c->stop != NULL && *c->stop)
+        return err_set(err, ERR_TRANSIENT, "run abandoned: stopping");
+    if (sh_finding_summarize(finding, &sum, err) < 0)
+        return -1;
+    if (json_array_append_new(c->summaries, sum) < 0)
+        return err_set(err, ERR_INTERNAL, "out of memory collecting findings");
+    return 0;
+}
+
+/* The compliance part (see target.h): fills t->sh_* or t->sh_err. */
+static void
+read_compliance(const struct target_env *env, struct aws_client *client, struct target *t)
+{
+    struct sh_collect col = {.summaries = json_array(), .stop = env->stop};
+    struct sh_findings_counts counts = {0};
+    const char *arns[SH_MAX_STANDARDS];
+    const char *key;
+    json_t *std;
+    size_t n = 0;
+    int ok = 0;
+
+    err_clear(&t->sh_err);
+    if (col.summaries == NULL) {
+        err_set(&t->sh_err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    if (sh_get_enabled_standards(client, &t->sh_standards, &t->sh_err) < 0) {
+        if (sh_err_not_enabled(&t->sh_err)) {
+            log_info("%s/%s: Security Hub is not enabled, no compliance data", t->account_id,
+                t->region);
+            err_clear(&t->sh_err);
+            t->sh_hub_enabled = 0;
+            ok = 1;
+        }
+        goto out;
+    }
+    t->sh_hub_enabled = 1;
+    if (sh_read_catalogue(client, t->sh_standards, &t->sh_catalogue, &t->sh_err) < 0)
+        goto out;
+    json_object_foreach(t->sh_catalogue, key, std) {
+        const char *arn = json_string_value(json_object_get(std, "standards_arn"));
+
+        if (arn == NULL) {
+            err_set(&t->sh_err, ERR_REMOTE, "catalogue of %s has no standards ARN", key);
+            goto out;
+        }
+        if (n == SH_MAX_STANDARDS) {
+            err_set(&t->sh_err, ERR_REMOTE, "more than %d CIS standards enabled",
+                SH_MAX_STANDARDS);
+            goto out;
+        }
+        arns[n++] = arn;
+    }
+    if (n > 0) {
+        struct sh_findings_query q = {
+            .standards_arns = arns,
+            .nstandards = n,
+            .since = t->sh_since,
+            .until = t->sh_since != 0 ? t->sh_until : 0,
+        };
+        log_debug("%s/%s: reading findings of %zu standard(s), %s", t->account_id, t->region, n,
+            t->sh_since != 0 ? "updated since the last run" : "full");
+        if (sh_get_findings(client, &q, collect_finding, &col, &counts, &t->sh_err) < 0)
+            goto out;
+    }
+    t->sh_pages = counts.pages;
+    t->sh_findings = counts.findings;
+    t->sh_summaries = col.summaries;
+    col.summaries = NULL;
+    ok = 1;
+out:
+    t->sh_done = ok;
+    t->sh_failed = !ok;
+    if (ok) {
+        err_clear(&t->sh_err);
+    } else {
+        if (t->sh_err.kind == ERR_OK)
+            err_set(&t->sh_err, ERR_INTERNAL, "compliance read failed without an error message");
+        json_decref(t->sh_standards);
+        json_decref(t->sh_catalogue);
+        t->sh_standards = t->sh_catalogue = NULL;
+    }
+    json_decref(col.summaries);
+}
+
 void
 target_run(const struct target_env *env, struct target *t)
 {
@@ -178,6 +277,10 @@ target_run(const struct target_env *env, struct target *t)
     }
     if (map_parts(env, t, col.items) < 0)
         goto out;
+    json_decref(col.items); /* the models hold what they need; free before the hub read */
+    col.items = NULL;
+    if (t->sh_wanted && !t->aggregate)
+        read_compliance(env, client, t);
     ok = 1;
 out:
     /* judged by the path taken, not by t->err: a call that succeeded after
@@ -202,5 +305,8 @@ target_clear(struct target *t)
     for (size_t i = 0; i < t->nparts; i++)
         map_result_clear(&t->parts[i].result);
     free(t->parts);
+    json_decref(t->sh_standards);
+    json_decref(t->sh_catalogue);
+    json_decref(t->sh_summaries);
     memset(t, 0, sizeof(*t));
 }

@@ -35,14 +35,11 @@
 #include "daemon/util.h"
 #include "mapping/diff.h"
 #include "mapping/model.h"
+#include "store/store_int.h"
 
 #define STORE_APP_ID 0x44724674 /* "DrFt" in PRAGMA application_id */
 #define GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
-struct store {
-    sqlite3 *db; /* owned */
-    char *path;  /* owned, for messages */
-};
 
 /* Append-only: index i migrates user_version i to i + 1. */
 static const char *const migrations[] = {
@@ -108,6 +105,8 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'drift_events is append-only'); END;"
     "CREATE TRIGGER drift_events_no_delete BEFORE DELETE ON drift_events"
     "  BEGIN SELECT RAISE(ABORT, 'drift_events is append-only'); END;",
+    /* 2: compliance (store/store_int.h) */
+    STORE_MIGRATION_COMPLIANCE,
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 

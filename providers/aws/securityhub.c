@@ -1169,7 +1169,7 @@ summarize(struct sum *s, json_t *f, struct err *err)
     if (std == NULL || json_object_set_new(s->out, "standard_ids", std) < 0)
         return err_set(err, ERR_INTERNAL, "out of memory");
     {
-        const char *keys[MAX_ASSOCIATED + 8];
+        const char *keys[MAX_ASSOCIATED + 8] = {0};
         size_t n = 0;
         const char *k;
         json_object_foreach(s->controls, k, v) {

@@ -1,0 +1,225 @@
+/*
+ * feed.c: the run's feed files (see feed.h). Only POSIX file calls; the
+ * JSON is rendered by jansson into memory first, so a failure never leaves
+ * a partial line or file behind (the temp file is removed).
+ */
+#include "daemon/feed.h"
+
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+static int
+io_fail(struct err *err, const char *what, const char *path)
+{
+    return err_set(err, ERR_TRANSIENT, "feed: %s %s: %s", what, path, strerror(errno));
+}
+
+static int
+write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int
+fsync_dir_of(const char *path)
+{
+    char *dir = strdup(path), *slash;
+    int fd, rc = 0;
+
+    if (dir == NULL)
+        return -1;
+    slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, strlen(dir) + 1, ".");
+    else if (slash == dir)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) < 0)
+        rc = -1;
+    if (fd >= 0)
+        close(fd);
+    free(dir);
+    return rc;
+}
+
+int
+feed_write_atomic(const char *path, const void *data, size_t len, struct err *err)
+{
+    char *tmp = NULL;
+    int fd = -1, rc = -1;
+
+    if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
+        tmp = NULL;
+        return err_set(err, ERR_INTERNAL, "feed: out of memory");
+    }
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        io_fail(err, "creating a temporary file for", path);
+        goto out;
+    }
+    if (fchmod(fd, 0640) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+        io_fail(err, "writing", tmp);
+        goto out;
+    }
+    if (close(fd) < 0) {
+        fd = -1;
+        io_fail(err, "closing", tmp);
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0) {
+        io_fail(err, "renaming into place", path);
+        goto out;
+    }
+    if (fsync_dir_of(path) < 0) {
+        io_fail(err, "syncing the directory of", path);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0)
+        (void)unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+int
+feed_dir(const char *state_dir, char **ret, struct err *err)
+{
+    char *dir = NULL;
+
+    if (asprintf(&dir, "%s/%s", state_dir, FEED_DIR) < 0)
+        return err_set(err, ERR_INTERNAL, "feed: out of memory");
+    if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+        io_fail(err, "creating", dir);
+        free(dir);
+        return -1;
+    }
+    *ret = dir;
+    return 0;
+}
+
+int
+feed_write_status(const char *feed_dir, const json_t *doc, struct err *err)
+{
+    char *path = NULL, *text = NULL;
+    int rc = -1;
+
+    text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+    if (text == NULL || asprintf(&path, "%s/%s", feed_dir, FEED_STATUS_FILE) < 0) {
+        path = NULL;
+        err_set(err, ERR_INTERNAL, "feed: out of memory");
+        goto out;
+    }
+    size_t n = strlen(text);
+    char *withnl = realloc(text, n + 2);
+    if (withnl == NULL) {
+        err_set(err, ERR_INTERNAL, "feed: out of memory");
+        goto out;
+    }
+    text = withnl;
+    text[n] = '\n';
+    text[n + 1] = '\0';
+    rc = feed_write_atomic(path, text, n + 1, err);
+out:
+    free(text);
+    free(path);
+    return rc;
+}
+
+int
+feed_append_events(const char *feed_dir, const json_t *events, long max_bytes, struct err *err)
+{
+    char *path = NULL, *rotated = NULL, *lines = NULL;
+    size_t len = 0, cap = 0, i;
+    const json_t *ev;
+    struct stat sb;
+    int fd = -1, rc = -1;
+
+    if (!json_is_array(events))
+        return err_set(err, ERR_INTERNAL, "feed: events is not an array");
+    if (json_array_size(events) == 0)
+        return 0;
+    json_array_foreach(events, i, ev) {
+        char *one = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+        size_t n = one != NULL ? strlen(one) : 0;
+
+        if (one != NULL && len + n + 1 >= cap) {
+            char *grown = realloc(lines, (len + n + 1) * 2);
+
+            if (grown == NULL) {
+                free(one);
+                one = NULL;
+            } else {
+                lines = grown;
+                cap = (len + n + 1) * 2;
+            }
+        }
+        if (one == NULL) {
+            err_set(err, ERR_INTERNAL, "feed: out of memory");
+            goto out;
+        }
+        memcpy(lines + len, one, n);
+        lines[len + n] = '\n';
+        len += n + 1;
+        free(one);
+    }
+    if (asprintf(&path, "%s/%s", feed_dir, FEED_EVENTS_FILE) < 0) {
+        path = NULL;
+        err_set(err, ERR_INTERNAL, "feed: out of memory");
+        goto out;
+    }
+    if (max_bytes > 0 && stat(path, &sb) == 0 && sb.st_size > 0 &&
+        (long long)sb.st_size + (long long)len > (long long)max_bytes) {
+        if (asprintf(&rotated, "%s.1", path) < 0) {
+            rotated = NULL;
+            err_set(err, ERR_INTERNAL, "feed: out of memory");
+            goto out;
+        }
+        if (rename(path, rotated) < 0) {
+            io_fail(err, "rotating", path);
+            goto out;
+        }
+    }
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        io_fail(err, "opening", path);
+        goto out;
+    }
+    if (write_all(fd, lines, len) < 0 || fsync(fd) < 0) {
+        io_fail(err, "appending to", path);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    free(lines);
+    free(path);
+    free(rotated);
+    return rc;
+}

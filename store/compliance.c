@@ -1,0 +1,923 @@
+/*
+ * store/compliance.c: SQL for the compliance tables (see compliance.h and
+ * the schema in store_int.h). Like store.c, every statement is prepared
+ * with bound parameters and every public write runs in its own transaction
+ * or a savepoint of the caller's. Control rows are compared by (standard,
+ * control_id); a row whose status is unchanged keeps its `since` and only
+ * gets the new details (resources, components, counts, checked_at).
+ */
+#include "store/compliance.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "daemon/util.h"
+#include "mapping/compliance.h"
+#include "store/store_int.h"
+
+/* ---- helpers (the small subset of store.c's that this file needs) ---- */
+
+static int
+sqlfail(struct store *st, struct err *err)
+{
+    return err_set(err, ERR_STORE, "%s", sqlite3_errmsg(st->db));
+}
+
+static int
+ctx_fail(struct err *err, const char *op)
+{
+    if (err->kind == ERR_STORE && strncmp(err->msg, "store: ", 7) != 0)
+        return err_prefix(err, "store: %s", op);
+    return -1;
+}
+
+static char *
+canon(const json_t *j)
+{
+    return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+}
+
+/* fmt letters: s (const char *, NULL binds NULL), i (int64_t), I (int64_t,
+ * 0 binds NULL), j (const json_t *, canonical JSON text). */
+static int
+prep(struct store *st, sqlite3_stmt **ret, struct err *err, const char *sql, const char *fmt, ...)
+{
+    sqlite3_stmt *s = NULL;
+    va_list ap;
+    int idx = 1, rc = SQLITE_OK;
+
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return sqlfail(st, err);
+    va_start(ap, fmt);
+    for (; fmt != NULL && *fmt != '\0' && rc == SQLITE_OK; fmt++, idx++) {
+        if (*fmt == 's') {
+            const char *v = va_arg(ap, const char *);
+            rc = v != NULL ? sqlite3_bind_text(s, idx, v, -1, SQLITE_TRANSIENT)
+                           : sqlite3_bind_null(s, idx);
+        } else if (*fmt == 'i' || *fmt == 'I') {
+            int64_t v = va_arg(ap, int64_t);
+            rc = (*fmt == 'I' && v == 0) ? sqlite3_bind_null(s, idx)
+                                         : sqlite3_bind_int64(s, idx, v);
+        } else {
+            const json_t *v = va_arg(ap, const json_t *);
+            char *text = v != NULL ? canon(v) : NULL;
+
+            if (v != NULL && text == NULL) {
+                va_end(ap);
+                sqlite3_finalize(s);
+                return err_set(err, ERR_INTERNAL, "store: out of memory");
+            }
+            rc = text != NULL ? sqlite3_bind_text(s, idx, text, -1, SQLITE_TRANSIENT)
+                              : sqlite3_bind_null(s, idx);
+            free(text);
+        }
+    }
+    va_end(ap);
+    if (rc != SQLITE_OK) {
+        sqlfail(st, err);
+        sqlite3_finalize(s);
+        return -1;
+    }
+    *ret = s;
+    return 0;
+}
+
+/* 1 = a row, 0 = done, -1 = error */
+static int
+step(struct store *st, sqlite3_stmt *s, struct err *err)
+{
+    int rc = sqlite3_step(s);
+
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return sqlfail(st, err);
+}
+
+/* Runs a prepared statement to completion and finalizes it. */
+static int
+run(struct store *st, sqlite3_stmt *s, struct err *err)
+{
+    int rc;
+
+    while ((rc = step(st, s, err)) == 1)
+        ;
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int
+exec0(struct store *st, const char *sql, struct err *err)
+{
+    char *msg = NULL;
+
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        err_set(err, ERR_STORE, "%s", msg != NULL ? msg : sqlite3_errmsg(st->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+enum tx { TX_NONE, TX_BEGIN, TX_SAVEPOINT };
+
+static int
+tx_enter(struct store *st, enum tx *ret, struct err *err)
+{
+    int own = sqlite3_get_autocommit(st->db);
+
+    if (exec0(st, own ? "BEGIN IMMEDIATE" : "SAVEPOINT compliance_op", err) < 0)
+        return -1;
+    *ret = own ? TX_BEGIN : TX_SAVEPOINT;
+    return 0;
+}
+
+static int
+tx_leave(struct store *st, enum tx mode, int ok, struct err *err)
+{
+    struct err ignored = {0};
+
+    if (mode == TX_BEGIN) {
+        if (ok && exec0(st, "COMMIT", err) == 0)
+            return 0;
+        if (!sqlite3_get_autocommit(st->db))
+            (void)exec0(st, "ROLLBACK", &ignored);
+        return -1;
+    }
+    if (mode == TX_SAVEPOINT) {
+        if (ok)
+            return exec0(st, "RELEASE compliance_op", err);
+        (void)exec0(st, "ROLLBACK TO compliance_op", &ignored);
+        (void)exec0(st, "RELEASE compliance_op", &ignored);
+        return -1;
+    }
+    return ok ? 0 : -1;
+}
+
+static json_t *
+col_str(sqlite3_stmt *s, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(s, i);
+
+    return t != NULL ? json_string(t) : json_null();
+}
+
+static json_t *
+col_time(sqlite3_stmt *s, int i)
+{
+    char ts[21];
+
+    if (sqlite3_column_type(s, i) == SQLITE_NULL)
+        return json_null();
+    util_time_rfc3339((time_t)sqlite3_column_int64(s, i), ts);
+    return json_string(ts);
+}
+
+static int
+col_json(sqlite3_stmt *s, int i, const char *what, json_t **ret, struct err *err)
+{
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    json_error_t jerr;
+    json_t *j;
+
+    if (t == NULL) {
+        *ret = json_null();
+        return 0;
+    }
+    j = json_loads(t, JSON_DECODE_ANY, &jerr);
+    if (j == NULL)
+        return err_set(err, ERR_STORE, "%s is not valid JSON: %s", what, jerr.text);
+    *ret = j;
+    return 0;
+}
+
+static int
+check_target(const char *account_id, const char *region, struct err *err)
+{
+    if (account_id == NULL || strlen(account_id) != 12 || region == NULL || region[0] == '\0')
+        return err_set(err, ERR_CONFIG, "store: compliance: bad target '%s/%s'",
+            account_id ? account_id : "(null)", region ? region : "(null)");
+    return 0;
+}
+
+/* ---- state ---- */
+
+int
+store_sh_state_get(struct store *st, const char *account_id, const char *region,
+    struct store_sh_state *ret, struct err *err)
+{
+    struct store_sh_state out = {0};
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    if (check_target(account_id, region, err) < 0)
+        return -1;
+    if (prep(st, &s, err,
+            "SELECT hub, last_read_at, last_full_at, findings FROM sh_targets"
+            " WHERE account_id = ? AND region = ?",
+            "ss", account_id, region) < 0)
+        return ctx_fail(err, "reading the Security Hub state");
+    rc = step(st, s, err);
+    if (rc == 1) {
+        out.known = 1;
+        out.hub_enabled = strcmp((const char *)sqlite3_column_text(s, 0), "enabled") == 0;
+        out.last_read_at = (time_t)sqlite3_column_int64(s, 1);
+        out.last_full_at = (time_t)sqlite3_column_int64(s, 2);
+        out.findings = (long)sqlite3_column_int64(s, 3);
+    }
+    sqlite3_finalize(s);
+    if (rc < 0)
+        return ctx_fail(err, "reading the Security Hub state");
+    *ret = out;
+    return 0;
+}
+
+/* ---- apply ---- */
+
+static int
+ensure_target(struct store *st, const char *account_id, const char *region, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+
+    if (prep(st, &s, err, "INSERT OR IGNORE INTO sh_targets (account_id, region) VALUES (?, ?)",
+            "ss", account_id, region) < 0)
+        return -1;
+    return run(st, s, err);
+}
+
+/* Merges (or, for a full read, replaces) the stored summaries. */
+static int
+store_findings(struct store *st, const char *account_id, const char *region,
+    const struct store_sh_read *rd, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    json_t *f;
+    size_t i;
+
+    if (rd->full || !rd->hub_enabled) {
+        if (prep(st, &s, err, "DELETE FROM sh_findings WHERE account_id = ? AND region = ?", "ss",
+                account_id, region) < 0 ||
+            run(st, s, err) < 0)
+            return -1;
+    }
+    if (!rd->hub_enabled)
+        return 0;
+    json_array_foreach(rd->summaries, i, f) {
+        const char *id = json_string_value(json_object_get(f, "id"));
+        const char *state = json_string_value(json_object_get(f, "record_state"));
+
+        if (id == NULL || state == NULL)
+            return err_set(err, ERR_INTERNAL, "store: finding summary %zu has no id/record_state",
+                i + 1);
+        if (strcmp(state, "ACTIVE") != 0) {
+            if (rd->full)
+                continue;
+            if (prep(st, &s, err,
+                    "DELETE FROM sh_findings WHERE account_id = ? AND region = ? AND finding_id = ?",
+                    "sss", account_id, region, id) < 0 ||
+                run(st, s, err) < 0)
+                return -1;
+            continue;
+        }
+        if (prep(st, &s, err,
+                "INSERT OR REPLACE INTO sh_findings (account_id, region, finding_id, summary,"
+                " updated_at) VALUES (?, ?, ?, ?, ?)",
+                "sssjs", account_id, region, id, f,
+                json_string_value(json_object_get(f, "updated_at"))) < 0 ||
+            run(st, s, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+load_findings(struct store *st, const char *account_id, const char *region, json_t **ret,
+    struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    json_t *arr = json_array(), *j;
+    int rc;
+
+    if (arr == NULL)
+        return err_set(err, ERR_INTERNAL, "store: out of memory");
+    if (prep(st, &s, err,
+            "SELECT summary, finding_id FROM sh_findings WHERE account_id = ? AND region = ?"
+            " ORDER BY finding_id",
+            "ss", account_id, region) < 0) {
+        json_decref(arr);
+        return -1;
+    }
+    while ((rc = step(st, s, err)) == 1) {
+        if (col_json(s, 0, "stored finding summary", &j, err) < 0) {
+            rc = -1;
+            break;
+        }
+        json_array_append_new(arr, j);
+    }
+    sqlite3_finalize(s);
+    if (rc < 0) {
+        json_decref(arr);
+        return -1;
+    }
+    *ret = arr;
+    return 0;
+}
+
+/* {"STANDARD\tCONTROL": [{"vpc_id","key"}]} for counted FAILED links. */
+static void
+add_component(json_t *map, const json_t *req, json_t *vpc_id, const char *key)
+{
+    const char *std = json_string_value(json_object_get(req, "standard"));
+    const char *ctl = json_string_value(json_object_get(req, "control_id"));
+    const char *status = json_string_value(json_object_get(req, "status"));
+    const char *wf = json_string_value(json_object_get(req, "workflow"));
+    char k[256];
+    json_t *list, *c;
+    size_t i;
+
+    if (std == NULL || ctl == NULL || status == NULL || strcmp(status, "FAILED") != 0 ||
+        (wf != NULL && strcmp(wf, "SUPPRESSED") == 0))
+        return;
+    snprintf(k, sizeof(k), "%s\t%s", std, ctl);
+    list = json_object_get(map, k);
+    if (list == NULL) {
+        list = json_array();
+        json_object_set_new(map, k, list);
+    }
+    json_array_foreach(list, i, c) {
+        if (strcmp(json_string_value(json_object_get(c, "key")), key) == 0)
+            return;
+    }
+    json_array_append_new(list, json_pack("{s:O, s:s}", "vpc_id", vpc_id, "key", key));
+}
+
+static int
+failing_components(json_t *summaries, const struct store_sh_read *rd, const char *account_id,
+    json_t **ret, struct err *err)
+{
+    json_t *models = json_array(), *linked = NULL, *map = json_object(), *m, *comps, *reqs, *r;
+    const char *key;
+    size_t i, j;
+    int rc = -1;
+
+    if (models == NULL || map == NULL) {
+        err_set(err, ERR_INTERNAL, "store: out of memory");
+        goto out;
+    }
+    if (rd->models != NULL) {
+        const char *vpc;
+        json_object_foreach(rd->models, vpc, m)
+            json_array_append(models, m);
+    }
+    if (rd->account_model != NULL && json_is_object(rd->account_model) &&
+        json_object_get(rd->account_model, "account_id") != NULL)
+        json_array_append(models, rd->account_model);
+    if (compliance_link(summaries, models, &linked, err) < 0)
+        goto out;
+    json_array_foreach(json_object_get(linked, "models"), i, m) {
+        json_t *vpc_id = json_object_get(m, "vpc_id");
+
+        comps = json_object_get(m, "components");
+        json_object_foreach(comps, key, reqs) {
+            json_array_foreach(reqs, j, r)
+                add_component(map, r, vpc_id ? vpc_id : json_null(), key);
+        }
+    }
+    json_object_foreach(json_object_get(linked, "accounts"), key, reqs) {
+        char acct[64];
+
+        if (strcmp(key, account_id) != 0)
+            continue;
+        snprintf(acct, sizeof(acct), "account:%s", key);
+        json_array_foreach(reqs, j, r)
+            add_component(map, r, json_null(), acct);
+    }
+    *ret = map;
+    map = NULL;
+    rc = 0;
+out:
+    json_decref(models);
+    json_decref(linked);
+    json_decref(map);
+    return rc;
+}
+
+static int
+add_event(json_t *events, int64_t run_id, time_t now, const char *account_id,
+    const char *region, const char *standard, const char *control, const char *old_status,
+    const char *new_status)
+{
+    char ts[21], target[80];
+
+    if (events == NULL)
+        return 0;
+    util_time_rfc3339(now, ts);
+    snprintf(target, sizeof(target), "%s/%s", account_id, region);
+    return json_array_append_new(events,
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:I}", "target", target,
+            "account_id", account_id, "region", region, "standard", standard, "control", control,
+            "old", old_status, "new", new_status, "time", ts, "run", (json_int_t)run_id));
+}
+
+static int
+record_event(struct store *st, int64_t run_id, time_t now, const char *account_id,
+    const char *region, const char *standard, const char *control, const char *old_status,
+    const char *new_status, json_t *events, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+
+    if (prep(st, &s, err,
+            "INSERT INTO compliance_events (at, run_id, account_id, region, standard, control_id,"
+            " old_status, new_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "iIssssss", (int64_t)now, run_id, account_id, region, standard, control, old_status,
+            new_status) < 0 ||
+        run(st, s, err) < 0)
+        return -1;
+    if (add_event(events, run_id, now, account_id, region, standard, control, old_status,
+            new_status) < 0)
+        return err_set(err, ERR_INTERNAL, "store: out of memory");
+    return 0;
+}
+
+/* Upserts the verdicts; records an event per change; deletes (with an
+ * event) the stored controls the verdicts no longer hold. */
+static int
+apply_verdicts(struct store *st, int64_t run_id, time_t now, const char *account_id,
+    const char *region, json_t *judged, json_t *comps, json_t *events, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    json_t *seen = json_object(), *empty = json_array(), *sv, *c;
+    const char *std;
+    size_t i;
+    int rc = -1, r;
+
+    if (seen == NULL || empty == NULL) {
+        json_decref(seen);
+        json_decref(empty);
+        return err_set(err, ERR_INTERNAL, "store: out of memory");
+    }
+    json_object_foreach(judged, std, sv) {
+        json_array_foreach(json_object_get(sv, "controls"), i, c) {
+            const char *ctl = json_string_value(json_object_get(c, "control_id"));
+            const char *status = json_string_value(json_object_get(c, "status"));
+            char *old = NULL, k[256];
+            json_t *cl;
+
+            if (ctl == NULL || status == NULL) {
+                err_set(err, ERR_INTERNAL, "store: verdict %zu of %s lacks control_id/status",
+                    i + 1, std);
+                goto out;
+            }
+            snprintf(k, sizeof(k), "%s\t%s", std, ctl);
+            json_object_set_new(seen, k, json_true());
+            cl = json_object_get(comps, k);
+            if (prep(st, &s, err,
+                    "SELECT status FROM compliance_status WHERE account_id = ? AND region = ?"
+                    " AND standard = ? AND control_id = ?",
+                    "ssss", account_id, region, std, ctl) < 0)
+                goto out;
+            r = step(st, s, err);
+            if (r == 1 && (old = strdup((const char *)sqlite3_column_text(s, 0))) == NULL) {
+                sqlite3_finalize(s);
+                err_set(err, ERR_INTERNAL, "store: out of memory");
+                goto out;
+            }
+            sqlite3_finalize(s);
+            if (r < 0)
+                goto out;
+            int changed = old == NULL || strcmp(old, status) != 0;
+            if (changed && record_event(st, run_id, now, account_id, region, std, ctl, old,
+                               status, events, err) < 0) {
+                free(old);
+                goto out;
+            }
+            free(old);
+            if (prep(st, &s, err,
+                    "INSERT INTO compliance_status (account_id, region, standard, control_id,"
+                    " title, status, severity, failed_resources, suppressed_resources,"
+                    " components, findings, suppressed, since, since_run, checked_at, checked_run)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?13, ?14)"
+                    " ON CONFLICT (account_id, region, standard, control_id) DO UPDATE SET"
+                    " title = ?5, severity = ?7, failed_resources = ?8,"
+                    " suppressed_resources = ?9, components = ?10, findings = ?11,"
+                    " suppressed = ?12, checked_at = ?13, checked_run = ?14,"
+                    " since = CASE WHEN status = ?6 THEN since ELSE ?13 END,"
+                    " since_run = CASE WHEN status = ?6 THEN since_run ELSE ?14 END,"
+                    " status = ?6",
+                    "sssssssjjjiiiI", account_id, region, std, ctl,
+                    json_string_value(json_object_get(c, "title")), status,
+                    json_string_value(json_object_get(c, "severity")),
+                    json_object_get(c, "failed_resources"),
+                    json_object_get(c, "suppressed_resources"),
+                    cl != NULL ? cl : empty,
+                    (int64_t)json_integer_value(json_object_get(c, "findings")),
+                    (int64_t)json_integer_value(json_object_get(c, "suppressed")), (int64_t)now,
+                    run_id) < 0)
+                goto out;
+            if (run(st, s, err) < 0)
+                goto out;
+        }
+    }
+    /* controls no longer judged (standard disabled, hub turned off) */
+    if (prep(st, &s, err,
+            "SELECT standard, control_id, status FROM compliance_status"
+            " WHERE account_id = ? AND region = ?",
+            "ss", account_id, region) < 0)
+        goto out;
+    json_t *gone = json_array();
+    while ((r = step(st, s, err)) == 1) {
+        char k[256];
+        const char *gstd = (const char *)sqlite3_column_text(s, 0);
+        const char *gctl = (const char *)sqlite3_column_text(s, 1);
+
+        snprintf(k, sizeof(k), "%s\t%s", gstd, gctl);
+        if (json_object_get(seen, k) == NULL)
+            json_array_append_new(gone, json_pack("[s, s, s]", gstd, gctl,
+                                           (const char *)sqlite3_column_text(s, 2)));
+    }
+    sqlite3_finalize(s);
+    if (r < 0) {
+        json_decref(gone);
+        goto out;
+    }
+    json_array_foreach(gone, i, c) {
+        const char *gstd = json_string_value(json_array_get(c, 0));
+        const char *gctl = json_string_value(json_array_get(c, 1));
+
+        if (record_event(st, run_id, now, account_id, region, gstd, gctl,
+                json_string_value(json_array_get(c, 2)), NULL, events, err) < 0 ||
+            prep(st, &s, err,
+                "DELETE FROM compliance_status WHERE account_id = ? AND region = ? AND"
+                " standard = ? AND control_id = ?",
+                "ssss", account_id, region, gstd, gctl) < 0 ||
+            run(st, s, err) < 0) {
+            json_decref(gone);
+            goto out;
+        }
+    }
+    json_decref(gone);
+    rc = 0;
+out:
+    json_decref(seen);
+    json_decref(empty);
+    return rc;
+}
+
+int
+store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char *account_id,
+    const char *region, const struct store_sh_read *rd, json_t *events, json_t **ret_judged,
+    struct err *err)
+{
+    enum tx mode = TX_NONE;
+    json_t *summaries = NULL, *judged = NULL, *comps = NULL, *empty = json_object();
+    json_t *keys = json_array(), *sv;
+    const char *std;
+    int ok = 0;
+
+    if (empty == NULL || keys == NULL) {
+        json_decref(empty);
+        json_decref(keys);
+        return err_set(err, ERR_INTERNAL, "store: out of memory");
+    }
+    if (check_target(account_id, region, err) < 0)
+        goto done;
+    if (rd->hub_enabled && (!json_is_object(rd->catalogue) || !json_is_array(rd->summaries))) {
+        err_set(err, ERR_INTERNAL, "store: compliance of %s/%s: catalogue or summaries missing",
+            account_id, region);
+        goto done;
+    }
+    if (tx_enter(st, &mode, err) < 0)
+        goto done;
+    if (ensure_target(st, account_id, region, err) < 0 ||
+        store_findings(st, account_id, region, rd, err) < 0)
+        goto out;
+    if (rd->hub_enabled) {
+        if (load_findings(st, account_id, region, &summaries, err) < 0 ||
+            compliance_judge(rd->catalogue, summaries, &judged, err) < 0 ||
+            failing_components(summaries, rd, account_id, &comps, err) < 0)
+            goto out;
+    } else {
+        judged = json_object();
+        comps = json_object();
+    }
+    if (apply_verdicts(st, run_id, now, account_id, region, judged, comps, events, err) < 0)
+        goto out;
+    json_object_foreach(judged, std, sv)
+        json_array_append_new(keys, json_string(std));
+    sqlite3_stmt *s = NULL;
+    if (prep(st, &s, err,
+            "UPDATE sh_targets SET hub = ?, standards = ?, catalogue = ?, last_read_at = ?,"
+            " last_full_at = CASE WHEN ? THEN ? ELSE last_full_at END, last_run = ?,"
+            " last_ok_run = ?, findings = ?, last_error = NULL, last_error_at = NULL"
+            " WHERE account_id = ? AND region = ?",
+            "sjjIiIIIiss", rd->hub_enabled ? "enabled" : "not_enabled", keys,
+            rd->hub_enabled ? rd->catalogue : empty, rd->hub_enabled ? (int64_t)rd->read_until : 0,
+            (int64_t)(rd->full && rd->hub_enabled), (int64_t)rd->read_until, run_id, run_id,
+            (int64_t)json_array_size(summaries), account_id, region) < 0 ||
+        run(st, s, err) < 0)
+        goto out;
+    ok = 1;
+out:
+    if (tx_leave(st, mode, ok, err) < 0) {
+        ok = 0;
+        ctx_fail(err, "recording compliance");
+    }
+done:
+    if (ok && ret_judged != NULL) {
+        *ret_judged = judged;
+        judged = NULL;
+    }
+    json_decref(summaries);
+    json_decref(judged);
+    json_decref(comps);
+    json_decref(empty);
+    json_decref(keys);
+    return ok ? 0 : -1;
+}
+
+int
+store_compliance_failed(struct store *st, int64_t run_id, time_t now, const char *account_id,
+    const char *region, const char *error_text, struct err *err)
+{
+    enum tx mode = TX_NONE;
+    sqlite3_stmt *s = NULL;
+    int ok = 0;
+
+    if (check_target(account_id, region, err) < 0)
+        return -1;
+    if (tx_enter(st, &mode, err) < 0)
+        return ctx_fail(err, "recording a compliance failure");
+    if (ensure_target(st, account_id, region, err) < 0 ||
+        prep(st, &s, err,
+            "UPDATE sh_targets SET last_run = ?, last_error = ?, last_error_at = ?"
+            " WHERE account_id = ? AND region = ?",
+            "Isiss", run_id, error_text ? error_text : "unknown error", (int64_t)now, account_id,
+            region) < 0 ||
+        run(st, s, err) < 0)
+        goto out;
+    ok = 1;
+out:
+    if (tx_leave(st, mode, ok, err) < 0)
+        return ctx_fail(err, "recording a compliance failure");
+    return 0;
+}
+
+/* ---- queries ---- */
+
+static int
+cmp_rows(const void *a, const void *b)
+{
+    json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    static const char *const keys[] = {"account_id", "region", "standard"};
+    int c;
+
+    for (size_t i = 0; i < 3; i++) {
+        c = strcmp(json_string_value(json_object_get(x, keys[i])),
+            json_string_value(json_object_get(y, keys[i])));
+        if (c != 0)
+            return c;
+    }
+    return compliance_control_cmp(json_string_value(json_object_get(x, "control_id")),
+        json_string_value(json_object_get(y, "control_id")));
+}
+
+static int
+sort_array(json_t *arr, int (*cmp)(const void *, const void *), struct err *err)
+{
+    size_t n = json_array_size(arr), i;
+    json_t **v;
+
+    if (n < 2)
+        return 0;
+    v = calloc(n, sizeof(*v));
+    if (v == NULL)
+        return err_set(err, ERR_INTERNAL, "store: out of memory");
+    for (i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(arr, i));
+    qsort(v, n, sizeof(*v), cmp);
+    json_array_clear(arr);
+    for (i = 0; i < n; i++)
+        json_array_append_new(arr, v[i]);
+    free(v);
+    return 0;
+}
+
+int
+store_compliance_rows(struct store *st, const char *account_id, const char *region,
+    json_t **ret, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    json_t *arr = json_array(), *row = NULL, *fr = NULL, *sr = NULL, *co = NULL;
+    int rc;
+
+    if (arr == NULL)
+        return err_set(err, ERR_INTERNAL, "store: out of memory");
+    if (prep(st, &s, err,
+            "SELECT account_id, region, standard, control_id, title, status, severity,"
+            " failed_resources, suppressed_resources, components, findings, suppressed, since,"
+            " since_run, checked_at FROM compliance_status"
+            " WHERE (?1 IS NULL OR account_id = ?1) AND (?2 IS NULL OR region = ?2)",
+            "ss", account_id, region) < 0)
+        goto fail;
+    while ((rc = step(st, s, err)) == 1) {
+        if (col_json(s, 7, "failed_resources", &fr, err) < 0 ||
+            col_json(s, 8, "suppressed_resources", &sr, err) < 0 ||
+            col_json(s, 9, "components", &co, err) < 0) {
+            rc = -1;
+            break;
+        }
+        row = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o, "
+                        "s:I, s:o}",
+            "account_id", col_str(s, 0), "region", col_str(s, 1), "standard", col_str(s, 2),
+            "control_id", col_str(s, 3), "title", col_str(s, 4), "status", col_str(s, 5),
+            "severity", col_str(s, 6), "failed_resources", fr, "suppressed_resources", sr,
+            "components", co, "findings", (json_int_t)sqlite3_column_int64(s, 10), "suppressed",
+            (json_int_t)sqlite3_column_int64(s, 11), "since", col_time(s, 12), "since_run",
+            (json_int_t)sqlite3_column_int64(s, 13), "checked_at", col_time(s, 14));
+        fr = sr = co = NULL;
+        if (row == NULL || json_array_append_new(arr, row) < 0) {
+            err_set(err, ERR_INTERNAL, "store: out of memory");
+            rc = -1;
+            break;
+        }
+    }
+    json_decref(fr);
+    json_decref(sr);
+    json_decref(co);
+    sqlite3_finalize(s);
+    if (rc < 0 || sort_array(arr, cmp_rows, err) < 0)
+        goto fail;
+    *ret = arr;
+    return 0;
+fail:
+    json_decref(arr);
+    return ctx_fail(err, "reading compliance");
+}
+
+int
+store_compliance_targets(struct store *st, json_t **ret, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    json_t *arr = json_array(), *stds = NULL, *row;
+    int rc;
+
+    if (arr == NULL)
+        return err_set(err, ERR_INTERNAL, "store: out of memory");
+    if (prep(st, &s, err,
+            "SELECT account_id, region, hub, standards, last_read_at, last_full_at, findings,"
+            " last_error, last_error_at FROM sh_targets ORDER BY account_id, region",
+            NULL) < 0)
+        goto fail;
+    while ((rc = step(st, s, err)) == 1) {
+        if (col_json(s, 3, "standards", &stds, err) < 0) {
+            rc = -1;
+            break;
+        }
+        row = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o}", "account_id",
+            col_str(s, 0), "region", col_str(s, 1), "hub", col_str(s, 2), "standards", stds,
+            "last_read_at", col_time(s, 4), "last_full_at", col_time(s, 5), "findings",
+            (json_int_t)sqlite3_column_int64(s, 6), "error", col_str(s, 7), "error_at",
+            col_time(s, 8));
+        if (row == NULL || json_array_append_new(arr, row) < 0) {
+            err_set(err, ERR_INTERNAL, "store: out of memory");
+            rc = -1;
+            break;
+        }
+    }
+    sqlite3_finalize(s);
+    if (rc < 0)
+        goto fail;
+    *ret = arr;
+    return 0;
+fail:
+    json_decref(arr);
+    return ctx_fail(err, "reading compliance targets");
+}
+
+int
+store_compliance_findings(struct store *st, const char *account_id, const char *region,
+    json_t **ret, struct err *err)
+{
+    if (check_target(account_id, region, err) < 0)
+        return -1;
+    if (load_findings(st, account_id, region, ret, err) < 0)
+        return ctx_fail(err, "reading findings");
+    return 0;
+}
+
+int
+store_compliance_catalogue(struct store *st, const char *account_id, const char *region,
+    json_t **ret, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    json_t *j = NULL;
+    int rc;
+
+    if (check_target(account_id, region, err) < 0)
+        return -1;
+    if (prep(st, &s, err, "SELECT catalogue FROM sh_targets WHERE account_id = ? AND region = ?",
+            "ss", account_id, region) < 0)
+        return ctx_fail(err, "reading the catalogue");
+    rc = step(st, s, err);
+    if (rc == 1 && col_json(s, 0, "catalogue", &j, err) < 0)
+        rc = -1;
+    sqlite3_finalize(s);
+    if (rc < 0)
+        return ctx_fail(err, "reading the catalogue");
+    *ret = j != NULL ? j : json_object();
+    return 0;
+}
+
+int
+store_compliance_events(struct store *st, int64_t after_id, json_t **ret, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    json_t *arr = json_array(), *ev;
+    int rc;
+
+    if (arr == NULL)
+        return err_set(err, ERR_INTERNAL, "store: out of memory");
+    if (prep(st, &s, err,
+            "SELECT id, at, run_id, account_id, region, standard, control_id, old_status,"
+            " new_status FROM compliance_events WHERE id > ? ORDER BY id",
+            "i", after_id) < 0)
+        goto fail;
+    while ((rc = step(st, s, err)) == 1) {
+        json_t *one = json_array();
+
+        if (one == NULL ||
+            add_event(one, sqlite3_column_int64(s, 2), (time_t)sqlite3_column_int64(s, 1),
+                (const char *)sqlite3_column_text(s, 3), (const char *)sqlite3_column_text(s, 4),
+                (const char *)sqlite3_column_text(s, 5), (const char *)sqlite3_column_text(s, 6),
+                (const char *)sqlite3_column_text(s, 7),
+                (const char *)sqlite3_column_text(s, 8)) < 0) {
+            json_decref(one);
+            err_set(err, ERR_INTERNAL, "store: out of memory");
+            rc = -1;
+            break;
+        }
+        ev = json_array_get(one, 0);
+        json_object_set_new(ev, "id", json_integer(sqlite3_column_int64(s, 0)));
+        json_array_append(arr, ev);
+        json_decref(one);
+    }
+    sqlite3_finalize(s);
+    if (rc < 0)
+        goto fail;
+    *ret = arr;
+    return 0;
+fail:
+    json_decref(arr);
+    return ctx_fail(err, "reading compliance events");
+}
+
+int
+store_compliance_totals(struct store *st, json_t **ret, long *ret_findings, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    json_t *doc = json_object();
+    int64_t findings = 0;
+    int rc;
+
+    if (doc == NULL)
+        return err_set(err, ERR_INTERNAL, "store: out of memory");
+    if (prep(st, &s, err,
+            "SELECT standard, status, count(*) FROM compliance_status GROUP BY standard, status",
+            NULL) < 0)
+        goto fail;
+    while ((rc = step(st, s, err)) == 1) {
+        const char *std = (const char *)sqlite3_column_text(s, 0);
+        json_t *sv = json_object_get(doc, std);
+
+        if (sv == NULL) {
+            sv = json_pack("{s:{}}", "totals");
+            json_object_set_new(doc, std, sv);
+        }
+        json_object_set_new(json_object_get(sv, "totals"), (const char *)sqlite3_column_text(s, 1),
+            json_integer(sqlite3_column_int64(s, 2)));
+    }
+    sqlite3_finalize(s);
+    if (rc < 0)
+        goto fail;
+    if (prep(st, &s, err, "SELECT count(*) FROM sh_findings", NULL) < 0)
+        goto fail;
+    rc = step(st, s, err);
+    if (rc == 1)
+        findings = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    if (rc < 0)
+        goto fail;
+    *ret = doc;
+    if (ret_findings != NULL)
+        *ret_findings = (long)findings;
+    return 0;
+fail:
+    json_decref(doc);
+    return ctx_fail(err, "reading compliance totals");
+}

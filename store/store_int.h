@@ -1,0 +1,62 @@
+/*
+ * store_int.h: what the files of the store module share and nobody else
+ * sees: the definition of struct store (one SQLite connection) and the
+ * schema migrations contributed by files other than store.c. store.c owns
+ * the migration list (append-only, keyed on PRAGMA user_version); a file
+ * that adds tables puts its migration text here as a macro, so the list
+ * stays in one place and store.c needs only one line per migration.
+ */
+#pragma once
+
+typedef struct sqlite3 sqlite3;
+
+struct store {
+    sqlite3 *db; /* owned */
+    char *path;  /* owned, for messages */
+};
+
+/*
+ * Migration 2 (store/compliance.c): Security Hub state per target.
+ *  sh_targets          one row per account x region read: whether the hub is
+ *                      on, the enabled standards and catalogue snapshot (JSON),
+ *                      read times (last_read_at: upper bound of the last
+ *                      successful read = the next incremental `since`;
+ *                      last_full_at: last full re-read), and the error of the
+ *                      last failed compliance read (cleared on success).
+ *  sh_findings         the target's current finding summaries
+ *                      (sh_finding_summarize), ACTIVE only, by finding id.
+ *  compliance_status   the verdict per target x standard x control, with
+ *                      the time (since) and run (since_run) of its last change.
+ *  compliance_events   every status change (old NULL: first seen; new NULL:
+ *                      the control went away, e.g. its standard was disabled).
+ */
+#define STORE_MIGRATION_COMPLIANCE                                                        \
+    "CREATE TABLE sh_targets ("                                                           \
+    "  account_id TEXT NOT NULL, region TEXT NOT NULL,"                                   \
+    "  hub TEXT NOT NULL DEFAULT 'unknown' CHECK (hub IN ('unknown','enabled','not_enabled')),"\
+    "  standards TEXT NOT NULL DEFAULT '[]', catalogue TEXT NOT NULL DEFAULT '{}',"       \
+    "  last_read_at INTEGER, last_full_at INTEGER,"                                       \
+    "  last_run INTEGER REFERENCES runs(id), last_ok_run INTEGER REFERENCES runs(id),"    \
+    "  findings INTEGER NOT NULL DEFAULT 0,"                                              \
+    "  last_error TEXT, last_error_at INTEGER,"                                           \
+    "  PRIMARY KEY (account_id, region));"                                                \
+    "CREATE TABLE sh_findings ("                                                          \
+    "  account_id TEXT NOT NULL, region TEXT NOT NULL, finding_id TEXT NOT NULL,"         \
+    "  summary TEXT NOT NULL, updated_at TEXT,"                                           \
+    "  PRIMARY KEY (account_id, region, finding_id));"                                    \
+    "CREATE TABLE compliance_status ("                                                    \
+    "  account_id TEXT NOT NULL, region TEXT NOT NULL, standard TEXT NOT NULL,"           \
+    "  control_id TEXT NOT NULL, title TEXT, status TEXT NOT NULL, severity TEXT,"        \
+    "  failed_resources TEXT NOT NULL DEFAULT '[]',"                                      \
+    "  suppressed_resources TEXT NOT NULL DEFAULT '[]',"                                  \
+    "  components TEXT NOT NULL DEFAULT '[]',"                                            \
+    "  findings INTEGER NOT NULL DEFAULT 0, suppressed INTEGER NOT NULL DEFAULT 0,"       \
+    "  since INTEGER NOT NULL, since_run INTEGER REFERENCES runs(id),"                    \
+    "  checked_at INTEGER NOT NULL, checked_run INTEGER REFERENCES runs(id),"             \
+    "  PRIMARY KEY (account_id, region, standard, control_id));"                          \
+    "CREATE TABLE compliance_events ("                                                    \
+    "  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, run_id INTEGER REFERENCES runs(id),"  \
+    "  account_id TEXT NOT NULL, region TEXT NOT NULL, standard TEXT NOT NULL,"           \
+    "  control_id TEXT NOT NULL, old_status TEXT, new_status TEXT);"                      \
+    "CREATE INDEX compliance_events_by_control ON compliance_events"                      \
+    "  (account_id, region, standard, control_id, at);"

@@ -1,0 +1,289 @@
+/*
+ * test_compliance_store.c: store/compliance.c and daemon/compliance_query.c
+ * on a temporary database: full and incremental reads (merge, ARCHIVED
+ * removal), status changes as events with since/run, a failed read leaving
+ * everything but the error untouched, hub not enabled, the run's
+ * transaction rolled back, the query's filters and aggregation, model
+ * annotation, totals, and bad arguments.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "daemon/compliance_query.h"
+#include "store/compliance.h"
+#include "store/store.h"
+#include "testutil.h"
+
+#define ACCT "111111111111"
+#define REG  "us-east-1"
+#define R1   "arn:aws:ec2:us-east-1:111111111111:security-group/sg-1"
+#define R2   "arn:aws:iam::111111111111:user/bob"
+
+static json_t *
+catalogue(void)
+{
+    return json_pack("{s:{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:[s]}, {s:s, s:s, s:s, s:s, s:[s]}]}}",
+        "cis-1.4", "standards_arn", "arn:aws:securityhub:us-east-1::standards/cis-aws-foundations-benchmark/v/1.4.0",
+        "subscription_arn", "arn:sub", "controls",
+        "control_id", "5.3", "title", "Default SG closed", "severity", "HIGH", "status",
+        "ENABLED", "security_control_ids", "EC2.2",
+        "control_id", "1.10", "title", "MFA for users", "severity", "MEDIUM", "status",
+        "ENABLED", "security_control_ids", "IAM.5");
+}
+
+static json_t *
+summary(const char *id, const char *ctl, const char *scid, const char *status,
+    const char *workflow, const char *state, const char *res)
+{
+    return json_pack("{s:s, s:s, s:s, s:[s], s:{s:[s]}, s:s, s:s, s:s, s:s, s:s, s:[s], s:s, s:s}",
+        "id", id, "account_id", ACCT, "region", REG, "standard_ids", "cis-1.4", "control_ids",
+        "cis-1.4", ctl, "security_control_id", scid, "status", status, "workflow", workflow,
+        "record_state", state, "severity", "HIGH", "resources", res, "updated_at",
+        "2026-01-01T00:00:00Z", "title", "t");
+}
+
+static json_t *
+model(void)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:s, s:[{s:s, s:s, s:[s]}]}], s:[], s:[]}",
+        "schema", "driftsync.model/1", "account_id", ACCT, "region", REG, "vpc_id", "vpc-1",
+        "components", "key", R1, "resource_type", "AWS::EC2::SecurityGroup", "resource_id",
+        "sg-1", "requirements", "id", "default-sg-closed", "title", "closed", "controls", "EC2.2",
+        "flows", "boundaries");
+}
+
+static json_t *
+find_row(json_t *rows, const char *ctl)
+{
+    json_t *r;
+    size_t i;
+
+    json_array_foreach(rows, i, r) {
+        if (strcmp(json_string_value(json_object_get(r, "control_id")), ctl) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+static const char *
+row_str(json_t *rows, const char *ctl, const char *field)
+{
+    return json_string_value(json_object_get(find_row(rows, ctl), field));
+}
+
+static int
+apply(struct store *st, int64_t run, time_t now, int full, json_t *sums, json_t *models,
+    json_t *events, struct err *err)
+{
+    json_t *cat = catalogue();
+    struct store_sh_read rd = {.hub_enabled = 1, .full = full, .read_until = now,
+        .catalogue = cat, .summaries = sums, .models = models};
+    int rc = store_compliance_apply(st, run, now, ACCT, REG, &rd, events, NULL, err);
+
+    json_decref(cat);
+    json_decref(sums);
+    return rc;
+}
+
+int
+main(void)
+{
+    char dir[] = "/tmp/test_compliance_store.XXXXXX", path[256];
+    struct store *st = NULL;
+    struct store_sh_state sh;
+    struct err err = {0};
+    json_t *ev = json_array(), *rows = NULL, *doc = NULL, *tg = NULL, *models, *m;
+    int64_t r1, r2, r3, r4;
+
+    if (mkdtemp(dir) == NULL)
+        return 1;
+    snprintf(path, sizeof(path), "%s/state.db", dir);
+    CHECK(store_open(path, &st, &err) == 0);
+    if (st == NULL) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+
+    /* never read */
+    CHECK(store_sh_state_get(st, ACCT, REG, &sh, &err) == 0);
+    CHECK_INT(sh.known, 0);
+    CHECK_INT(sh.last_read_at, 0);
+
+    /* 1. full read: 5.3 fails on R1 (the SG component), 1.10 passes */
+    CHECK(store_run_begin(st, 1000, &r1, &err) == 0);
+    m = model();
+    models = json_pack("{s:O}", "vpc-1", m);
+    CHECK(apply(st, r1, 1000, 1,
+              json_pack("[o, o, o]",
+                  summary("f1", "5.3", "EC2.2", "FAILED", "NEW", "ACTIVE", R1),
+                  summary("f2", "1.10", "IAM.5", "PASSED", "RESOLVED", "ACTIVE", R2),
+                  summary("f3", "1.10", "IAM.5", "FAILED", "NEW", "ARCHIVED", R2)),
+              models, ev, &err) == 0);
+    CHECK_INT(json_array_size(ev), 2);
+    CHECK(json_is_null(json_object_get(json_array_get(ev, 0), "old")));
+    CHECK(store_compliance_rows(st, NULL, NULL, &rows, &err) == 0);
+    CHECK_INT(json_array_size(rows), 2);
+    CHECK_STR(row_str(rows, "5.3", "status"), "NON-COMPLIANT");
+    CHECK_STR(row_str(rows, "1.10", "status"), "COMPLIANT");
+    CHECK_STR(json_string_value(json_array_get(json_object_get(find_row(rows, "5.3"),
+                  "failed_resources"), 0)), R1);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(find_row(rows,
+                  "5.3"), "components"), 0), "key")), R1);
+    CHECK_STR(row_str(rows, "1.10", "since"), "1970-01-01T00:16:40Z");
+    /* natural order: 1.10 before 5.3 */
+    CHECK_STR(json_string_value(json_object_get(json_array_get(rows, 0), "control_id")), "1.10");
+    json_decref(rows);
+    CHECK(store_sh_state_get(st, ACCT, REG, &sh, &err) == 0);
+    CHECK(sh.known && sh.hub_enabled);
+    CHECK_INT(sh.last_read_at, 1000);
+    CHECK_INT(sh.last_full_at, 1000);
+    CHECK_INT(sh.findings, 2); /* the ARCHIVED one is not kept */
+
+    /* model annotation */
+    CHECK(compliance_annotate_model(st, m, &err) == 0);
+    json_t *req = json_array_get(json_object_get(json_array_get(json_object_get(m, "components"),
+                                                     0), "requirements"), 0);
+    CHECK_STR(json_string_value(json_object_get(req, "status")), "NON-COMPLIANT");
+    CHECK_STR(json_string_value(json_array_get(json_object_get(req, "failed_findings"), 0)), "f1");
+    json_decref(m);
+
+    /* 2. incremental: f1 now PASSED -> one event, since moves for 5.3 only */
+    json_array_clear(ev);
+    CHECK(store_run_begin(st, 2000, &r2, &err) == 0);
+    CHECK(apply(st, r2, 2000, 0,
+              json_pack("[o]", summary("f1", "5.3", "EC2.2", "PASSED", "RESOLVED", "ACTIVE", R1)),
+              models, ev, &err) == 0);
+    CHECK_INT(json_array_size(ev), 1);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(ev, 0), "control")), "5.3");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(ev, 0), "old")), "NON-COMPLIANT");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(ev, 0), "new")), "COMPLIANT");
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(ev, 0), "run")), r2);
+    CHECK(store_compliance_rows(st, ACCT, REG, &rows, &err) == 0);
+    CHECK_STR(row_str(rows, "5.3", "since"), "1970-01-01T00:33:20Z");
+    CHECK_STR(row_str(rows, "1.10", "since"), "1970-01-01T00:16:40Z");
+    CHECK_INT(json_integer_value(json_object_get(find_row(rows, "5.3"), "since_run")), r2);
+    json_decref(rows);
+    CHECK(store_sh_state_get(st, ACCT, REG, &sh, &err) == 0);
+    CHECK_INT(sh.last_read_at, 2000);
+    CHECK_INT(sh.last_full_at, 1000);
+
+    /* 3. incremental: f2 ARCHIVED -> removed, 1.10 NO_DATA; a suppressed FAILED is no failure */
+    json_array_clear(ev);
+    CHECK(store_run_begin(st, 3000, &r3, &err) == 0);
+    CHECK(apply(st, r3, 3000, 0,
+              json_pack("[o, o]", summary("f2", "1.10", "IAM.5", "PASSED", "NEW", "ARCHIVED", R2),
+                  summary("f4", "5.3", "EC2.2", "FAILED", "SUPPRESSED", "ACTIVE", R1)),
+              models, ev, &err) == 0);
+    CHECK_INT(json_array_size(ev), 1);
+    CHECK(store_compliance_rows(st, NULL, NULL, &rows, &err) == 0);
+    CHECK_STR(row_str(rows, "1.10", "status"), "NO_DATA");
+    CHECK_STR(row_str(rows, "5.3", "status"), "COMPLIANT");
+    CHECK_INT(json_integer_value(json_object_get(find_row(rows, "5.3"), "suppressed")), 1);
+    json_decref(rows);
+
+    /* 4. a failed read: nothing but the error changes */
+    CHECK(store_run_begin(st, 4000, &r4, &err) == 0);
+    CHECK(store_compliance_failed(st, r4, 4000, ACCT, REG, "AccessDenied: no securityhub", &err) == 0);
+    CHECK(store_compliance_rows(st, NULL, NULL, &rows, &err) == 0);
+    CHECK_STR(row_str(rows, "5.3", "status"), "COMPLIANT");
+    CHECK_STR(row_str(rows, "1.10", "status"), "NO_DATA");
+    json_decref(rows);
+    CHECK(store_sh_state_get(st, ACCT, REG, &sh, &err) == 0);
+    CHECK_INT(sh.last_read_at, 3000);
+    CHECK(store_compliance_targets(st, &tg, &err) == 0);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(tg, 0), "error")),
+        "AccessDenied: no securityhub");
+    json_decref(tg);
+
+    /* the query document: shape, filters, errors */
+    struct compliance_query q = {0};
+    CHECK(compliance_query_run(st, &q, &doc, &err) == 0);
+    CHECK_INT(json_array_size(json_object_get(doc, "standards")), 1);
+    json_t *std = json_array_get(json_object_get(doc, "standards"), 0);
+    CHECK_STR(json_string_value(json_object_get(std, "id")), "cis-1.4");
+    CHECK_INT(json_array_size(json_object_get(std, "controls")), 2);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(doc, "targets"), 0),
+                  "error")), "AccessDenied: no securityhub");
+    json_decref(doc);
+    q.status = "no_data";
+    CHECK(compliance_query_run(st, &q, &doc, &err) == 0);
+    std = json_array_get(json_object_get(doc, "standards"), 0);
+    CHECK_INT(json_array_size(json_object_get(std, "controls")), 1);
+    json_decref(doc);
+    q.status = "GREEN";
+    CHECK(compliance_query_run(st, &q, &doc, &err) == -1);
+    CHECK_INT(err.kind, ERR_CONFIG);
+    CHECK_CONTAINS(err.msg, "GREEN");
+    q.status = NULL;
+    q.standard = "cis-9.9";
+    CHECK(compliance_query_run(st, &q, &doc, &err) == -1);
+    CHECK_CONTAINS(err.msg, "cis-9.9");
+    q.standard = NULL;
+    q.account_id = "12345";
+    CHECK(compliance_query_run(st, &q, &doc, &err) == -1);
+    CHECK_CONTAINS(err.msg, "12345");
+    q.account_id = "222222222222";
+    CHECK(compliance_query_run(st, &q, &doc, &err) == 0);
+    CHECK_INT(json_array_size(json_object_get(doc, "standards")), 0);
+    json_decref(doc);
+
+    /* totals and the event history */
+    long nf = -1;
+    CHECK(store_compliance_totals(st, &doc, &nf, &err) == 0);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(json_object_get(doc, "cis-1.4"),
+                  "totals"), "COMPLIANT")), 1);
+    CHECK_INT(nf, 2);
+    json_decref(doc);
+    CHECK(store_compliance_events(st, 0, &doc, &err) == 0);
+    CHECK_INT(json_array_size(doc), 4);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(doc, 3), "new")), "NO_DATA");
+    json_decref(doc);
+
+    /* 5. the run's transaction rolled back: nothing of it stays */
+    CHECK(store_begin(st, &err) == 0);
+    CHECK(apply(st, r4, 5000, 1, json_pack("[o]", summary("f9", "1.10", "IAM.5", "FAILED", "NEW",
+                                                       "ACTIVE", R2)),
+              models, NULL, &err) == 0);
+    store_rollback(st);
+    CHECK(store_compliance_rows(st, NULL, NULL, &rows, &err) == 0);
+    CHECK_STR(row_str(rows, "1.10", "status"), "NO_DATA");
+    json_decref(rows);
+
+    /* 6. hub switched off: controls go, each with an event to null */
+    json_array_clear(ev);
+    struct store_sh_read off = {.hub_enabled = 0, .read_until = 6000};
+    CHECK(store_compliance_apply(st, r4, 6000, ACCT, REG, &off, ev, NULL, &err) == 0);
+    CHECK_INT(json_array_size(ev), 2);
+    CHECK(json_is_null(json_object_get(json_array_get(ev, 0), "new")));
+    CHECK(store_compliance_rows(st, NULL, NULL, &rows, &err) == 0);
+    CHECK_INT(json_array_size(rows), 0);
+    json_decref(rows);
+    CHECK(store_sh_state_get(st, ACCT, REG, &sh, &err) == 0);
+    CHECK(sh.known && !sh.hub_enabled);
+
+    /* bad arguments and malformed input */
+    CHECK(store_sh_state_get(st, "12", REG, &sh, &err) == -1);
+    CHECK_INT(err.kind, ERR_CONFIG);
+    CHECK_CONTAINS(err.msg, "12/us-east-1");
+    struct store_sh_read bad = {.hub_enabled = 1, .summaries = NULL, .catalogue = NULL};
+    CHECK(store_compliance_apply(st, r4, 7000, ACCT, REG, &bad, ev, NULL, &err) == -1);
+    CHECK_INT(err.kind, ERR_INTERNAL);
+    CHECK(apply(st, r4, 7000, 1, json_pack("[{s:s}]", "nope", "x"), models, ev, &err) == -1);
+    CHECK_CONTAINS(err.msg, "summary 1");
+    m = json_object();
+    CHECK(compliance_annotate_model(st, m, &err) == -1);
+    CHECK_CONTAINS(err.msg, "account_id");
+    json_decref(m);
+
+    json_decref(models);
+    json_decref(ev);
+    store_close(st);
+    snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+    if (system(path) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    TEST_END();
+}
