@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "daemon/app.h"
 #include "daemon/commands.h"
+#include "daemon/lock.h"
 #include "daemon/out.h"
 #include "daemon/sync.h"
 
@@ -54,6 +55,7 @@ sync_cmd_run(const struct cli_globals *g, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct app app;
+    struct lock *lk = NULL;
     struct sync_report rep;
     struct err err = {0};
     int c, json = 0, rc;
@@ -74,6 +76,12 @@ sync_cmd_run(const struct cli_globals *g, int argc, char **argv)
     rc = app_open(g, APP_STORE | APP_RULES, &app);
     if (rc != 0)
         return rc;
+    /* one run at a time per state directory, daemon included */
+    if (lock_acquire(app.cfg->state_dir, &lk, &err) < 0) {
+        fprintf(stderr, "driftsync: sync: %s\n", err.msg);
+        app_close(&app);
+        return CLI_EXIT_FAILURE;
+    }
     struct sync_env env = {.cfg = app.cfg, .rules = app.rules, .store = app.store};
     if (sync_run(&env, &rep, &err) < 0) {
         fprintf(stderr, "driftsync: sync: %s\n", err.msg);
@@ -94,6 +102,7 @@ sync_cmd_run(const struct cli_globals *g, int argc, char **argv)
         print_report(&rep);
     }
     sync_report_clear(&rep);
+    lock_release(lk);
     app_close(&app);
     return rc;
 }
