@@ -720,11 +720,44 @@ sortel_cmp(const void *a, const void *b)
     return strcmp(((const struct sortel *)a)->dump, ((const struct sortel *)b)->dump);
 }
 
+/* 1 when normalise would only copy v: no array in it has two or more
+ * elements to sort. Such a value is shared with the input (read-only, as
+ * scalars are) instead of copied, which saves most of the mapping's
+ * allocations (attributes are mostly scalars and small objects). */
+static int
+already_normal(json_t *v, int depth)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+
+    if (depth > 64)
+        return 0; /* let the general path handle pathological nesting */
+    if (json_is_object(v)) {
+        json_object_foreach(v, k, x) {
+            if (!already_normal(x, depth + 1))
+                return 0;
+        }
+        return 1;
+    }
+    if (json_is_array(v)) {
+        if (json_array_size(v) > 1)
+            return 0;
+        json_array_foreach(v, i, x) {
+            if (!already_normal(x, depth + 1))
+                return 0;
+        }
+    }
+    return 1;
+}
+
 static json_t *
 normalise(json_t *v)
 {
     json_t *out = NULL;
 
+    if (already_normal(v, 0))
+        return json_incref(v);
     if (json_is_object(v)) {
         const char *k;
         json_t *x;
@@ -790,10 +823,14 @@ path_collects(const struct map_path *p)
 static json_t *
 attr_value(struct ctx *c, const struct map_paths *ps, json_t *item)
 {
+    json_t *vals = NULL;
+
     for (size_t i = 0; i < ps->n; i++) {
-        json_t *vals = json_array(), *v;
+        json_t *v;
         int n;
-        if (vals == NULL)
+        /* one scratch list for every path tried (most attributes have
+           one path; a path that yields nothing leaves the list empty) */
+        if (vals == NULL && (vals = json_array()) == NULL)
             return NULL;
         n = map_path_eval(&ps->v[i], item, vals);
         if (n < 0) {
@@ -816,8 +853,9 @@ attr_value(struct ctx *c, const struct map_paths *ps, json_t *item)
             json_decref(vals);
             return v;
         }
-        json_decref(vals);
+        json_array_clear(vals);
     }
+    json_decref(vals);
     return json_null();
 }
 
