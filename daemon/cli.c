@@ -12,10 +12,13 @@
 
 const struct cli_command *const cli_commands[] = {
     &cmd_sync,
+    &cmd_daemon,
     &cmd_status,
+    &cmd_compliance,
     &cmd_model,
     &cmd_drift,
     &cmd_log,
+    &cmd_report,
     &cmd_config,
     &cmd_whoami,
     &cmd_help,

@@ -11,9 +11,12 @@
 extern const struct cli_command cmd_config;
 extern const struct cli_command cmd_drift;
 extern const struct cli_command cmd_log;
+extern const struct cli_command cmd_report;
 extern const struct cli_command cmd_model;
 extern const struct cli_command cmd_status;
+extern const struct cli_command cmd_compliance;
 extern const struct cli_command cmd_sync;
+extern const struct cli_command cmd_daemon;
 extern const struct cli_command cmd_help;
 extern const struct cli_command cmd_version;
 extern const struct cli_command cmd_whoami;
