@@ -431,6 +431,7 @@ aws_call(struct aws_client *c, const struct aws_call *call, struct aws_response 
     char *base = NULL, *host = NULL, *url = NULL, *sign_path = NULL;
     struct http_response hr;
     char where[192];
+    char scope[80]; /* rate-limit bucket: AWS limits per account and region */
     int attempt = 0, refreshed = 0;
     long calls = 0, throttles = 0, retries = 0;
     int rc = -1;
@@ -440,6 +441,8 @@ aws_call(struct aws_client *c, const struct aws_call *call, struct aws_response 
         err_set(err, ERR_INTERNAL, "aws_call: service and operation are required");
         goto out;
     }
+    snprintf(scope, sizeof(scope), "%s%s%s", c->account_id ? c->account_id : "",
+             c->account_id ? "/" : "", c->region);
     if (c->account_id != NULL)
         snprintf(where, sizeof(where), "%s %s (%s/%s)", call->service, call->operation,
                  c->account_id, c->region);
@@ -487,7 +490,7 @@ aws_call(struct aws_client *c, const struct aws_call *call, struct aws_response 
         long wait;
 
         attempt++;
-        wait = aws_ratelimit_reserve(c->ratelimit, call->service, call->operation, c->region,
+        wait = aws_ratelimit_reserve(c->ratelimit, call->service, call->operation, scope,
                                      util_now_ms());
         do_sleep(c, wait);
         http_response_clear(&hr);

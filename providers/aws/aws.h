@@ -121,14 +121,17 @@ int aws_error_from_http(const char *service, const char *operation, const char *
  * "TooManyRequestsException", "SlowDown", ...). */
 int aws_error_code_is_throttle(const char *code);
 
-/* Token buckets keyed by service+region (thread-safe). rate_per_s <= 0 disables. */
+/* Token buckets keyed by rule and scope (thread-safe). AWS applies its limits
+ * per account and region, so aws_call passes "ACCOUNT/REGION" as the scope
+ * (the region alone when the account is unknown). rate_per_s <= 0 disables. */
 MUST_CHECK int aws_ratelimit_new(struct aws_ratelimit **ret, struct err *err);
 void aws_ratelimit_free(struct aws_ratelimit *rl);
 /* Sets the bucket for a service ("securityhub") or service+operation
  * ("securityhub:GetFindings", which wins over the service-wide one). */
 MUST_CHECK int aws_ratelimit_set(struct aws_ratelimit *rl, const char *key, double rate_per_s,
     double burst, struct err *err);
-/* Returns how many ms the caller must wait before sending (and reserves the token). */
+/* Returns how many ms the caller must wait before sending (and reserves the
+ * token); region is the bucket's scope (see above). */
 long aws_ratelimit_reserve(struct aws_ratelimit *rl, const char *service, const char *operation,
     const char *region, int64_t now_ms);
 

@@ -19,7 +19,7 @@
 #include "providers/aws/aws.h"
 
 #define RL_MAX_RULES   64
-#define RL_MAX_BUCKETS 512
+#define RL_MAX_BUCKETS 16384 /* rules x accounts x regions of a large organisation */
 #define RL_KEY_MAX     128
 
 struct rl_rule {
@@ -30,7 +30,7 @@ struct rl_rule {
 
 struct rl_bucket {
     size_t rule; /* index into rules */
-    char region[64];
+    char region[80]; /* the scope: "ACCOUNT/REGION", or a region */
     double tokens;
     int64_t last_ms;
 };

@@ -707,6 +707,31 @@ test_ratelimited(void)
     CHECK_INT(e.fake.nsleeps, 1);
     CHECK_MSG(e.fake.sleeps[0] > 250 && e.fake.sleeps[0] <= 334, "waited %ld", e.fake.sleeps[0]);
     aws_response_clear(&resp);
+    /* AWS limits per account and region: another account sharing the
+     * limiter has a bucket of its own and does not wait */
+    {
+        struct aws_client_options o;
+        struct aws_client *other = NULL;
+        struct aws_client *mine = e.client;
+        struct http_transport t = {.send = fake_send, .ctx = &e.fake};
+
+        memset(&o, 0, sizeof(o));
+        o.region = "us-east-1";
+        o.account_id = "210987654321";
+        o.creds = e.creds;
+        o.ratelimit = e.rl;
+        o.sleep_ms = fake_sleep;
+        o.now = fake_now;
+        o.clock_ctx = &e.fake;
+        CHECK(aws_client_new(&o, &other, &err) == 0);
+        aws_client_set_transport(other, &t);
+        e.client = other;
+        CHECK(run_script(&e, &findings_call, s, 1, &resp, &err) == 0);
+        CHECK_INT(e.fake.nsleeps, 0);
+        aws_response_clear(&resp);
+        e.client = mine;
+        aws_client_free(other);
+    }
     /* other operations are not limited */
     CHECK(run_script(&e, &select_call, s, 1, &resp, &err) == 0);
     CHECK_INT(e.fake.nsleeps, 0);
