@@ -18,6 +18,7 @@
 #include <sys/signalfd.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -253,6 +254,9 @@ finish_run(struct daemon *d)
         d->rep.resources, d->rep.api_calls, (double)d->rep.elapsed_ms / 1000.0);
     write_metrics(d, now);
     sync_report_clear(&d->rep);
+    /* a run frees tens of MB of JSON in small blocks that glibc keeps in its
+     * arenas; hand them back so the idle daemon stays small between runs */
+    malloc_trim(0);
     apply_pending(d);
     d->next_run_ms = sched_next_ms(&d->sched, d->cfg->interval_s, d->run_started_ms, now_ms);
     if (d->run_requested) {

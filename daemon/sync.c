@@ -430,6 +430,10 @@ commit_run(const struct sync_env *env, struct run *r, int64_t run_id, time_t now
         }
         if (commit_compliance(env, r, t, run_id, now, rep, err) < 0)
             goto out;
+        /* its models and findings are in the transaction now: free them
+         * before the next target's are walked (a failed run rolls back and
+         * has nothing left to write) */
+        target_release_results(t);
     }
     rep->targets = (long)r->ntargets;
     status = rep->targets_failed == 0            ? "ok"

@@ -298,15 +298,26 @@ out:
 }
 
 void
-target_clear(struct target *t)
+target_release_results(struct target *t)
 {
     if (t == NULL)
         return;
     for (size_t i = 0; i < t->nparts; i++)
         map_result_clear(&t->parts[i].result);
-    free(t->parts);
     json_decref(t->sh_standards);
     json_decref(t->sh_catalogue);
     json_decref(t->sh_summaries);
+    t->sh_standards = NULL;
+    t->sh_catalogue = NULL;
+    t->sh_summaries = NULL;
+}
+
+void
+target_clear(struct target *t)
+{
+    if (t == NULL)
+        return;
+    target_release_results(t);
+    free(t->parts);
     memset(t, 0, sizeof(*t));
 }

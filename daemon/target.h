@@ -89,4 +89,7 @@ struct target {
 
 /* Reads and maps one target; sets t->done, and t->failed + t->err on error. */
 void target_run(const struct target_env *env, struct target *t);
+/* Frees the results (models, findings) but keeps what the run report
+ * needs (identity, counts, errors); target_clear later frees the rest. */
+void target_release_results(struct target *t);
 void target_clear(struct target *t);
