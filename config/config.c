@@ -468,7 +468,7 @@ parse_regions(struct parse *p, yaml_node_t *v)
             continue;
         }
         for (size_t j = 0; j < cfg->nregions; j++) {
-            if (strcmp(cfg->regions[j], r) == 0) {
+            if (cfg->regions[j] != NULL && strcmp(cfg->regions[j], r) == 0) {
                 perr(p, item, "region '%s' is listed twice", r);
                 free(r);
                 r = NULL;

@@ -175,6 +175,7 @@ write_spool(const char *path, const json_t *events, struct err *err)
             free(text);
             return err_set(err, ERR_INTERNAL, "webhook: out of memory");
         }
+        /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): '\n' follows, NUL at the end */
         memcpy(text + len, one, n);
         text[len + n] = '\n';
         len += n + 1;

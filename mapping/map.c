@@ -1250,9 +1250,8 @@ perm_label(json_t *perm, char *label, size_t n, const char **ret_proto, json_t *
     *ret_port = NULL;
     if (strcmp(proto, "all") == 0) {
         snprintf(label, n, "all");
-    } else if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0) {
-        snprintf(label, n, "%s", proto);
-    } else if (from < 0) {
+    } else if ((strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0) || from < 0) {
+        /* no ports: another protocol, or tcp/udp on every port */
         snprintf(label, n, "%s", proto);
     } else if (from == to) {
         snprintf(label, n, "%s/%lld", proto, from);

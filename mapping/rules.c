@@ -1127,6 +1127,12 @@ rules_merge(struct map_rules *base, struct map_rules *user, struct err *err)
     struct map_rule *grown;
     size_t added = 0;
 
+    if (user == NULL)
+        return 0;
+    if (user->n == 0) {
+        map_rules_free(user);
+        return 0;
+    }
     grown = realloc(base->v, (base->n + user->n) * sizeof(*grown));
     if (grown == NULL && base->n + user->n > 0) {
         map_rules_free(user);

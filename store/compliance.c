@@ -301,7 +301,7 @@ load_findings(struct store *st, const char *account_id, const char *region, json
     struct err *err)
 {
     sqlite3_stmt *s = NULL;
-    json_t *arr = json_array(), *j;
+    json_t *arr = json_array(), *j = NULL;
     int rc;
 
     if (arr == NULL)

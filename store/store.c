@@ -705,8 +705,8 @@ sha256_hex(const char *a, const char *b, char out[65], struct err *err)
     if (!ok || mdlen != 32)
         return err_set(err, ERR_INTERNAL, "store: SHA-256 failed");
     for (i = 0; i < mdlen; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
+        out[(size_t)2 * i] = hex[md[i] >> 4];
+        out[(size_t)2 * i + 1] = hex[md[i] & 15];
     }
     out[64] = '\0';
     return 0;

@@ -326,6 +326,8 @@ creds_provider_static(const struct creds *c, struct creds_provider **ret, struct
         return -1;
     if (copy->source[0] == '\0')
         snprintf(copy->source, sizeof(copy->source), "static");
+    /* creds_provider_new owns copy from here, also when it fails */
+    /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): see above */
     return creds_provider_new(&static_ops, copy, "static", NULL, ret, err);
 }
 

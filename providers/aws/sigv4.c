@@ -149,7 +149,8 @@ dup_mem(const char *s, size_t n, struct err *err)
         err_set(err, ERR_INTERNAL, "out of memory copying %zu bytes", n);
         return NULL;
     }
-    memcpy(p, s, n);
+    if (n > 0)
+        memcpy(p, s, n);
     p[n] = '\0';
     return p;
 }
@@ -603,7 +604,7 @@ qlist_parse(const char *query, struct qlist *q, struct err *err)
         if (i < len && query[i] != '&')
             continue;
         const char *piece = query + start;
-        size_t n = i - start, klen, vlen = 0, kdec, vdec = 0;
+        size_t n = i - start, klen, vlen = 0, kdec = 0, vdec = 0;
         const char *eq = memchr(piece, '=', n);
 
         if (n > 0) {
@@ -975,6 +976,10 @@ collect_headers(const struct sigv4_request *req, const struct sigv4_credentials 
         }
         if (fold_value(req->headers[i].value, i, name, &value, err) < 0)
             goto out;
+        if (value == NULL) {
+            err_set(err, ERR_INTERNAL, "header %zu: folding gave no value", i);
+            goto out;
+        }
         if (strcmp(lname, "host") == 0) {
             nhost++;
             if (*value == '\0') {

@@ -275,7 +275,7 @@ static int
 parse_pi(struct parser *ps, int first)
 {
     size_t start = ps->pos;
-    struct name_ref target;
+    struct name_ref target = {0};
 
     ps->pos += 2;
     if (parse_name(ps, &target) < 0)
@@ -423,13 +423,13 @@ parse_elements(struct parser *ps)
                     return -1;
             } else if (ps->depth > 0 && starts(ps, "</")) {
                 size_t at = ps->pos;
-                struct name_ref nr;
+                struct name_ref nr = {0};
                 const struct name_ref *open = &ps->stack[ps->depth - 1];
 
                 ps->pos += 2;
                 if (parse_name(ps, &nr) < 0)
                     return -1;
-                if (nr.len != open->len || memcmp(nr.p, open->p, nr.len) != 0)
+                if (nr.len != open->len || (nr.len > 0 && memcmp(nr.p, open->p, nr.len) != 0))
                     return fail(ps, at, "end tag does not match the open element");
                 skip_space(ps);
                 if (at_eof(ps) || ps->doc[ps->pos] != '>')
@@ -475,8 +475,8 @@ parse_elements(struct parser *ps)
             /* character data up to the next '<' */
             unsigned char c = (unsigned char)ps->doc[ps->pos];
             if (c == '&') {
-                char tmp[4];
-                size_t n;
+                char tmp[4] = {0};
+                size_t n = 0;
                 if (parse_reference(ps, tmp, &n) < 0)
                     return -1;
                 if (capture(ps, tmp, n) < 0)
