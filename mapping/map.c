@@ -1109,6 +1109,16 @@ emit_component(struct ctx *c, size_t ei)
     }
     if (key == NULL)
         goto fail;
+    /* Two items claiming one ARN (a broken or hostile answer) would make two
+     * components with one key, which no model may hold: the first keeps it,
+     * the other is skipped and listed (found by tests/fuzz/fuzz_map). */
+    if (index_get(c, 'K', key, NULL) != MAP_NO_ENTRY) {
+        skip(c, ei, e->type, e->id, "its ARN is already another item's (duplicate component key)");
+        free(key);
+        return;
+    }
+    if (index_put(c, 'K', key, NULL, ei) < 0)
+        goto fail;
     if (vpc != NULL) {
         e->boundary = choose_boundary(c, ei, vpc);
     } else {
