@@ -147,14 +147,14 @@ def expected_table(overrides=None):
         for key in enabled:
             per[key] = {}
             for c in catalogue[key]:
-                # Consolidated hubs disable SecurityControlIds (EC2.21); the emulator's
-                # DescribeStandardsControls does not show those as DISABLED (only
-                # ControlIds / StandardsControlArns), so such a control reads as
-                # enabled with its findings archived: NO_DATA. Standard-specific
-                # hubs disable ControlIds (CIS.1.14) or StandardsControlArns.
-                off = (not hub.get("consolidated_controls") and (
-                    c["control_id"] in disabled or any(
-                        d.endswith("/" + key_path(key) + "/" + c["num"]) for d in disabled)))
+                # Consolidated hubs disable SecurityControlIds (EC2.21), in every
+                # standard that uses the control; standard-specific hubs disable
+                # ControlIds (CIS.1.14) or StandardsControlArns.
+                if hub.get("consolidated_controls"):
+                    off = c["scid"] in disabled
+                else:
+                    off = c["control_id"] in disabled or any(
+                        d.endswith("/" + key_path(key) + "/" + c["num"]) for d in disabled)
                 per[key][c["num"]] = {"disabled": off, "fs": []}
         for f in findings.values():
             if f.get("RecordState") != "ACTIVE":

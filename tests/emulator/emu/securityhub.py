@@ -1094,13 +1094,18 @@ class Service:
             partition = arn.split(":")[1]
             std_path = _std_key(sub["StandardsArn"])[1].split("/", 1)[1]
             disabled = set(hub.conf.get("disabled_controls", []))
+            # a hub with consolidated controls disables a security control
+            # (EC2.21) in every standard that uses it, as AWS does
+            consolidated = bool(hub.conf.get("consolidated_controls"))
             updated = hub.conf.get("subscribed_at")
             for c in std.get("controls", []):
                 suffix = c["ControlId"][4:] if c["ControlId"].startswith("CIS.") else c["ControlId"]
                 carn = (f"arn:{partition}:securityhub:{ctx.region}:{ctx.account_id}:"
                         f"control/{std_path}/{suffix}")
                 out = {"StandardsControlArn": carn,
-                       "ControlStatus": "DISABLED" if (c["ControlId"] in disabled or carn in disabled)
+                       "ControlStatus": "DISABLED" if (
+                           c["ControlId"] in disabled or carn in disabled or
+                           (consolidated and c.get("SecurityControlId") in disabled))
                        else "ENABLED"}
                 if updated is not None:
                     out["ControlStatusUpdatedAt"] = updated
