@@ -4,6 +4,7 @@
  * a partial line or file behind (the temp file is removed).
  */
 #include "daemon/feed.h"
+#include "daemon/testhook.h"
 
 #include <sys/stat.h>
 #include <errno.h>
@@ -28,6 +29,7 @@ write_all(int fd, const void *data, size_t len)
 
     while (len > 0) {
         ssize_t n = write(fd, p, len);
+        testhook_point("feed"); /* tests only: see daemon/testhook.h */
 
         if (n < 0) {
             if (errno == EINTR)
