@@ -1848,13 +1848,15 @@ store_status(struct store *st, json_t **ret, struct err *err)
     }
     if (q_prep(st, &s, err,
                "SELECT account_id, region, vpc_id, status, only_in_model, only_in_vpc, changed,"
-               " error, last_sync FROM vpcs ORDER BY account_id, region, vpc_id",
+               " error, last_sync, NULLIF(name, vpc_id) FROM vpcs"
+               " ORDER BY account_id, region, vpc_id",
                NULL) < 0)
         goto out;
     while ((r = q_step(st, s, err)) == 1) {
-        row = json_pack("{s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o, s:o}", "account_id",
+        row = json_pack("{s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o, s:o}", "account_id",
                         col_str_json(s, 0), "region", col_str_json(s, 1), "vpc_id",
-                        col_str_json(s, 2), "status", col_str_json(s, 3), "only_in_model",
+                        col_str_json(s, 2), "name", col_str_json(s, 9), "status",
+                        col_str_json(s, 3), "only_in_model",
                         (json_int_t)sqlite3_column_int64(s, 4), "only_in_vpc",
                         (json_int_t)sqlite3_column_int64(s, 5), "changed",
                         (json_int_t)sqlite3_column_int64(s, 6), "error", col_str_json(s, 7),

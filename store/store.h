@@ -181,8 +181,9 @@ MUST_CHECK int store_model_accept(struct store *st, const struct store_vpc_ref *
 /* ---- queries ---- */
 
 /* {"summary":{"accounts","vpcs","models","out_of_sync"},"vpcs":[{"account_id",
- * "region","vpc_id","status","only_in_model","only_in_vpc","changed","error",
- * "last_sync"}]} sorted by account, region, vpc. Owned by the caller. */
+ * "region","vpc_id","name","status","only_in_model","only_in_vpc","changed","error",
+ * "last_sync"}]} sorted by account, region, vpc; name is the Name tag, null when
+ * the VPC has none. Owned by the caller. */
 MUST_CHECK int store_status(struct store *st, json_t **ret, struct err *err);
 
 struct store_drift_filter {

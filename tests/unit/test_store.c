@@ -451,7 +451,8 @@ test_lifecycle(void)
     CHECK(json_is_null(json_object_get(row, "error")));
     CHECK_STR(sfield(row, "account_id"), ACCT);
     CHECK_STR(sfield(row, "region"), REG);
-    CHECK_INT(json_object_size(row), 9);
+    CHECK_INT(json_object_size(row), 10);
+    CHECK(json_object_get(row, "name") != NULL); /* the Name tag, or null */
     json_decref(doc);
 
     /* model create from the discovered snapshot -> green */
