@@ -19,6 +19,7 @@
 #include "daemon/buf.h"
 #include "daemon/util.h"
 #include "providers/aws/aws.h"
+#include "providers/aws/pager.h"
 
 #define SELECT_FIELDS                                                                              \
     "resourceId, resourceType, resourceName, accountId, awsRegion, arn, availabilityZone, "       \
@@ -27,7 +28,7 @@
 #define EXPR_MAX       3800 /* AWS allows 4096; leave room */
 #define PAGE_LIMIT     100
 #define BATCH_MAX      100
-#define DEFAULT_PAGES  100000L
+#define DEFAULT_PAGES  10000L /* 1M items per query: beyond any real account and region */
 #define UNPROCESSED_MAX_ROUNDS 10
 #define DISCOVER_MALFORMED_TRIES 3 /* see config_call */
 
@@ -325,70 +326,22 @@ out:
     return rc;
 }
 
-/* Remembers the tokens of one pagination, to stop a server that repeats one. */
-struct tokens {
-    char **v;
-    size_t n;
-};
-
+/* Hands page `page`'s next token (field) to the pager and, to go on, into
+ * req's req_field. Returns 1 to continue, 0 at the end, -1 to stop. */
 static int
-tokens_seen(struct tokens *t, const char *tok, struct err *err)
-{
-    char **grown;
-
-    for (size_t i = 0; i < t->n; i++) {
-        if (strcmp(t->v[i], tok) == 0)
-            return 1;
-    }
-    grown = realloc(t->v, (t->n + 1) * sizeof(*grown));
-    if (grown == NULL)
-        return err_set(err, ERR_INTERNAL, "out of memory");
-    t->v = grown;
-    t->v[t->n] = strdup(tok);
-    if (t->v[t->n] == NULL)
-        return err_set(err, ERR_INTERNAL, "out of memory");
-    t->n++;
-    return 0;
-}
-
-static void
-tokens_clear(struct tokens *t)
-{
-    for (size_t i = 0; i < t->n; i++)
-        free(t->v[i]);
-    free(t->v);
-    t->v = NULL;
-    t->n = 0;
-}
-
-/* Checks the next token of page `page`; returns 1 to continue, 0 at the
- * end, -1 on a repeated token or too many pages. */
-static int
-next_page(json_t *doc, const char *field, const char *op, long page, long max_pages,
-    struct tokens *seen, json_t *req, const char *req_field, struct err *err)
+next_page(json_t *doc, const char *field, struct pager *pg, size_t items, json_t *req,
+    const char *req_field, struct err *err)
 {
     json_t *tok = json_object_get(doc, field);
     int r;
 
-    if (tok == NULL || json_is_null(tok) ||
-        (json_is_string(tok) && json_string_length(tok) == 0))
-        return 0;
-    if (!json_is_string(tok))
-        return err_set(err, ERR_REMOTE, "config %s: page %ld has a %s that is not a string", op,
-            page, field);
-    r = tokens_seen(seen, json_string_value(tok), err);
-    if (r < 0)
-        return -1;
+    if (tok != NULL && !json_is_null(tok) && !json_is_string(tok))
+        return err_set(err, ERR_REMOTE, "%s: page %ld has a %s that is not a string", pg->what,
+            pg->page + 1, field);
+    r = pager_next(pg, items, json_string_value(tok), json_string_length(tok), err);
     if (r > 0)
-        return err_set(err, ERR_REMOTE,
-            "config %s: page %ld repeats an earlier %s; stopping a pagination that would "
-            "never end",
-            op, page, field);
-    if (page >= max_pages)
-        return err_set(err, ERR_REMOTE, "config %s: more than %ld pages; stopping", op,
-            max_pages);
-    json_object_set(req, req_field, tok);
-    return 1;
+        json_object_set(req, req_field, tok);
+    return r;
 }
 
 static int
@@ -398,11 +351,14 @@ run_select(struct aws_client *client, const struct discover_options *o, const ch
     const char *op = o->mode == DISCOVER_AGGREGATE ? "SelectAggregateResourceConfig"
                                                     : "SelectResourceConfig";
     long max_pages = o->max_pages > 0 ? o->max_pages : DEFAULT_PAGES;
-    struct tokens seen = {0};
+    char what[64];
+    struct pager pg;
     json_t *req = json_object();
     long page = 0;
     int rc = -1, more = 1;
 
+    snprintf(what, sizeof(what), "config %s", op);
+    pager_init(&pg, what, max_pages);
     if (req == NULL)
         return err_set(err, ERR_INTERNAL, "out of memory");
     json_object_set_new(req, "Expression", json_string(expr));
@@ -440,6 +396,21 @@ run_select(struct aws_client *client, const struct discover_options *o, const ch
                 err_prefix(err, "config %s: page %ld row %zu", op, page, i + 1);
                 goto out;
             }
+            {
+                /* a resource is unique per account and region within a read */
+                const char *acct = json_string_value(json_object_get(item, "accountId"));
+                const char *reg = json_string_value(json_object_get(item, "awsRegion"));
+                char ident[600];
+
+                snprintf(ident, sizeof(ident), "%s/%s/%s/%s", acct ? acct : "",
+                    reg ? reg : "", json_string_value(json_object_get(item, "resourceType")),
+                    json_string_value(json_object_get(item, "resourceId")));
+                if (pager_item(&pg, ident, strlen(ident), err) < 0) {
+                    json_decref(item);
+                    json_decref(doc);
+                    goto out;
+                }
+            }
             counts->items++;
             if (emit(ctx, item, err) < 0) {
                 json_decref(item);
@@ -448,14 +419,14 @@ run_select(struct aws_client *client, const struct discover_options *o, const ch
             }
             json_decref(item);
         }
-        more = next_page(doc, "NextToken", op, page, max_pages, &seen, req, "NextToken", err);
+        more = next_page(doc, "NextToken", &pg, json_array_size(results), req, "NextToken", err);
         json_decref(doc);
         if (more < 0)
             goto out;
     }
     rc = 0;
 out:
-    tokens_clear(&seen);
+    pager_clear(&pg);
     json_decref(req);
     return rc;
 }
@@ -556,11 +527,15 @@ list_type(struct aws_client *client, const struct discover_options *o, const cha
     discover_emit_fn emit, void *ctx, struct discover_counts *counts, struct err *err)
 {
     long max_pages = o->max_pages > 0 ? o->max_pages : DEFAULT_PAGES;
-    struct tokens seen = {0};
+    char what[128];
+    struct pager pg;
     json_t *req = json_object();
     json_t *keys = json_array();
     long page = 0;
     int rc = -1, more = 1;
+
+    snprintf(what, sizeof(what), "config ListDiscoveredResources %.80s", type);
+    pager_init(&pg, what, max_pages);
 
     json_object_set_new(req, "resourceType", json_string(type));
     json_object_set_new(req, "limit", json_integer(PAGE_LIMIT));
@@ -591,6 +566,10 @@ list_type(struct aws_client *client, const struct discover_options *o, const cha
                     type, page, i + 1);
                 goto out;
             }
+            if (pager_item(&pg, json_string_value(rid), json_string_length(rid), err) < 0) {
+                json_decref(doc);
+                goto out;
+            }
             if (json_object_get(id, "resourceDeletionTime") != NULL)
                 continue; /* deleted resources are not deployed */
             key = json_pack("{s:s, s:O}", "resourceType", type, "resourceId", rid);
@@ -603,8 +582,7 @@ list_type(struct aws_client *client, const struct discover_options *o, const cha
                 json_array_clear(keys);
             }
         }
-        more = next_page(doc, "nextToken", "ListDiscoveredResources", page, max_pages, &seen,
-            req, "nextToken", err);
+        more = next_page(doc, "nextToken", &pg, json_array_size(ids), req, "nextToken", err);
         json_decref(doc);
         if (more < 0)
             goto out;
@@ -613,7 +591,7 @@ list_type(struct aws_client *client, const struct discover_options *o, const cha
         goto out;
     rc = 0;
 out:
-    tokens_clear(&seen);
+    pager_clear(&pg);
     json_decref(keys);
     json_decref(req);
     return rc;

@@ -25,6 +25,7 @@
 #include "daemon/buf.h"
 #include "daemon/util.h"
 #include "providers/aws/aws.h"
+#include "providers/aws/pager.h"
 #include "providers/aws/sigv4.h"
 
 #define CIS_MARK          "cis-aws-foundations-benchmark/v/"
@@ -193,58 +194,22 @@ out:
     return rc;
 }
 
-/* Remembers the tokens of one pagination (discover.c's guard). */
-struct tokens {
-    char **v;
-    size_t n;
-};
-
-static void
-tokens_clear(struct tokens *t)
-{
-    for (size_t i = 0; i < t->n; i++)
-        free(t->v[i]);
-    free(t->v);
-    t->v = NULL;
-    t->n = 0;
-}
-
-/* Reads NextToken of page `page` into *ret_tok (borrowed from doc); returns
- * 1 to continue, 0 at the end, -1 on a bad, repeated token or too many pages. */
+/* Reads NextToken of page `page` into *ret_tok (owned by the pager); returns
+ * 1 to continue, 0 at the end, -1 on a bad or repeated token, a run of empty
+ * pages or too many pages (pager.h). */
 static int
-next_token(json_t *doc, const char *op, long page, long max_pages, struct tokens *seen,
-    const char **ret_tok, struct err *err)
+next_token(json_t *doc, struct pager *pg, size_t items, const char **ret_tok, struct err *err)
 {
     json_t *tok = json_object_get(doc, "NextToken");
-    char **grown;
-    const char *s;
+    int r;
 
-    if (tok == NULL || json_is_null(tok) || (json_is_string(tok) && json_string_length(tok) == 0))
-        return 0;
-    if (!json_is_string(tok) || json_string_length(tok) > 65536)
-        return err_set(err, ERR_REMOTE, "securityhub %s: page %ld has a malformed NextToken", op,
-            page);
-    s = json_string_value(tok);
-    for (size_t i = 0; i < seen->n; i++) {
-        if (strcmp(seen->v[i], s) == 0)
-            return err_set(err, ERR_REMOTE,
-                "securityhub %s: page %ld repeats an earlier NextToken; stopping a pagination "
-                "that would never end",
-                op, page);
-    }
-    if (page >= max_pages)
-        return err_set(err, ERR_REMOTE, "securityhub %s: more than %ld pages; stopping", op,
-            max_pages);
-    grown = realloc(seen->v, (seen->n + 1) * sizeof(*grown));
-    if (grown == NULL)
-        return err_set(err, ERR_INTERNAL, "out of memory");
-    seen->v = grown;
-    seen->v[seen->n] = strdup(s);
-    if (seen->v[seen->n] == NULL)
-        return err_set(err, ERR_INTERNAL, "out of memory");
-    seen->n++;
-    *ret_tok = seen->v[seen->n - 1];
-    return 1;
+    if (tok != NULL && !json_is_null(tok) && !json_is_string(tok))
+        return err_set(err, ERR_REMOTE, "%s: page %ld has a malformed NextToken", pg->what,
+            pg->page + 1);
+    r = pager_next(pg, items, json_string_value(tok), json_string_length(tok), err);
+    if (r > 0)
+        *ret_tok = pager_token(pg);
+    return r;
 }
 
 /* The list `field` of a page: must be an array (absent only if !required). */
@@ -287,13 +252,17 @@ list_all(struct aws_client *client, const char *op, const char *method, const ch
     const char *base_query, const char *field, int required, long max_results, item_fn conv,
     json_t **ret, struct err *err)
 {
-    struct tokens seen = {0};
+    char what[96];
+    struct pager pg;
     json_t *out = json_array(), *body = NULL;
     const char *tok = NULL;
     struct buf q;
     long page = 0;
+    size_t n_items;
     int rc = -1, more = 1;
 
+    snprintf(what, sizeof(what), "securityhub %s", op);
+    pager_init(&pg, what, SH_DEFAULT_MAX_PAGES);
     buf_init(&q, 1 << 20);
     if (out == NULL)
         return err_set(err, ERR_INTERNAL, "out of memory");
@@ -340,8 +309,9 @@ list_all(struct aws_client *client, const char *op, const char *method, const ch
                 goto out;
             }
         }
+        n_items = json_array_size(list);
         json_decref(list);
-        more = next_token(doc, op, page, SH_DEFAULT_MAX_PAGES, &seen, &tok, err);
+        more = next_token(doc, &pg, n_items, &tok, err);
         json_decref(doc);
         if (more < 0)
             goto out;
@@ -353,7 +323,7 @@ out:
     json_decref(out);
     json_decref(body);
     buf_clear(&q);
-    tokens_clear(&seen);
+    pager_clear(&pg);
     return rc;
 }
 
@@ -710,12 +680,16 @@ findings_pass(struct aws_client *client, const struct sh_findings_query *q, int 
     sh_emit_fn emit, void *ctx, struct sh_findings_counts *counts, struct err *err)
 {
     long max_pages = q->max_pages > 0 ? q->max_pages : SH_DEFAULT_MAX_PAGES;
-    struct tokens seen = {0};
+    char what[96];
+    struct pager pg;
     json_t *req = sh_findings_request(q, pass, err);
     const char *tok = NULL;
     long page = 0;
+    size_t n_items;
     int rc = -1, more = 1;
 
+    snprintf(what, sizeof(what), "securityhub GetFindings");
+    pager_init(&pg, what, max_pages);
     if (req == NULL)
         return -1;
     while (more) {
@@ -745,6 +719,11 @@ findings_pass(struct aws_client *client, const struct sh_findings_query *q, int 
                 json_decref(doc);
                 goto out;
             }
+            if (pager_item(&pg, json_string_value(id), json_string_length(id), err) < 0) {
+                json_decref(list);
+                json_decref(doc);
+                goto out;
+            }
             counts->findings++;
             if (pass == 1)
                 counts->legacy++;
@@ -756,15 +735,16 @@ findings_pass(struct aws_client *client, const struct sh_findings_query *q, int 
                 goto out;
             }
         }
+        n_items = json_array_size(list);
         json_decref(list);
-        more = next_token(doc, "GetFindings", page, max_pages, &seen, &tok, err);
+        more = next_token(doc, &pg, n_items, &tok, err);
         json_decref(doc);
         if (more < 0)
             goto out;
     }
     rc = 0;
 out:
-    tokens_clear(&seen);
+    pager_clear(&pg);
     json_decref(req);
     return rc;
 }

@@ -76,6 +76,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "endless":
             page[page_field] = "token-%d" % count
         elif mode == "repeat":
+            # a new resource on every page, so only the token gives it away
+            if "Results" in page:
+                page["Results"] = [VPC_ITEM.replace("vpc-0aaaaaaaaaaaaaaaa",
+                                                    "vpc-0%016d" % count)]
             page[page_field] = "the-same-token"
         elif mode == "invalid":
             return self.send(200, b"{\"Results\": [\"oops\", <html>not json</html>")
