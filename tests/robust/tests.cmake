@@ -3,7 +3,7 @@
 # Default counts keep the whole label under ~6 minutes on 2 cores; the long
 # versions take counts as arguments (README.md).
 find_program(DRIFTSYNC_ROBUST_PYTHON NAMES python3)
-foreach(t crash faultstorm hostile)
+foreach(t crash faultstorm hostile tls)
   add_test(NAME robust.${t}
     COMMAND ${DRIFTSYNC_ROBUST_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_${t}.py
             $<TARGET_FILE:driftsync> ${SHARED_DIR}
