@@ -82,7 +82,11 @@ decode_embedded(json_t *v, const char *what, struct err *err)
         return json_incref(v);
     if (json_string_length(v) == 0)
         return json_object();
-    out = json_loadb(json_string_value(v), json_string_length(v), JSON_DECODE_ANY, &jerr);
+    /* JSON_ALLOW_NUL: a NUL escaped in one tag or name must not cost the
+     * whole account and region; such strings are cut at the NUL wherever
+     * they are used as C strings, and stored escaped */
+    out = json_loadb(json_string_value(v), json_string_length(v),
+        JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (out == NULL) {
         err_set(err, ERR_REMOTE, "%s is not valid JSON: %s at offset %d", what, jerr.text,
             jerr.position);
