@@ -28,6 +28,10 @@ print_report(const struct sync_report *rep)
         (long long)rep->run_id, rep->status, rep->targets, rep->targets == 1 ? "" : "s",
         rep->targets_failed, rep->resources, rep->api_calls, rep->throttles,
         (double)rep->elapsed_ms / 1000.0);
+    if (rep->compliance_failed > 0)
+        printf("Security Hub could not be read for %ld target%s: their compliance stays as "
+               "last recorded\n",
+            rep->compliance_failed, rep->compliance_failed == 1 ? "" : "s");
     if (rep->unmapped > 0) {
         const char *type;
         json_t *n;
@@ -87,12 +91,14 @@ sync_cmd_run(const struct cli_globals *g, int argc, char **argv)
         fprintf(stderr, "driftsync: sync: %s\n", err.msg);
         rc = app_exit_code(&err);
     } else {
-        rc = rep.targets_failed > 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+        rc = rep.targets_failed > 0 || rep.compliance_failed > 0 ? CLI_EXIT_FAILURE
+                                                                 : CLI_EXIT_OK;
     }
     if (json) {
-        json_t *doc = json_pack("{s:I, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:O, s:O, s:O}",
+        json_t *doc = json_pack("{s:I, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:O, s:O, s:O}",
             "run_id", (json_int_t)rep.run_id, "status", rep.status, "targets",
             (json_int_t)rep.targets, "targets_failed", (json_int_t)rep.targets_failed,
+            "compliance_failed", (json_int_t)rep.compliance_failed,
             "resources", (json_int_t)rep.resources, "api_calls", (json_int_t)rep.api_calls,
             "throttles", (json_int_t)rep.throttles, "unmapped", (json_int_t)rep.unmapped,
             "unmapped_types", rep.unmapped_types, "errors", rep.errors, "api", rep.api);
@@ -120,6 +126,8 @@ const struct cli_command cmd_sync = {
             "  --json   print the run's record as JSON\n"
             "\n"
             "Exit status: 0 when every target succeeded, 1 when any failed (the others are\n"
-            "still recorded; a failed target's VPCs keep their status, flagged with the error).\n",
+            "still recorded; a failed target's VPCs keep their status, flagged with the error),\n"
+            "including a target whose Security Hub read failed (its compliance stays as last\n"
+            "recorded, flagged; its Config part is recorded).\n",
     .run = sync_cmd_run,
 };

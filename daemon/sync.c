@@ -319,6 +319,7 @@ commit_compliance(const struct sync_env *env, struct run *r, struct target *t, i
             t->err.msg, err);
     }
     if (t->sh_failed) {
+        rep->compliance_failed++;
         note_compliance_error(rep, t);
         return store_compliance_failed(env->store, run_id, now, t->account_id, t->region,
             t->sh_err.msg, err);
@@ -436,9 +437,9 @@ commit_run(const struct sync_env *env, struct run *r, int64_t run_id, time_t now
         target_release_results(t);
     }
     rep->targets = (long)r->ntargets;
-    status = rep->targets_failed == 0            ? "ok"
-             : rep->targets_failed < rep->targets ? "partial"
-                                                  : "failed";
+    status = rep->targets_failed == 0 && rep->compliance_failed == 0 ? "ok"
+             : rep->targets_failed < rep->targets                       ? "partial"
+                                                                         : "failed";
     snprintf(rep->status, sizeof(rep->status), "%s", status);
     stats.targets_total = rep->targets;
     stats.targets_failed = rep->targets_failed;

@@ -35,6 +35,8 @@ struct sync_report {
     char status[16];      /* ok | partial | failed | aborted */
     long targets;
     long targets_failed;
+    long compliance_failed; /* targets whose Security Hub read failed (their Config
+                               part committed); the run is then "partial" */
     long api_calls;
     long throttles;
     long resources;

@@ -366,6 +366,8 @@ class ComplianceE2E(unittest.TestCase):
         finally:
             self.emu.control("faults", {})
         self.assertTrue(any("securityhub" in e["target"] for e in rep["errors"]), rep)
+        self.assertEqual(rep["status"], "partial", rep)  # and `sync` exits 1
+        self.assertEqual(rep["compliance_failed"], hubs_with_cis, rep)
         after = self.ds.json("compliance")
         self.assertEqual(after["standards"], before)
         flagged = [t for t in after["targets"] if t["error"]]
