@@ -7,6 +7,7 @@
 #include "daemon/testhook.h"
 
 #include <sys/stat.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -109,6 +110,26 @@ out:
     return rc;
 }
 
+/* A process killed mid-write leaves compliance.json.tmp.XXXXXX behind. Only
+ * one run writes a state directory at a time (the instance lock), so any such
+ * file found before a run writes is stale. (The webhook spool, which a
+ * previous run's delivery thread may still be rewriting, is left alone.) */
+static void
+remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+
+    if (d == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, FEED_STATUS_FILE ".tmp.", sizeof(FEED_STATUS_FILE ".tmp.") - 1) ==
+            0)
+            (void)unlinkat(dirfd(d), de->d_name, 0);
+    }
+    closedir(d);
+}
+
 int
 feed_dir(const char *state_dir, char **ret, struct err *err)
 {
@@ -121,6 +142,7 @@ feed_dir(const char *state_dir, char **ret, struct err *err)
         free(dir);
         return -1;
     }
+    remove_stale_temps(dir);
     *ret = dir;
     return 0;
 }

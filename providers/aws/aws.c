@@ -7,8 +7,9 @@
  * awserr.c. Retry policy follows the SDKs' "standard" mode: up to
  * max_attempts tries (options, else AWS_MAX_ATTEMPTS, else 3) on THROTTLED
  * and TRANSIENT errors only, sleeping a full-jitter exponential backoff
- * (random in [0, min(20 s, 100 ms * 2^n)]) or the server's Retry-After
- * (bounded by the same cap). An ExpiredToken-style answer to session
+ * (random in [0, min(20 s, 100 ms * 2^n)]; for throttling, in [c/2, c] with
+ * c = min(20 s, 1 s * 2^n)) or the server's Retry-After (bounded by the same
+ * cap). An ExpiredToken-style answer to session
  * credentials drops the provider's cache and retries once at once: that
  * extra try does not count against max_attempts.
  *
@@ -35,6 +36,11 @@
 #include "providers/aws/sigv4.h"
 
 #define AWS_BACKOFF_BASE_MS    100L
+/* A throttled answer waits longer, and at least half of its ceiling ("equal
+ * jitter"): the token bucket behind it refills at a few per second, which a
+ * full-jitter draw near zero would simply hit again (the SDKs likewise use a
+ * larger base for throttling errors). */
+#define AWS_THROTTLE_BASE_MS   1000L
 #define AWS_BACKOFF_CAP_MS     20000L
 #define AWS_MAX_ATTEMPTS_LIMIT 100
 #define AWS_DEFAULT_ATTEMPTS   3
@@ -290,14 +296,16 @@ retry_after_ms(const struct http_response *hr)
 }
 
 static long
-backoff_ms(struct aws_client *c, int attempt)
+backoff_ms(struct aws_client *c, int attempt, int throttled)
 {
-    long ceiling = AWS_BACKOFF_BASE_MS;
+    long ceiling = throttled ? AWS_THROTTLE_BASE_MS : AWS_BACKOFF_BASE_MS;
 
     for (int i = 1; i < attempt && ceiling < AWS_BACKOFF_CAP_MS; i++)
         ceiling *= 2;
     if (ceiling > AWS_BACKOFF_CAP_MS)
         ceiling = AWS_BACKOFF_CAP_MS;
+    if (throttled)
+        return ceiling / 2 + (long)(rng_next(&c->rng) % (uint64_t)(ceiling / 2 + 1));
     return (long)(rng_next(&c->rng) % (uint64_t)(ceiling + 1));
 }
 
@@ -542,7 +550,7 @@ aws_call(struct aws_client *c, const struct aws_call *call, struct aws_response 
             log_debug("%s: %s, refreshing credentials and retrying", where, err ? err->code : "");
         } else {
             if (delay < 0)
-                delay = backoff_ms(c, attempt);
+                delay = backoff_ms(c, attempt, err != NULL && err->kind == ERR_THROTTLED);
             log_debug("%s: attempt %d of %d failed (%s), retrying in %ld ms", where, attempt,
                       c->max_attempts, err ? err_kind_name(err->kind) : "?", delay);
         }

@@ -474,6 +474,11 @@ test_throttling(void)
     CHECK(env_open(&e, static_creds(NULL), 0, 7, NULL, &err) == 0);
     CHECK(run_script(&e, &select_call, thr, 3, &resp, &err) == 0);
     CHECK_INT(resp.attempts, 3);
+    /* throttled waits are at least half their ceiling (1 s, then 2 s): the
+     * bucket behind them must get time to refill */
+    CHECK_INT(e.fake.nsleeps, 2);
+    CHECK_MSG(e.fake.sleeps[0] >= 500 && e.fake.sleeps[0] <= 1000, "%ld", e.fake.sleeps[0]);
+    CHECK_MSG(e.fake.sleeps[1] >= 1000 && e.fake.sleeps[1] <= 2000, "%ld", e.fake.sleeps[1]);
     aws_response_clear(&resp);
 
     CHECK(run_script(&e, &findings_call, retry_after, 3, &resp, &err) == 0);

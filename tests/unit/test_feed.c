@@ -115,6 +115,25 @@ main(void)
     json_decref(doc);
     snprintf(path2, sizeof(path2), "ls '%s' | grep -c tmp > /dev/null", fdir);
     CHECK(system(path2) != 0);
+    /* a temp file left by a killed run is removed before the next write;
+     * other files stay */
+    {
+        char stale[600], other[600];
+        FILE *f;
+
+        snprintf(stale, sizeof(stale), "%s/%s.tmp.AbC123", fdir, FEED_STATUS_FILE);
+        snprintf(other, sizeof(other), "%s/keep.tmp.x", fdir);
+        f = fopen(stale, "w");
+        CHECK(f != NULL && fputs("{\"half\": ", f) >= 0 && fclose(f) == 0);
+        f = fopen(other, "w");
+        CHECK(f != NULL && fclose(f) == 0);
+        free(fdir);
+        fdir = NULL;
+        CHECK(feed_dir(dir, &fdir, &err) == 0);
+        CHECK(access(stale, F_OK) != 0);
+        CHECK(access(other, F_OK) == 0);
+        unlink(other);
+    }
     /* atomic write into a missing directory fails naming the path, nothing created */
     CHECK(feed_write_atomic("/nonexistent-dir/x.json", "{}", 2, &err) == -1);
     CHECK_INT(err.kind, ERR_TRANSIENT);
