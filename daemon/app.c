@@ -3,14 +3,13 @@
  */
 #include "daemon/app.h"
 
-#include <sys/stat.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
+#include "daemon/util.h"
 #include "mapping/map.h"
 #include "store/store.h"
 
@@ -28,29 +27,6 @@ app_db_path(const struct cfg *cfg)
     if (asprintf(&p, "%s/driftsync.db", cfg->state_dir) < 0)
         return NULL;
     return p;
-}
-
-/* mkdir -p with mode 0700 for the directories it creates */
-static int
-make_dirs(const char *path, struct err *err)
-{
-    char tmp[4096];
-    size_t len = strlen(path);
-
-    if (len == 0 || len >= sizeof(tmp))
-        return err_set(err, ERR_CONFIG, "state_dir '%s' is not a usable path", path);
-    memcpy(tmp, path, len + 1);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-            return err_set(err, ERR_CONFIG, "cannot create '%s': %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-        return err_set(err, ERR_CONFIG, "cannot create state_dir '%s': %s", tmp, strerror(errno));
-    return 0;
 }
 
 int
@@ -76,7 +52,7 @@ app_open(const struct cli_globals *g, int need, struct app *app)
             goto fail;
     }
     if (need & APP_STORE) {
-        if (make_dirs(app->cfg->state_dir, &err) < 0)
+        if (util_mkdir_state(app->cfg->state_dir, &err) < 0)
             goto fail;
         db = app_db_path(app->cfg);
         if (db == NULL) {

@@ -16,32 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/util.h"
+
 struct lock {
     int fd;
 };
-
-/* mkdir -p, mode 0700 for what it creates */
-static int
-make_dirs(const char *path, struct err *err)
-{
-    char tmp[4096];
-    size_t len = strlen(path);
-
-    if (len == 0 || len >= sizeof(tmp))
-        return err_set(err, ERR_CONFIG, "state_dir '%.200s' is not a usable path", path);
-    memcpy(tmp, path, len + 1);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-            return err_set(err, ERR_CONFIG, "cannot create '%s': %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-        return err_set(err, ERR_CONFIG, "cannot create state_dir '%s': %s", tmp, strerror(errno));
-    return 0;
-}
 
 int
 lock_acquire(const char *state_dir, struct lock **ret, struct err *err)
@@ -50,7 +29,7 @@ lock_acquire(const char *state_dir, struct lock **ret, struct err *err)
     char path[4200], pidtxt[32];
     int fd = -1, n, rc = -1;
 
-    if (make_dirs(state_dir, err) < 0)
+    if (util_mkdir_state(state_dir, err) < 0)
         return -1;
     n = snprintf(path, sizeof(path), "%s/%s", state_dir, LOCK_FILE_NAME);
     if (n < 0 || (size_t)n >= sizeof(path))

@@ -120,6 +120,28 @@ out:
     return rc;
 }
 
+int
+util_mkdir_state(const char *path, struct err *err)
+{
+    char tmp[4096];
+    size_t len = strlen(path);
+
+    if (len == 0 || len >= sizeof(tmp))
+        return err_set(err, ERR_CONFIG, "state_dir '%.200s' is not a usable path", path);
+    memcpy(tmp, path, len + 1);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+            return err_set(err, ERR_CONFIG, "cannot create '%s': %s", tmp, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+        return err_set(err, ERR_CONFIG, "cannot create state_dir '%s': %s", tmp, strerror(errno));
+    return 0;
+}
+
 char *
 util_strdup(const char *s, struct err *err)
 {

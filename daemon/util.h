@@ -27,6 +27,10 @@ MUST_CHECK int util_time_parse(const char *s, time_t *ret);
 /* Reads a whole file into b (appending), refusing files over b->max. */
 MUST_CHECK int util_read_file(const char *path, struct buf *b, struct err *err);
 
+/* mkdir -p for a state directory: creates what is missing, mode 0700;
+ * ERR_CONFIG naming the directory that could not be made. */
+MUST_CHECK int util_mkdir_state(const char *path, struct err *err);
+
 /* strdup that wipes nothing but reports OOM as ERR_INTERNAL. */
 char *util_strdup(const char *s, struct err *err);
 /* Wipes then frees a NUL-terminated secret. NULL-safe. */
