@@ -3,7 +3,6 @@
  */
 #include "daemon/app.h"
 
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
