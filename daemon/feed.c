@@ -5,6 +5,7 @@
  */
 #include "daemon/feed.h"
 #include "daemon/testhook.h"
+#include "daemon/util.h"
 
 #include <sys/stat.h>
 #include <dirent.h>
@@ -23,6 +24,8 @@ io_fail(struct err *err, const char *what, const char *path)
     return err_set(err, ERR_TRANSIENT, "feed: %s %s: %s", what, path, strerror(errno));
 }
 
+/* Appends with O_APPEND need a loop of their own; whole files go through
+ * util_write_atomic. */
 static int
 write_all(int fd, const void *data, size_t len)
 {
@@ -43,71 +46,14 @@ write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
-static int
-fsync_dir_of(const char *path)
-{
-    char *dir = strdup(path), *slash;
-    int fd, rc = 0;
-
-    if (dir == NULL)
-        return -1;
-    slash = strrchr(dir, '/');
-    if (slash == NULL)
-        snprintf(dir, strlen(dir) + 1, ".");
-    else if (slash == dir)
-        slash[1] = '\0';
-    else
-        *slash = '\0';
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) < 0)
-        rc = -1;
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    return rc;
-}
-
 int
 feed_write_atomic(const char *path, const void *data, size_t len, struct err *err)
 {
-    char *tmp = NULL;
-    int fd = -1, rc = -1;
+    /* a failed feed write is retried by the next run: transient */
+    static const struct util_atomic how = {.what = "feed file", .mode = 0640,
+        .kind = ERR_TRANSIENT, .kill_point = "feed"};
 
-    if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
-        tmp = NULL;
-        return err_set(err, ERR_INTERNAL, "feed: out of memory");
-    }
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        io_fail(err, "creating a temporary file for", path);
-        goto out;
-    }
-    if (fchmod(fd, 0640) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-        io_fail(err, "writing", tmp);
-        goto out;
-    }
-    if (close(fd) < 0) {
-        fd = -1;
-        io_fail(err, "closing", tmp);
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) < 0) {
-        io_fail(err, "renaming into place", path);
-        goto out;
-    }
-    if (fsync_dir_of(path) < 0) {
-        io_fail(err, "syncing the directory of", path);
-        goto out;
-    }
-    rc = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (rc < 0)
-        (void)unlink(tmp);
-    free(tmp);
-    return rc;
+    return util_write_atomic(path, data, len, &how, err);
 }
 
 /* A process killed mid-write leaves compliance.json.tmp.XXXXXX behind. Only

@@ -21,6 +21,7 @@
 
 #include "daemon/buf.h"
 #include "daemon/sync.h"
+#include "daemon/util.h"
 
 static const char *const run_statuses[] = {"ok", "partial", "failed", "aborted"};
 #define NSTATUS (sizeof(run_statuses) / sizeof(run_statuses[0]))
@@ -428,52 +429,9 @@ metrics_render(const struct metrics *m, struct buf *out, struct err *err)
 int
 metrics_write_file(const char *path, const char *text, size_t len, struct err *err)
 {
-    char tmp[4200];
-    int fd = -1, n, rc = -1;
-    size_t off = 0;
-
-    n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-    if (n < 0 || (size_t)n >= sizeof(tmp))
-        return err_set(err, ERR_CONFIG, "metrics_file '%.200s' is too long", path);
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        return err_set(err, ERR_CONFIG, "metrics_file '%s': cannot create a temporary file: %s",
-            path, strerror(errno));
     /* metrics are not secret and node_exporter runs as another user */
-    if (fchmod(fd, 0644) < 0) {
-        err_set(err, ERR_CONFIG, "metrics_file '%s': chmod: %s", tmp, strerror(errno));
-        goto out;
-    }
-    while (off < len) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            err_set(err, ERR_CONFIG, "metrics_file '%s': write: %s", tmp,
-                w < 0 ? strerror(errno) : "no progress");
-            goto out;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) < 0) {
-        err_set(err, ERR_CONFIG, "metrics_file '%s': fsync: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (close(fd) < 0) {
-        fd = -1;
-        err_set(err, ERR_CONFIG, "metrics_file '%s': close: %s", tmp, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) < 0) {
-        err_set(err, ERR_CONFIG, "metrics_file '%s': rename: %s", path, strerror(errno));
-        goto out;
-    }
-    rc = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (rc < 0)
-        unlink(tmp);
-    return rc;
+    static const struct util_atomic how = {.what = "metrics_file", .mode = 0644,
+        .kind = ERR_CONFIG};
+
+    return util_write_atomic(path, text, len, &how, err);
 }

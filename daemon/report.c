@@ -663,49 +663,7 @@ report_render_html(const struct report_input *in, struct buf *out, struct err *e
 int
 report_write_file(const char *path, const char *data, size_t len, struct err *err)
 {
-    char *tmp = NULL;
-    int fd = -1, rc = -1;
-    size_t off = 0;
+    static const struct util_atomic how = {.what = "report", .mode = 0644, .kind = ERR_CONFIG};
 
-    if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-        return err_set(err, ERR_INTERNAL, "report: out of memory");
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        err_set(err, ERR_CONFIG, "cannot write report '%s': %s", path, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    while (off < len) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            err_set(err, ERR_CONFIG, "cannot write report '%s': %s", path,
-                n < 0 ? strerror(errno) : "short write");
-            goto out;
-        }
-        off += (size_t)n;
-    }
-    if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-        err_set(err, ERR_CONFIG, "cannot write report '%s': %s", path, strerror(errno));
-        goto out;
-    }
-    if (close(fd) < 0) {
-        fd = -1;
-        err_set(err, ERR_CONFIG, "cannot write report '%s': %s", path, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) < 0) {
-        err_set(err, ERR_CONFIG, "cannot write report '%s': %s", path, strerror(errno));
-        goto out;
-    }
-    rc = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (rc < 0)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    return util_write_atomic(path, data, len, &how, err);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon/buf.h"
+#include "daemon/testhook.h"
 
 int
 util_parse_ll(const char *s, long long min, long long max, long long *ret)
@@ -140,6 +141,100 @@ util_mkdir_state(const char *path, struct err *err)
     if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
         return err_set(err, ERR_CONFIG, "cannot create state_dir '%s': %s", tmp, strerror(errno));
     return 0;
+}
+
+static int
+fsync_dir_of(const char *path)
+{
+    char *dir = strdup(path), *slash;
+    int fd, rc = 0;
+
+    if (dir == NULL)
+        return -1;
+    slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, strlen(dir) + 1, ".");
+    else if (slash == dir)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) < 0)
+        rc = -1;
+    if (fd >= 0)
+        close(fd);
+    free(dir);
+    return rc;
+}
+
+static int
+atomic_fail(const struct util_atomic *how, const char *path, const char *step, struct err *err)
+{
+    return err_set(err, how->kind, "cannot write %s '%s': %s (%s)", how->what, path,
+        strerror(errno), step);
+}
+
+int
+util_write_atomic(const char *path, const void *data, size_t len, const struct util_atomic *how,
+    struct err *err)
+{
+    const char *p = data;
+    char *tmp = NULL;
+    int fd = -1, rc = -1;
+
+    if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
+        return err_set(err, ERR_INTERNAL, "%s: out of memory", how->what);
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        atomic_fail(how, path, "creating a temporary file", err);
+        goto out;
+    }
+    if (fchmod(fd, (mode_t)how->mode) < 0) {
+        atomic_fail(how, path, "chmod", err);
+        goto out;
+    }
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+
+        if (how->kill_point != NULL)
+            testhook_point(how->kill_point);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            atomic_fail(how, path, "write", err);
+            goto out;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    if (fsync(fd) < 0) {
+        atomic_fail(how, path, "fsync", err);
+        goto out;
+    }
+    if (close(fd) < 0) {
+        fd = -1;
+        atomic_fail(how, path, "close", err);
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0) {
+        atomic_fail(how, path, "rename", err);
+        goto out;
+    }
+    if (fsync_dir_of(path) < 0) {
+        atomic_fail(how, path, "syncing its directory", err);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0)
+        (void)unlink(tmp);
+    free(tmp);
+    return rc;
 }
 
 char *

@@ -31,6 +31,22 @@ MUST_CHECK int util_read_file(const char *path, struct buf *b, struct err *err);
  * ERR_CONFIG naming the directory that could not be made. */
 MUST_CHECK int util_mkdir_state(const char *path, struct err *err);
 
+/* How util_write_atomic names and files what it writes. */
+struct util_atomic {
+    const char *what;       /* "report": errors read "cannot write report 'PATH': ..." */
+    unsigned mode;          /* file mode, e.g. 0644 */
+    enum err_kind kind;     /* the kind of every error it reports */
+    const char *kill_point; /* crash tests: testhook point fired after each write(2); NULL */
+};
+
+/* Replaces path with data atomically: PATH.tmp.XXXXXX in the same directory,
+ * written, chmod'ed, fsync'ed, renamed over path, directory fsync'ed, so a
+ * reader (or a crash) sees the old or the new file, never a mix. On failure
+ * the temporary file is removed and err says "cannot write WHAT 'PATH':
+ * REASON (STEP)". */
+MUST_CHECK int util_write_atomic(const char *path, const void *data, size_t len,
+    const struct util_atomic *how, struct err *err);
+
 /* strdup that wipes nothing but reports OOM as ERR_INTERNAL. */
 char *util_strdup(const char *s, struct err *err);
 /* Wipes then frees a NUL-terminated secret. NULL-safe. */
