@@ -43,11 +43,45 @@
 
 /* ---- a small string -> size_t hash map (keys owned) ---- */
 
+/* Keys live in an arena of large blocks (freed together): the index holds
+ * four keys per item, and one malloc per key was a tenth of mapping time. */
+struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    char data[];
+};
+
 struct strmap {
     size_t cap, n;
-    char **keys;
+    char **keys; /* point into arena */
     size_t *vals;
+    struct arena_block *arena;
 };
+
+#define ARENA_BLOCK (64 * 1024)
+
+static char *
+arena_strdup(struct arena_block **head, const char *s)
+{
+    size_t len = strlen(s) + 1;
+    struct arena_block *b = *head;
+    char *out;
+
+    if (b == NULL || b->cap - b->used < len) {
+        size_t cap = len > ARENA_BLOCK ? len : ARENA_BLOCK;
+        b = malloc(sizeof(*b) + cap);
+        if (b == NULL)
+            return NULL;
+        b->next = *head;
+        b->used = 0;
+        b->cap = cap;
+        *head = b;
+    }
+    out = b->data + b->used;
+    memcpy(out, s, len);
+    b->used += len;
+    return out;
+}
 
 static uint64_t
 hash_str(const char *s)
@@ -64,8 +98,11 @@ hash_str(const char *s)
 static void
 strmap_clear(struct strmap *m)
 {
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->keys[i]);
+    while (m->arena != NULL) {
+        struct arena_block *next = m->arena->next;
+        free(m->arena);
+        m->arena = next;
+    }
     free(m->keys);
     free(m->vals);
     memset(m, 0, sizeof(*m));
@@ -114,7 +151,7 @@ strmap_grow(struct strmap *m)
         return -1;
     }
     for (size_t i = 0; i < m->cap; i++) {
-        size_t j;
+        size_t j = 0;
         if (m->keys[i] == NULL)
             continue;
         (void)strmap_slot(&bigger, m->keys[i], &j);
@@ -122,6 +159,7 @@ strmap_grow(struct strmap *m)
         bigger.vals[j] = m->vals[i];
     }
     bigger.n = m->n;
+    bigger.arena = m->arena;
     free(m->keys);
     free(m->vals);
     *m = bigger;
@@ -132,7 +170,7 @@ strmap_grow(struct strmap *m)
 static size_t *
 strmap_put(struct strmap *m, const char *key)
 {
-    size_t i;
+    size_t i = 0;
     size_t *v;
 
     if ((m->n + 1) * 2 > m->cap && strmap_grow(m) < 0)
@@ -140,7 +178,7 @@ strmap_put(struct strmap *m, const char *key)
     v = strmap_slot(m, key, &i);
     if (v != NULL)
         return v;
-    m->keys[i] = strdup(key);
+    m->keys[i] = arena_strdup(&m->arena, key);
     if (m->keys[i] == NULL)
         return NULL;
     m->vals[i] = MAP_NO_ENTRY;
@@ -239,23 +277,40 @@ skip(struct ctx *c, size_t ei, const char *type, const char *id, const char *rea
 
 /* ---- indexing ---- */
 
+/* "T\x1fa" or "T\x1fa\x1fb" into buf (hot: built with memcpy, not snprintf);
+ * -1 when it does not fit. */
 static int
 index_key(char *buf, size_t n, char tag, const char *a, const char *b)
 {
-    int w = b == NULL ? snprintf(buf, n, "%c\x1f%s", tag, a)
-                      : snprintf(buf, n, "%c\x1f%s\x1f%s", tag, a, b);
-    return w < 0 || (size_t)w >= n ? -1 : 0;
+    size_t la = strlen(a), lb = b != NULL ? strlen(b) : 0;
+    size_t need = 2 + la + (b != NULL ? 1 + lb : 0) + 1;
+
+    if (need > n)
+        return -1;
+    buf[0] = tag;
+    buf[1] = '\x1f';
+    memcpy(buf + 2, a, la);
+    if (b != NULL) {
+        buf[2 + la] = '\x1f';
+        memcpy(buf + 3 + la, b, lb);
+    }
+    buf[need - 1] = '\0';
+    return 0;
 }
 
 /* Deterministic preference between two entries claiming one key: the
- * later capture time wins, then the larger serialisation. */
+ * later capture time wins, then the larger serialisation of what the
+ * mapping reads (map_project), so that mapping projected items picks the
+ * same winner as mapping the originals (a difference the mapping never
+ * reads cannot change the output anyway). */
 static int
-entry_better(const struct entry *a, const struct entry *b)
+entry_better(struct ctx *ctx, const struct entry *a, const struct entry *b)
 {
     const char *ta = jstr(a->item, "configurationItemCaptureTime");
     const char *tb = jstr(b->item, "configurationItemCaptureTime");
     int c = strcmp(ta ? ta : "", tb ? tb : "");
     char *da, *db;
+    json_t *pa, *pb;
 
     if (c != 0)
         return c > 0;
@@ -265,9 +320,15 @@ entry_better(const struct entry *a, const struct entry *b)
     c = strcmp(a->id, b->id);
     if (c != 0)
         return c < 0;
-    da = json_dumps(a->item, JSON_COMPACT | JSON_SORT_KEYS);
-    db = json_dumps(b->item, JSON_COMPACT | JSON_SORT_KEYS);
+    pa = map_project(ctx->rules, a->item);
+    pb = map_project(ctx->rules, b->item);
+    da = pa != NULL ? json_dumps(pa, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    db = pb != NULL ? json_dumps(pb, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (da == NULL || db == NULL)
+        oom(ctx);
     c = strcmp(da ? da : "", db ? db : "");
+    json_decref(pa);
+    json_decref(pb);
     free(da);
     free(db);
     return c > 0;
@@ -284,7 +345,7 @@ index_put(struct ctx *c, char tag, const char *a, const char *b, size_t ei)
     slot = strmap_put(&c->index, key);
     if (slot == NULL)
         return oom(c);
-    if (*slot == MAP_NO_ENTRY || entry_better(&c->e[ei], &c->e[*slot]))
+    if (*slot == MAP_NO_ENTRY || entry_better(c, &c->e[ei], &c->e[*slot]))
         *slot = ei;
     return 0;
 }
@@ -483,6 +544,16 @@ each_ref(struct ctx *c, size_t ei, const struct map_ref *ref, id_fn fn, void *ar
     }
     case MAP_REF_TYPED_PATH:
     case MAP_REF_PATH:
+        if (!map_path_collects(&ref->path)) {
+            /* one value at most: no scratch list */
+            int failed;
+            v = map_path_first(&ref->path, e->item, &failed);
+            if (failed)
+                oom(c);
+            each_id(c, v, ref->kind == MAP_REF_TYPED_PATH ? ref->type : NULL, fn, arg);
+            json_decref(v);
+            return;
+        }
         vals = json_array();
         if (vals == NULL) {
             oom(c);
@@ -808,14 +879,22 @@ normalise(json_t *v)
     return json_incref(v);
 }
 
-static int
-path_collects(const struct map_path *p)
+/* An attribute value as stored: a value that is JSON in a string
+ * (policies, supplementaryConfiguration) is stored parsed, so key order and
+ * whitespace never read as drift; then normalised. A new reference. */
+static json_t *
+stored_value(json_t *one)
 {
-    for (size_t i = 0; i < p->n; i++) {
-        if (p->segs[i].collect)
-            return 1;
+    json_t *parsed = NULL, *v;
+
+    if (json_is_string(one)) {
+        const char *s = json_string_value(one);
+        if (s[0] == '{' || s[0] == '[')
+            parsed = json_loadb(s, json_string_length(one), 0, NULL);
     }
-    return 0;
+    v = normalise(parsed != NULL ? parsed : one);
+    json_decref(parsed);
+    return v;
 }
 
 /* The value of one attribute: first path that yields; `[]` paths give the
@@ -828,6 +907,22 @@ attr_value(struct ctx *c, const struct map_paths *ps, json_t *item)
     for (size_t i = 0; i < ps->n; i++) {
         json_t *v;
         int n;
+        if (!map_path_collects(&ps->v[i])) {
+            /* one value at most: walked without the scratch list */
+            int failed;
+            json_t *one = map_path_first(&ps->v[i], item, &failed);
+            if (failed) {
+                json_decref(vals);
+                oom(c);
+                return NULL;
+            }
+            if (one == NULL)
+                continue;
+            v = stored_value(one);
+            json_decref(one);
+            json_decref(vals);
+            return v;
+        }
         /* one scratch list for every path tried (most attributes have
            one path; a path that yields nothing leaves the list empty) */
         if (vals == NULL && (vals = json_array()) == NULL)
@@ -839,17 +934,9 @@ attr_value(struct ctx *c, const struct map_paths *ps, json_t *item)
             return NULL;
         }
         if (n > 0) {
-            json_t *one = path_collects(&ps->v[i]) ? vals : json_array_get(vals, 0);
-            json_t *parsed = NULL;
-            /* a value that is JSON in a string (policies, supplementaryConfiguration) is
-               stored parsed, so key order and whitespace never read as drift */
-            if (json_is_string(one)) {
-                const char *s = json_string_value(one);
-                if (s[0] == '{' || s[0] == '[')
-                    parsed = json_loadb(s, json_string_length(one), 0, NULL);
-            }
-            v = normalise(parsed != NULL ? parsed : one);
-            json_decref(parsed);
+            json_t *one = map_path_collects(&ps->v[i]) ? vals : json_array_get(vals, 0);
+
+            v = stored_value(one);
             json_decref(vals);
             return v;
         }
@@ -970,6 +1057,14 @@ tags_object(json_t *item)
         }
     }
     return out;
+}
+
+/* Sets key (a literal) to v (stolen); *bad set when v is NULL or on OOM. */
+static void
+obj_put(json_t *obj, const char *key, json_t *v, int *bad)
+{
+    if (v == NULL || json_object_set_new_nocheck(obj, key, v) < 0)
+        *bad = 1;
 }
 
 static char *
@@ -1130,11 +1225,30 @@ emit_component(struct ctx *c, size_t ei)
     tags = tags_object(e->item);
     if (e->boundary == NULL || name == NULL || attrs == NULL || tags == NULL)
         goto fail;
-    comp = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:o, s:o}", "key", key,
-        "type", component_type(e), "name", name, "role", r->role, "resource_type", e->type,
-        "resource_id", e->id, "boundary", e->boundary, "attributes", attrs, "tags", tags,
-        "threats", requirement_copy(r->threats), "requirements", requirement_copy(r->requirements));
-    if (comp == NULL || json_array_append_new(c->models[mi].components, comp) < 0)
+    /* built key by key rather than with json_pack (no format parsing; the
+       item's own resourceType and resourceId strings are shared, read-only) */
+    comp = json_object();
+    if (comp == NULL)
+        goto fail;
+    {
+        int bad = 0;
+        obj_put(comp, "key", json_string(key), &bad);
+        obj_put(comp, "type", json_string(component_type(e)), &bad);
+        obj_put(comp, "name", json_string(name), &bad);
+        obj_put(comp, "role", json_string(r->role), &bad);
+        obj_put(comp, "resource_type", json_incref(json_object_get(e->item, "resourceType")), &bad);
+        obj_put(comp, "resource_id", json_incref(json_object_get(e->item, "resourceId")), &bad);
+        obj_put(comp, "boundary", json_string(e->boundary), &bad);
+        obj_put(comp, "attributes", json_incref(attrs), &bad);
+        obj_put(comp, "tags", json_incref(tags), &bad);
+        obj_put(comp, "threats", requirement_copy(r->threats), &bad);
+        obj_put(comp, "requirements", requirement_copy(r->requirements), &bad);
+        if (bad) {
+            json_decref(comp);
+            goto fail;
+        }
+    }
+    if (json_array_append_new(c->models[mi].components, comp) < 0)
         goto fail;
     e->comp = comp;
     e->key = key;
@@ -1471,67 +1585,75 @@ rule_flows(struct ctx *c)
 
 /* ---- final ordering ---- */
 
-static int
-by_key_cmp(const void *a, const void *b)
-{
-    json_t *const *x = a, *const *y = b;
+/* Sorting records: up to three string fields read once per element (not
+ * once per comparison, which cost a hash lookup each), and the original
+ * position as the last key, so ties keep input order exactly as the
+ * stable sort of the first version did. */
+struct sortrec {
+    const char *k[3];
+    size_t pos;
+    json_t *v;
+};
 
-    return strcmp(jstr(*x, "key"), jstr(*y, "key"));
+static const char *const key_fields[] = {"key", NULL, NULL};
+static const char *const flow_fields[] = {"from", "to", "label"};
+static const char *const skipped_fields[] = {"resource_type", "resource_id", "reason"};
+
+static int
+sortrec_keys_cmp(const struct sortrec *x, const struct sortrec *y)
+{
+    for (int i = 0; i < 3; i++) {
+        int c = strcmp(x->k[i], y->k[i]);
+        if (c != 0)
+            return c;
+    }
+    return 0;
 }
 
 static int
-flow_cmp(const void *a, const void *b)
+sortrec_cmp(const void *a, const void *b)
 {
-    json_t *const *x = a, *const *y = b;
-    int c = strcmp(jstr(*x, "from"), jstr(*y, "from"));
+    const struct sortrec *x = a, *y = b;
+    int c = sortrec_keys_cmp(x, y);
 
-    if (c == 0)
-        c = strcmp(jstr(*x, "to"), jstr(*y, "to"));
-    if (c == 0)
-        c = strcmp(jstr(*x, "label"), jstr(*y, "label"));
-    return c;
+    if (c != 0)
+        return c;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* Sorts arr in place by fields; drops neighbours with equal fields when dedupe. */
 static int
-skipped_cmp(const void *a, const void *b)
-{
-    json_t *const *x = a, *const *y = b;
-    int c = strcmp(jstr(*x, "resource_type"), jstr(*y, "resource_type"));
-
-    if (c == 0)
-        c = strcmp(jstr(*x, "resource_id"), jstr(*y, "resource_id"));
-    if (c == 0)
-        c = strcmp(jstr(*x, "reason"), jstr(*y, "reason"));
-    return c;
-}
-
-/* Sorts arr in place with cmp; drops exact neighbours when dedupe. */
-static int
-sort_array(json_t *arr, int (*cmp)(const void *, const void *), int dedupe)
+sort_array(json_t *arr, const char *const fields[3], int dedupe)
 {
     size_t n = json_array_size(arr), i, m = 0;
-    json_t **v;
+    struct sortrec *v;
 
     if (n < 2)
         return 0;
     v = malloc(n * sizeof(*v));
     if (v == NULL)
         return -1;
-    for (i = 0; i < n; i++)
-        v[i] = json_incref(json_array_get(arr, i));
-    qsort(v, n, sizeof(*v), cmp);
+    for (i = 0; i < n; i++) {
+        v[i].v = json_incref(json_array_get(arr, i));
+        v[i].pos = i;
+        for (int k = 0; k < 3; k++) {
+            const char *f = fields[k] != NULL ? jstr(v[i].v, fields[k]) : NULL;
+            v[i].k[k] = f != NULL ? f : "";
+        }
+    }
+    qsort(v, n, sizeof(*v), sortrec_cmp);
     json_array_clear(arr);
     for (i = 0; i < n; i++) {
-        if (dedupe && m > 0 && cmp(&v[i], &v[m - 1]) == 0) {
-            json_decref(v[i]);
+        if (dedupe && m > 0 && sortrec_keys_cmp(&v[i], &v[m - 1]) == 0) {
+            json_decref(v[i].v);
             continue;
         }
         v[m++] = v[i];
     }
     for (i = 0; i < m; i++) {
-        if (json_array_append_new(arr, v[i]) < 0) {
+        if (json_array_append_new(arr, v[i].v) < 0) {
             for (size_t k = i + 1; k < m; k++)
-                json_decref(v[k]);
+                json_decref(v[k].v);
             free(v);
             return -1;
         }
@@ -1566,8 +1688,8 @@ finish_model(struct ctx *c, struct model *m)
         if (inet == NULL || json_array_append_new(m->components, inet) < 0)
             return oom(c);
     }
-    if (sort_array(m->components, by_key_cmp, 0) < 0 || sort_array(m->boundaries, by_key_cmp, 0) < 0 ||
-        sort_array(m->flows, flow_cmp, 1) < 0)
+    if (sort_array(m->components, key_fields, 0) < 0 || sort_array(m->boundaries, key_fields, 0) < 0 ||
+        sort_array(m->flows, flow_fields, 1) < 0)
         return oom(c);
     return 0;
 }
@@ -1650,7 +1772,7 @@ map_target(const struct map_rules *rules, const char *account_id, const char *re
             goto oom;
     }
     res.account = json_incref(c.models[0].doc);
-    if (sort_array(c.skipped, skipped_cmp, 0) < 0)
+    if (sort_array(c.skipped, skipped_fields, 0) < 0)
         goto oom;
     res.skipped_count = json_array_size(c.skipped);
     while (json_array_size(c.skipped) > MAP_SKIPPED_MAX)

@@ -23,6 +23,10 @@ struct map_rules;
  * for a type replaces the built-in one). Errors name file:line:col. */
 MUST_CHECK int map_rules_load(const char *user_path, struct map_rules **ret, struct err *err);
 void map_rules_free(struct map_rules *rules);
+/* SHA-256 (hex) of this program's version and the rules text loaded:
+ * what a cache of mapped or projected items must match. NULL for rules
+ * not made by map_rules_load. Borrowed. */
+const char *map_rules_digest(const struct map_rules *rules);
 /* Number of resource types with a rule. */
 size_t map_rules_count(const struct map_rules *rules);
 /* True when the rules know the type (discovery asks for these types only). */
@@ -64,3 +68,14 @@ struct map_result {
 MUST_CHECK int map_target(const struct map_rules *rules, const char *account_id,
     const char *region, json_t *items, struct map_result *ret, struct err *err);
 void map_result_clear(struct map_result *res);
+
+/* A reduced copy of item (borrowed) holding only what map_target reads for
+ * it under rules: mapping the projected items gives byte-identical results
+ * (models, account, unmapped, skipped) to mapping the originals. Returns a
+ * new reference, or NULL when out of memory. Items of a type without a rule
+ * keep only what unmapped counting (and other items' references to them)
+ * need; malformed items are returned so that they are still skipped with
+ * the same reason. Values may be shared with item by reference (treat both
+ * as immutable). Idempotent: projecting a projection changes nothing.
+ * Safe to call from several threads on the same rules (mapping/project.c). */
+json_t *map_project(const struct map_rules *rules, json_t *item);

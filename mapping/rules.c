@@ -21,12 +21,14 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <yaml.h>
 
 #include "daemon/buf.h"
 #include "daemon/util.h"
 #include "mapping/map.h"
 #include "mapping/model.h"
+#include "version.h"
 
 #define RULES_MAX_FILE  (4 * 1024 * 1024)
 #define RULES_MAX_PATH  512
@@ -148,6 +150,7 @@ rule_clear(struct map_rule *r)
     json_decref(r->threats);
     json_decref(r->requirements);
     free(r->origin);
+    map_keep_free(r->keep);
     memset(r, 0, sizeof(*r));
 }
 
@@ -159,6 +162,7 @@ map_rules_free(struct map_rules *rules)
     for (size_t i = 0; i < rules->n; i++)
         rule_clear(&rules->v[i]);
     free(rules->v);
+    map_keep_free(rules->keep_other);
     free(rules);
 }
 
@@ -1108,6 +1112,18 @@ map_rules_parse(const char *name, const char *text, size_t len, struct map_rules
     }
     if (rules->n > 1)
         qsort(rules->v, rules->n, sizeof(rules->v[0]), rule_cmp);
+    /* what map_project keeps, compiled once per rule (the rule travels with
+       its plan when rules_merge moves it) */
+    for (size_t i = 0; i < rules->n; i++) {
+        if (map_keep_build(&rules->v[i], &rules->v[i].keep) < 0) {
+            err_set(err, ERR_INTERNAL, "out of memory while reading %s", name);
+            goto out;
+        }
+    }
+    if (map_keep_build(NULL, &rules->keep_other) < 0) {
+        err_set(err, ERR_INTERNAL, "out of memory while reading %s", name);
+        goto out;
+    }
     *ret = rules;
     rules = NULL;
     rc = 0;
@@ -1162,6 +1178,51 @@ rules_merge(struct map_rules *base, struct map_rules *user, struct err *err)
     return 0;
 }
 
+/*
+ * What the mapping of an item depends on besides the item: this program's
+ * version and MAP_REVISION (the mapping code: bump it with any change to
+ * map.c or project.c that can change their output for the same input, so
+ * that builds between releases never trust each other's caches) and the
+ * exact rules text it loaded, built-in and user. Caches of mapped or
+ * projected items are labelled with it.
+ */
+#define MAP_REVISION "map/2"
+
+static int
+rules_digest(struct map_rules *rules, const char *user, size_t user_len, struct err *err)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok;
+
+    if (ctx == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+         EVP_DigestUpdate(ctx, DRIFTSYNC_VERSION, strlen(DRIFTSYNC_VERSION) + 1) == 1 &&
+         EVP_DigestUpdate(ctx, MAP_REVISION, sizeof(MAP_REVISION)) == 1 &&
+         EVP_DigestUpdate(ctx, map_rules_builtin, map_rules_builtin_len) == 1 &&
+         EVP_DigestUpdate(ctx, user != NULL ? "\1" : "\0", 1) == 1 &&
+         (user == NULL || EVP_DigestUpdate(ctx, user, user_len) == 1) &&
+         EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
+    EVP_MD_CTX_free(ctx);
+    if (!ok || mdlen != 32)
+        return err_set(err, ERR_INTERNAL, "SHA-256 of the rules failed");
+    for (unsigned int i = 0; i < mdlen; i++) {
+        rules->digest[2 * i] = hex[md[i] >> 4];
+        rules->digest[2 * i + 1] = hex[md[i] & 15];
+    }
+    rules->digest[64] = '\0';
+    return 0;
+}
+
+const char *
+map_rules_digest(const struct map_rules *rules)
+{
+    return rules != NULL && rules->digest[0] != '\0' ? rules->digest : NULL;
+}
+
 int
 map_rules_load(const char *user_path, struct map_rules **ret, struct err *err)
 {
@@ -1183,6 +1244,8 @@ map_rules_load(const char *user_path, struct map_rules **ret, struct err *err)
         if (rules_merge(rules, user, err) < 0)
             goto out;
     }
+    if (rules_digest(rules, user_path != NULL ? buf_str(&b) : NULL, b.len, err) < 0)
+        goto out;
     *ret = rules;
     rules = NULL;
     rc = 0;
@@ -1237,10 +1300,8 @@ map_rules_foreach_type(const struct map_rules *rules,
 
 /* ---- path evaluation ---- */
 
-/* A string holding JSON ('{' or '[' first) is parsed; returns a new
- * reference or NULL. */
-static json_t *
-nested_json(json_t *v)
+json_t *
+map_json_nested(json_t *v)
 {
     const char *s;
     size_t len;
@@ -1270,7 +1331,7 @@ eval_at(const struct map_path *path, size_t i, json_t *v, json_t *out)
         return json_array_append(out, v) < 0 ? -1 : 1;
     }
     if (json_is_string(v)) {
-        parsed = nested_json(v);
+        parsed = map_json_nested(v);
         if (parsed == NULL)
             return 0;
         v = parsed;
@@ -1283,7 +1344,7 @@ eval_at(const struct map_path *path, size_t i, json_t *v, json_t *out)
         goto out;
     }
     if (json_is_string(child)) {
-        json_t *inner = nested_json(child);
+        json_t *inner = map_json_nested(child);
         if (inner != NULL && json_is_array(inner)) {
             size_t k;
             json_t *e;
@@ -1324,19 +1385,75 @@ map_path_eval(const struct map_path *path, json_t *root, json_t *out)
     return eval_at(path, 0, root, out);
 }
 
+/* A path without `[]` yields at most one value: walk it without the
+ * scratch list (the common case; mapping evaluates millions of paths). */
+static json_t *
+single_value(const struct map_path *path, json_t *root)
+{
+    json_t *v = root, *owned = NULL, *child;
+
+    for (size_t i = 0; i < path->n; i++) {
+        if (json_is_string(v)) {
+            json_t *parsed = map_json_nested(v); /* before v's owner is released */
+            json_decref(owned);
+            owned = parsed;
+            v = parsed;
+        }
+        child = json_is_object(v) ? json_object_get(v, path->segs[i].key) : NULL;
+        if (child == NULL) {
+            json_decref(owned);
+            return NULL;
+        }
+        v = child;
+    }
+    if (json_is_null(v)) {
+        json_decref(owned);
+        return NULL;
+    }
+    json_incref(v);
+    json_decref(owned);
+    return v;
+}
+
+int
+map_path_collects(const struct map_path *path)
+{
+    for (size_t i = 0; i < path->n; i++) {
+        if (path->segs[i].collect)
+            return 1;
+    }
+    return 0;
+}
+
+json_t *
+map_path_first(const struct map_path *path, json_t *root, int *ret_oom)
+{
+    json_t *out, *v = NULL;
+
+    *ret_oom = 0;
+    if (path == NULL || path->n == 0 || root == NULL)
+        return NULL;
+    if (!map_path_collects(path))
+        return single_value(path, root);
+    out = json_array();
+    if (out == NULL || map_path_eval(path, root, out) < 0) {
+        *ret_oom = 1;
+        json_decref(out);
+        return NULL;
+    }
+    v = json_incref(json_array_get(out, 0));
+    json_decref(out);
+    return v;
+}
+
 json_t *
 map_paths_first(const struct map_paths *paths, json_t *root)
 {
-    json_t *out = json_array(), *v = NULL;
-
-    if (out == NULL)
-        return NULL;
     for (size_t i = 0; i < paths->n; i++) {
-        if (map_path_eval(&paths->v[i], root, out) > 0) {
-            v = json_incref(json_array_get(out, 0));
-            break;
-        }
+        int oom;
+        json_t *v = map_path_first(&paths->v[i], root, &oom);
+        if (v != NULL || oom)
+            return v;
     }
-    json_decref(out);
-    return v;
+    return NULL;
 }

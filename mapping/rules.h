@@ -23,6 +23,9 @@
 
 typedef struct json_t json_t;
 
+/* What map_project keeps of an item (mapping/project.c; opaque here). */
+struct map_keep;
+
 struct map_path_seg {
     char *key;   /* owned */
     int collect; /* `key[]`: iterate the list */
@@ -127,11 +130,14 @@ struct map_rule {
     json_t *threats;      /* owned: [{id, title, stride, controls}] */
     json_t *requirements; /* owned: [{id, title, controls}] */
     char *origin;         /* owned: "file:line" of the rule, for messages */
+    struct map_keep *keep; /* owned: what map_project keeps of this type's items */
 };
 
 struct map_rules {
     size_t n;
-    struct map_rule *v; /* owned, sorted by resource_type */
+    struct map_rule *v;          /* owned, sorted by resource_type */
+    struct map_keep *keep_other; /* owned: what map_project keeps of types without a rule */
+    char digest[65];             /* map_rules_digest: set by map_rules_load */
 };
 
 /* The rule for a type, or NULL (borrowed). */
@@ -143,8 +149,27 @@ const struct map_rule *map_rules_find(const struct map_rules *rules, const char 
 MUST_CHECK int map_path_eval(const struct map_path *path, json_t *root, json_t *out);
 
 /* The first value any of the paths yields (a new reference, the caller
- * decrefs), or NULL when none does. */
+ * decrefs), or NULL when none does (or out of memory). */
 json_t *map_paths_first(const struct map_paths *paths, json_t *root);
+
+/* The first value path yields on root (a new reference), or NULL; a path
+ * without `[]` is walked without allocating. *ret_oom is set to 1 when NULL
+ * means out of memory. */
+json_t *map_path_first(const struct map_path *path, json_t *root, int *ret_oom);
+
+/* 1 when a segment of path has `[]` (it may yield several values). */
+int map_path_collects(const struct map_path *path);
+
+/* A string holding JSON ('{' or '[' first after blanks, at most 1 MiB) parsed
+ * as map_path_eval parses it when a path goes through it: a new reference,
+ * or NULL when v is not such a string (or does not parse). */
+json_t *map_json_nested(json_t *v);
+
+/* project.c: the keep plan of one rule (rule NULL: the plan for types
+ * without a rule). *ret is owned by the caller (map_keep_free). Returns -1
+ * only when out of memory. */
+MUST_CHECK int map_keep_build(const struct map_rule *rule, struct map_keep **ret);
+void map_keep_free(struct map_keep *keep);
 
 /* Built-in rules text (generated from mapping/rules.yaml by cmake/Embed.cmake). */
 extern const unsigned char map_rules_builtin[];
