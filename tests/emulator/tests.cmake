@@ -24,7 +24,7 @@ endif()
 # The Security Hub service's own tests and the dataset checks (unittest
 # discovery; each file prints its own summary).
 if(DRIFTSYNC_EMULATOR_PYTHON)
-  foreach(t securityhub_service securityhub_e2e dataset)
+  foreach(t securityhub_service securityhub_e2e dataset fastpaths)
     if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/tests/test_${t}.py)
       add_test(NAME emulator.${t}
         COMMAND ${DRIFTSYNC_EMULATOR_PYTHON} -m unittest -v test_${t}

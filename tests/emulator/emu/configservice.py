@@ -11,8 +11,12 @@ version whose configurationItemStatus is ResourceDeleted marks a deletion.
 Staged drift (control endpoint) appends versions the same way, so
 GetResourceConfigHistory shows it as AWS would. Advanced queries are parsed
 by configsql.py and evaluated in Python over the rows in scope (resource
-types in the WHERE clause are pushed down to SQLite); the full result list of
-a query is cached per dataset version so paging through it is cheap. Data is
+types in the WHERE clause are pushed down to SQLite, the WHERE clause is
+compiled once per expression text); the full result list of a query (rows
+already JSON-encoded) is cached, keyed by the versions of the accounts and
+regions in its scope (loading or changing another account keeps it), at most
+CACHE_MAX_ENTRIES results and CACHE_MAX_BYTES, so paging and repeated syncs
+are cheap. Data is
 always scoped by the caller's account (from its credentials) and the region
 of its credential scope; aggregator queries cover the aggregator's accounts
 and regions and are only allowed in the aggregator's own account and region.
@@ -35,6 +39,12 @@ BASE_FIELDS = ("version", "accountId", "configurationItemCaptureTime", "configur
                "availabilityZone", "resourceCreationTime")
 
 
+# Query results kept for paging and for repeated identical queries (the same
+# expression over unchanged data): at most this many, of this total size.
+CACHE_MAX_ENTRIES = 256
+CACHE_MAX_BYTES = 256 * 1024 * 1024
+
+
 class Store:
     def __init__(self):
         self.lock = threading.RLock()
@@ -51,7 +61,8 @@ class Store:
         """)
         self.loaded = set()
         self.seq = 0
-        self.version = 0
+        self.version = getattr(self, "version", 0)   # monotonic across reloads
+        self.versions = {}     # (acct, region) -> version of that scope's items
 
     def close(self):
         self.db.close()
@@ -68,13 +79,15 @@ class Service:
         self.state = state
         self.faults = faults
         self.store = Store()
-        self.cache = collections.OrderedDict()
+        self.cache = collections.OrderedDict()   # query key -> (result rows, bytes)
+        self.cache_bytes = 0
 
     def reload(self):
         with self.store.lock:
             self.store.close()
             self.store.open()
             self.cache.clear()
+            self.cache_bytes = 0
 
     # -- loading --------------------------------------------------------------
     def _normalise(self, item, acct, region, where):
@@ -129,6 +142,7 @@ class Service:
             self._recompute_current(acct, region)
             s.loaded.add((acct, region))
             s.version += 1
+            s.versions[(acct, region)] = s.version
 
     def _recompute_current(self, acct, region):
         self.store.db.execute("""
@@ -205,16 +219,23 @@ class Service:
             self.ensure(acct, region)
         s = self.store
         with s.lock:
-            key = (operation, ctx.account_id, ctx.region, expr, params.get("ConfigurationAggregatorName"), s.version)
-            rows = self.cache.get(key)
-            if rows is None:
+            # keyed by the versions of the scope's own items: loading or
+            # changing another account/region keeps this result valid
+            key = (operation, ctx.account_id, ctx.region, expr, params.get("ConfigurationAggregatorName"),
+                   tuple(s.versions.get(sc, 0) for sc in scope))
+            hit = self.cache.get(key)
+            if hit is None:
                 types = configsql.resource_type_pushdown(q.where)
                 docs = self._docs(scope, types)
                 rows = [json.dumps(r, separators=(",", ":")) for r in configsql.run(q, docs)]
-                self.cache[key] = rows
-                while len(self.cache) > 8:
-                    self.cache.popitem(last=False)
+                size = sum(len(r) for r in rows) + 64 * len(rows) + 256
+                self.cache[key] = (rows, size)
+                self.cache_bytes += size
+                while self.cache and (len(self.cache) > CACHE_MAX_ENTRIES or self.cache_bytes > CACHE_MAX_BYTES) \
+                        and next(iter(self.cache)) != key:
+                    self.cache_bytes -= self.cache.popitem(last=False)[1][1]
             else:
+                rows = hit[0]
                 self.cache.move_to_end(key)
         limit = self._limit(params, "Limit", "MaxResults", default=100)
         page, nxt = self._page(ctx, operation, params, rows, limit, "NextToken")
@@ -410,6 +431,7 @@ class Service:
             if not isinstance(items, list) or not items:
                 raise ValueError("body must be {\"items\": [configuration item, ...]}")
             done = 0
+            touched = set()
             with s.lock:
                 for i, item in enumerate(items):
                     where = "items[%d]" % i
@@ -434,13 +456,17 @@ class Service:
                     self._insert(item, capture, region)
                     self._recompute_key(acct, region, item["resourceType"], item["resourceId"])
                     done += 1
+                    touched.add((acct, region))
                 s.version += 1
+                for t in touched:
+                    s.versions[t] = s.version
             return {"put": done, "version": s.version}
         if action == "delete":
             keys = body.get("keys") if isinstance(body, dict) else None
             if not isinstance(keys, list) or not keys:
                 raise ValueError("body must be {\"keys\": [{accountId, awsRegion, resourceType, resourceId}, ...]}")
             deleted, missing = 0, []
+            touched = set()
             with s.lock:
                 for i, k in enumerate(keys):
                     if not isinstance(k, dict) or not all(isinstance(k.get(f), str) for f in ("accountId", "awsRegion", "resourceType", "resourceId")):
@@ -460,6 +486,9 @@ class Service:
                     self._insert(item, now, k["awsRegion"])
                     self._recompute_key(k["accountId"], k["awsRegion"], k["resourceType"], k["resourceId"])
                     deleted += 1
+                    touched.add((k["accountId"], k["awsRegion"]))
                 s.version += 1
+                for t in touched:
+                    s.versions[t] = s.version
             return {"deleted": deleted, "missing": missing, "version": s.version}
         raise ValueError("unknown resources action %r (put, delete)" % action)

@@ -18,6 +18,7 @@ Evaluation works on the configuration item in API form (dataset form with
 the selected fields nested the way AWS nests them.
 """
 
+import functools
 import re
 
 from .errors import ApiError
@@ -84,6 +85,7 @@ class Query:
     def __init__(self):
         self.select = []       # list of (label, kind, path) kind: 'field' | aggregate name
         self.where = None
+        self.where_fn = None   # compiled WHERE (set by parse)
         self.group_by = None
         self.order_by = []     # (label/path, desc)
 
@@ -264,8 +266,13 @@ class Parser:
         return ("not", node) if neg else node
 
 
+@functools.lru_cache(maxsize=256)
 def parse(text):
-    return Parser(text).parse()
+    """The parsed query (cached per expression text: a Query is never
+    modified after parsing; errors are raised again, never cached)."""
+    q = Parser(text).parse()
+    q.where_fn = None if q.where is None else compile_where(q.where)
+    return q
 
 
 # ---------------------------------------------------------------------------
@@ -273,6 +280,11 @@ def parse(text):
 # ---------------------------------------------------------------------------
 def values(doc, path):
     """All values reached by a dotted path, flattening arrays at every step."""
+    if "." not in path:     # a top-level field: the loop below, unrolled
+        if path not in doc:
+            return []
+        v = doc[path]
+        return list(v) if isinstance(v, list) else [v]
     if path == "tags.tag":  # virtual: "key=value" of every tag
         return ["%s=%s" % (t.get("key"), t.get("value")) for t in doc.get("tags") or [] if isinstance(t, dict)]
     cur = [doc]
@@ -371,6 +383,41 @@ def matches(node, doc):
     raise AssertionError(kind)
 
 
+def compile_where(node):
+    """A predicate doc -> bool equal to matches(node, doc), with the common
+    shapes (IN / = over string literals, AND / OR / NOT) precomputed: a
+    string value against string literals compares as plain equality in
+    _cmp, so a set lookup gives the same answer; any other value goes
+    through _cmp as before."""
+    kind = node[0]
+    if kind in ("and", "or"):
+        a, b = compile_where(node[1]), compile_where(node[2])
+        if kind == "and":
+            return lambda doc: a(doc) and b(doc)
+        return lambda doc: a(doc) or b(doc)
+    if kind == "not":
+        a = compile_where(node[1])
+        return lambda doc: not a(doc)
+    path = node[1] if kind != "cmp" else node[2]
+    if path in TIME_FIELDS or path == "tags.tag":
+        return lambda doc: matches(node, doc)
+    if kind == "in" or (kind == "cmp" and node[1] == "="):
+        lits = list(node[2]) if kind == "in" else [node[3]]
+        if lits and all(type(x) is str for x in lits):
+            wanted = frozenset(lits)
+
+            def match_in(doc):
+                for v in values(doc, path):
+                    if type(v) is str:
+                        if v in wanted:
+                            return True
+                    elif any(_cmp("=", v, b) for b in lits):
+                        return True
+                return False
+            return match_in
+    return lambda doc: matches(node, doc)
+
+
 def _project(value, parts):
     if not parts:
         return value
@@ -453,7 +500,8 @@ def run(q, docs):
         if not q.group_by and not rows:
             rows = [{label: 0 for label, fn, _ in q.select if fn == "COUNT"}]
     else:
-        rows = [project(q, d) for d in docs if q.where is None or matches(q.where, d)]
+        where = getattr(q, "where_fn", None) or (None if q.where is None else (lambda d: matches(q.where, d)))
+        rows = [project(q, d) for d in docs if where is None or where(d)]
     for label, desc in reversed(q.order_by):
         rows.sort(key=lambda r: _sort_value(_first(r, label)), reverse=desc)
     return rows

@@ -9,7 +9,10 @@ message with AWS's wording and member paths ('resourceKeys.1.member.resourceId')
 Outputs produced by service code are walked along the output shape so that
 timestamps leave in the protocol's wire form (epoch seconds for JSON 1.1,
 ISO 8601 for REST-JSON and query/XML) and XML answers follow the model's
-element names.
+element names. A service may hand over values already serialised
+(RawJson, e.g. stored findings): they go into the body verbatim when no
+timestamp or blob is reachable from their shape (plain(), memoised per
+shape) and the text has no null, else they are parsed and shaped as usual.
 
 Model choice: per service we use the newest model among the copies bundled in
 tests/emulator/models/ (taken from botocore BUNDLED_BOTOCORE_VERSION) and the
@@ -132,6 +135,51 @@ class RestParams(dict):
     converted to their shape's type; body members are JsonValue."""
 
 
+class RawJson:
+    """A value a service hands over already serialised (JSON text, bytes),
+    e.g. a stored Security Hub finding: it is spliced into the answer as is
+    when its shape needs no wire conversion (no timestamp or blob anywhere
+    below it) and the text has no null (which shape_output would drop);
+    otherwise it is parsed and shaped like any other value."""
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = text if isinstance(text, bytes) else text.encode("utf-8")
+
+    def value(self):
+        return json.loads(self.text)
+
+
+def dumps(value):
+    """json.dumps(value, separators=(",", ":")) as UTF-8 bytes, with RawJson
+    texts spliced in verbatim (they only occur inside dicts and lists)."""
+    if isinstance(value, RawJson):
+        return value.text
+    if isinstance(value, dict):
+        if not _has_raw(value):
+            return json.dumps(value, separators=(",", ":")).encode("utf-8")
+        return b"{" + b",".join(json.dumps(str(k)).encode("utf-8") + b":" + dumps(v)
+                                for k, v in value.items()) + b"}"
+    if isinstance(value, list):
+        if not _has_raw(value):
+            return json.dumps(value, separators=(",", ":")).encode("utf-8")
+        return b"[" + b",".join(dumps(v) for v in value) + b"]"
+    return json.dumps(value, separators=(",", ":")).encode("utf-8")
+
+
+def _has_raw(value):
+    """Whether a RawJson sits in value at depth 1 or 2 (where services put
+    them: {"Findings": [raw, ...]}); deeper ones are found by the same test
+    one level down."""
+    items = value.values() if isinstance(value, dict) else value
+    for v in items:
+        if isinstance(v, RawJson):
+            return True
+        if isinstance(v, (dict, list)) and _has_raw(v):
+            return True
+    return False
+
+
 class Model:
     def __init__(self, service, path=None, description=None):
         if path is None:
@@ -148,6 +196,7 @@ class Model:
         self.target_prefix = self.meta.get("targetPrefix")
         self.api_version = self.meta.get("apiVersion")
         self._routes = None
+        self._plain = {}          # id(shape) -> no timestamp/blob below it
 
     # -- routing (REST-JSON) ----------------------------------------------
     def routes(self):
@@ -364,10 +413,40 @@ class Model:
         return clean
 
     # -- output shaping -----------------------------------------------------
+    def plain(self, shape):
+        """True when no timestamp or blob is reachable from shape (its
+        values need no wire conversion). Memoised per shape (a full walk per
+        asked shape, so cycles in the model cannot leave a wrong answer)."""
+        key = id(shape)
+        hit = self._plain.get(key)
+        if hit is not None:
+            return hit
+        seen, todo, r = set(), [shape], True
+        while todo and r:
+            s = todo.pop()
+            if id(s) in seen:
+                continue
+            seen.add(id(s))
+            t = s.get("type")
+            if t in ("timestamp", "blob"):
+                r = False
+            elif t == "structure":
+                todo.extend(self.shapes[ref["shape"]] for ref in s.get("members", {}).values())
+            elif t == "list":
+                todo.append(self.shapes[s["member"]["shape"]])
+            elif t == "map":
+                todo.append(self.shapes[s["value"]["shape"]])
+        self._plain[key] = r
+        return r
+
     def shape_output(self, shape, value, ts_format):
         """Converts timestamps for the wire; unknown members pass through."""
         if value is None:
             return None
+        if isinstance(value, RawJson):
+            if b"null" not in value.text and self.plain(shape):
+                return value
+            value = value.value()
         t = shape.get("type")
         if t == "structure" and isinstance(value, dict):
             members = shape.get("members", {})

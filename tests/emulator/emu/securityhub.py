@@ -11,14 +11,25 @@ Data and scale
 --------------
 `reload()` eagerly reads and checks securityhub-catalog.json and every
 securityhub.json (small).  findings.ndjson of an account+region is read lazily
-on the first request that needs it.  A finding is kept as its JSON text (the
-exact stored ASFF object, returned as stored, never with invented fields) plus
-a tuple of precomputed "hot" filter values (GeneratorId, ComplianceStatus,
-SeverityLabel, ResourceId, the four top-level dates as integer nanoseconds,
-...).  Filters on hot fields never parse JSON; filters on any other
-attribute parse the finding's text once per request.  Each account+region
-keeps its findings ordered by (UpdatedAt desc, Id asc) so that UpdatedAt
-bounds are found by bisection (cheap incremental "UpdatedAt >= T" queries).
+on the first request that needs it, and then kept open: a finding is held as
+the offset and length of its line in that file (its JSON text is read back
+with pread only when it is returned or filtered on a non-hot attribute, and
+returned exactly as stored, never with invented fields) plus its "hot"
+filter values: the attributes many findings share (GeneratorId,
+ComplianceStatus, SeverityLabel, Title, ...) as one interned tuple per
+distinct combination, ResourceId as a tuple shared per resource, and the
+four top-level dates as one packed bytes object of integer nanoseconds
+(~530 bytes a finding in all: 1M findings take ~0.5 GB, not 4 GB).  Staged
+findings (control API) are kept as their JSON bytes.  Filters on hot fields
+never parse JSON; filters on any other attribute parse the finding's text
+once per request.  Each account+region keeps its findings ordered by
+(UpdatedAt desc, Id asc) so that UpdatedAt bounds are found by bisection
+(cheap incremental "UpdatedAt >= T" queries); the matching list of a query
+is cached per (hub version, filters, sort) for paging.  The HTTP server calls
+handle_raw(), whose GetFindings answer carries the stored texts as
+model.RawJson, spliced into the response body without a parse/encode round
+trip; handle() returns them parsed (unit tests).  A findings file changed on
+disk after loading answers 500 naming the file (reload the emulator).
 
 GetFindings semantics (as documented for AwsSecurityFindingFilters)
 ------------------------------------------------------------------
@@ -66,6 +77,7 @@ Staged drift (called by the control API, under the state lock):
 docstrings.
 """
 
+import array
 import bisect
 import calendar
 import collections
@@ -75,12 +87,14 @@ import ipaddress
 import json
 import os
 import re
+import struct
 import sys
 import threading
 import urllib.parse
 
 from . import tokens
 from .errors import ApiError
+from .model import RawJson
 from .state import DatasetError as _StateDatasetError
 
 NS = 1_000_000_000
@@ -278,8 +292,6 @@ HOT = ("ProductArn", "AwsAccountId", "Id", "GeneratorId", "Region", "Type",
        "ComplianceAssociatedStandardsId", "RecordState", "WorkflowStatus",
        "WorkflowState", "FirstObservedAt", "LastObservedAt", "CreatedAt",
        "UpdatedAt")
-_HOT_INDEX = {name: i for i, name in enumerate(HOT)}
-_UPDATED_AT = _HOT_INDEX["UpdatedAt"]
 
 
 def _extract(obj, segs):
@@ -347,32 +359,108 @@ def _plain_getter(name):
 
 
 _intern = sys.intern
-_HOT_GETTERS = [(name, _plain_getter(name)) for name in HOT]
 _SHARED = {}      # one tuple object per distinct short hot value tuple (memory)
+
+# The hot values are kept in three forms (memory: ~1M findings at 500k):
+# the attributes many findings share (generator, status, severity, title,
+# ...) as one interned tuple per distinct combination; ResourceId as a tuple
+# shared by the findings of one resource; the four dates as one packed
+# bytes object (UpdatedAt also as the int `upd`, the order key).
+_DATES = ("FirstObservedAt", "LastObservedAt", "CreatedAt", "UpdatedAt")
+_OWN = ("Id", "ResourceId") + _DATES
+_COMBO = tuple(n for n in HOT if n not in _OWN)
+_COMBO_GETTERS = [(name, _plain_getter(name), FIELDS[name][0] == "str") for name in _COMBO]
+_PACK = struct.Struct("<4q")
+_NO_DATE = -(1 << 63)          # an absent date in the packed form
+
+
+def _hot_reader(name):
+    """f -> the tuple of values of hot attribute `name` of finding f."""
+    if name == "Id":
+        return lambda f: (f.id,)
+    if name == "ResourceId":
+        return lambda f: f.rid
+    if name == "UpdatedAt":
+        return lambda f: (f.upd,)
+    if name in _DATES:
+        k = _DATES.index(name)
+
+        def date(f):
+            t = _PACK.unpack(f.dates)[k]
+            return () if t == _NO_DATE else (t,)
+        return date
+    j = _COMBO.index(name)
+    return lambda f: f.combo[j]
+
+
+_HOT_READ = {name: _hot_reader(name) for name in HOT}
+
+
+def _shared(vals):
+    if len(_SHARED) < 1_000_000:
+        return _SHARED.setdefault(vals, vals)
+    return vals
 
 
 class _Finding:
-    """One stored finding: its JSON text and the precomputed hot values."""
-    __slots__ = ("raw", "id", "upd", "hot")
+    """One stored finding: where its JSON text is (`src`: an offset into its
+    hub's findings.ndjson with `ln` bytes, or the bytes themselves for a
+    staged finding) and its hot values (see _hot_reader)."""
+    __slots__ = ("src", "ln", "id", "upd", "combo", "rid", "dates")
 
-    def __init__(self, raw, obj):
-        self.raw = raw
-        hot = []
-        for name, get in _HOT_GETTERS:
+    def __init__(self, src, ln, obj, rids=None):
+        self.src = src
+        self.ln = ln
+        combo = []
+        for name, get, is_str in _COMBO_GETTERS:
             vals = get(obj)
-            if vals and FIELDS[name][0] == "str" and name not in ("Id", "ResourceId"):
+            if vals and is_str:
                 vals = tuple(_intern(v) if len(v) <= 128 else v for v in vals)
-                if len(_SHARED) < 1_000_000:
-                    vals = _SHARED.setdefault(vals, vals)
-            hot.append(vals)
-        self.hot = tuple(hot)
+            combo.append(vals)
+        self.combo = _shared(tuple(combo))
+        rid = _HOT_GET_RID(obj)
+        self.rid = rids.setdefault(rid, rid) if rids is not None else rid
+        dates = []
+        for get in _DATE_GETTERS:
+            vals = get(obj)
+            dates.append(vals[0] if vals else _NO_DATE)
+        self.dates = _PACK.pack(*dates)
         self.id = obj["Id"]
-        self.upd = hot[_UPDATED_AT][0]
+        self.upd = dates[3]
 
 
-def _make_finding(obj, where, raw=None):
-    """raw: the object's JSON text when it comes from a file line (kept as
-    is); None to serialise obj."""
+_HOT_GET_RID = _plain_getter("ResourceId")
+_TS_MEMO = {}
+
+
+def _date_getter(name):
+    """_plain_getter for a top-level date, memoising parse_ts per text (the
+    four dates of a finding and of its neighbours are often the same)."""
+    memo = _TS_MEMO
+
+    def get(obj):
+        text = obj.get(name)
+        if not isinstance(text, str):
+            return ()
+        t = memo.get(text)
+        if t is None:
+            t = parse_ts(text)
+            if t is None:
+                return ()
+            if len(memo) > 100_000:
+                memo.clear()
+            memo[text] = t
+        return (t,)
+    return get
+
+
+_DATE_GETTERS = [_date_getter(n) for n in _DATES]
+
+
+def _make_finding(obj, where, src=None, ln=0, rids=None):
+    """src/ln: where the object's JSON text is in its file (kept there, read
+    back when the finding is returned); None to keep obj serialised in
+    memory (staged findings)."""
     if not isinstance(obj, dict):
         raise DatasetError(f"{where}: a finding must be a JSON object")
     fid = obj.get("Id")
@@ -381,9 +469,10 @@ def _make_finding(obj, where, raw=None):
     if parse_ts(obj.get("UpdatedAt")) is None:
         raise DatasetError(f"{where}: finding {fid}: UpdatedAt {obj.get('UpdatedAt')!r} "
                            "is missing or not an RFC 3339 timestamp")
-    if raw is None:
-        raw = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-    return _Finding(raw, obj)
+    if src is None:
+        src = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        ln = len(src)
+    return _Finding(src, ln, obj, rids)
 
 
 class _Hub:
@@ -397,8 +486,9 @@ class _Hub:
         self.conf = conf            # parsed securityhub.json, or None (not enabled)
         self.findings = None        # Id -> _Finding, None until loaded
         self.order = None           # findings by (UpdatedAt desc, Id asc); None = stale
-        self.neg_upd = None         # [-upd for f in order], ascending, for bisect
+        self.neg_upd = None         # array of -upd for f in order, ascending, for bisect
         self.version = 0
+        self.file = None            # findings.ndjson, open (binary) once loaded
 
     def load(self):
         if self.findings is not None:
@@ -406,28 +496,55 @@ class _Hub:
         findings = {}
         path = os.path.join(self.dir, "findings.ndjson") if self.dir else None
         if path and os.path.exists(path):
-            with open(path, encoding="utf-8") as fh:
+            fh = open(path, "rb")
+            try:
+                rids = {}
+                off = 0
                 for lineno, line in enumerate(fh, 1):
-                    if not line.strip():
+                    start, n = off, len(line)
+                    off += n
+                    text = line.strip()
+                    if not text:
                         continue
                     where = f"{path}:{lineno}"
                     try:
-                        obj = json.loads(line)
+                        obj = json.loads(text.decode("utf-8"))
+                    except UnicodeDecodeError as e:
+                        raise DatasetError(f"{where}: not UTF-8: {e}") from None
                     except ValueError as e:
                         raise DatasetError(f"{where}: not JSON: {e}") from None
-                    f = _make_finding(obj, where, line.strip())
+                    f = _make_finding(obj, where, start + (n - len(line.lstrip())), len(text), rids)
                     if f.id in findings:
                         raise DatasetError(f"{where}: duplicate finding Id {f.id}")
                     findings[f.id] = f
+            except BaseException:
+                fh.close()
+                raise
+            self.file = fh
         self.findings = findings
         self.order = None
         self.version += 1
+
+    def raw(self, f):
+        """The JSON text (bytes) of one of this hub's findings."""
+        if isinstance(f.src, bytes):
+            return f.src
+        data = os.pread(self.file.fileno(), f.ln, f.src)
+        if len(data) != f.ln:
+            raise DatasetError(f"{self.file.name}: changed on disk since it was loaded "
+                               "(reload the emulator)")
+        return data
+
+    def close(self):
+        if self.file is not None:
+            self.file.close()
+            self.file = None
 
     def ordered(self):
         self.load()
         if self.order is None:
             self.order = sorted(self.findings.values(), key=lambda f: (-f.upd, f.id))
-            self.neg_upd = [-f.upd for f in self.order]
+            self.neg_upd = array.array("q", (-f.upd for f in self.order))
         return self.order
 
 
@@ -648,28 +765,28 @@ class _Query:
                 m = _compile_bool(name, flist)
             else:
                 raise _invalid_input(f"Filters.{name}: the deprecated Keyword filter is not supported")
-            self.preds.append((name, _HOT_INDEX.get(name), m))
+            self.preds.append((name, _HOT_READ.get(name), m))
 
-    def matches(self, f):
+    def matches(self, f, hub):
         obj = None
-        for name, hot_i, m in self.preds:
-            if hot_i is not None:
-                values = f.hot[hot_i]
+        for name, read, m in self.preds:
+            if read is not None:
+                values = read(f)
             else:
                 if obj is None:
-                    obj = json.loads(f.raw)
+                    obj = json.loads(hub.raw(f))
                 values = field_values(obj, name)
             if not m(values):
                 return False
         return True
 
 
-def _sort_key_fn(name):
+def _sort_key_fn(name, hub):
     kind = FIELDS[name][0]
-    hot_i = _HOT_INDEX.get(name)
+    read = _HOT_READ.get(name)
 
     def key(f):
-        vals = f.hot[hot_i] if hot_i is not None else field_values(json.loads(f.raw), name)
+        vals = read(f) if read is not None else field_values(json.loads(hub.raw(f)), name)
         return vals[0] if vals else None
     return kind, key
 
@@ -726,7 +843,20 @@ class Service:
             self._catalog = catalog
             self._std_by_key = {_std_key(s["StandardsArn"]): s for s in catalog["standards"]}
             self._sc_by_id = {c["SecurityControlId"]: c for c in catalog["security_controls"]}
+            for old in self._hubs.values():
+                old.close()
             self._hubs = hubs
+            self._cache.clear()
+
+    def close(self):
+        """At shutdown: closes the findings files held open by loaded hubs
+        and forgets their findings (staged ones included); a later request
+        loads the files again."""
+        with self._lock:
+            for hub in self._hubs.values():
+                hub.close()
+                hub.findings = None
+                hub.order = None
             self._cache.clear()
 
     @staticmethod
@@ -910,7 +1040,13 @@ class Service:
 
     # ------------------------------------------------------------ dispatch
 
-    def handle(self, ctx, operation, params):
+    def handle_raw(self, ctx, operation, params):
+        """handle() for the HTTP server: GetFindings returns the findings as
+        model.RawJson (their stored JSON text, not parsed and re-encoded);
+        every other answer is the same as handle()'s."""
+        return self.handle(ctx, operation, params, _raw=True)
+
+    def handle(self, ctx, operation, params, _raw=False):
         fn = {
             "GetFindings": self._get_findings,
             "GetEnabledStandards": self._get_enabled_standards,
@@ -924,6 +1060,8 @@ class Service:
         params = dict(params or {})
         with self._lock:
             try:
+                if _raw and operation == "GetFindings":
+                    return self._get_findings(ctx, params, raw=True)
                 return fn(ctx, params)
             except DatasetError as e:
                 raise ApiError(500, "InternalException", f"emulator dataset error: {e}",
@@ -962,7 +1100,7 @@ class Service:
 
     # --------------------------------------------------------- GetFindings
 
-    def _get_findings(self, ctx, params):
+    def _get_findings(self, ctx, params, raw=False):
         hub = self._enabled_hub(ctx)
         size = self._page_size(params, GET_FINDINGS_DEFAULT)
         start = self._start(ctx, "GetFindings", params)
@@ -971,7 +1109,11 @@ class Service:
         sort = self._sort_spec(params.get("SortCriteria"))
         matched = self._matching(hub, query, sort, params, now_ns)
         page = matched[start:start + size]
-        out = {"Findings": [json.loads(f.raw) for f in page]}
+        if raw:
+            # the stored text itself, spliced into the answer (server path)
+            out = {"Findings": [RawJson(hub.raw(f)) for f in page]}
+        else:
+            out = {"Findings": [json.loads(hub.raw(f)) for f in page]}
         if start + size < len(matched):
             out["NextToken"] = tokens.make("GetFindings", ctx.account_id, ctx.region,
                                            params, start + size)
@@ -1020,9 +1162,9 @@ class Service:
             if query.upd_lo is not None:
                 hi_i = bisect.bisect_right(hub.neg_upd, -query.upd_lo)
         cand = order[lo_i:hi_i] if (lo_i, hi_i) != (0, len(order)) else order
-        result = [f for f in cand if query.matches(f)] if query.preds else list(cand)
+        result = [f for f in cand if query.matches(f, hub)] if query.preds else list(cand)
         for field, desc in reversed(sort):
-            kind, keyfn = _sort_key_fn(field)
+            kind, keyfn = _sort_key_fn(field, hub)
             keyed = [(keyfn(f), f) for f in result]
             present = [(k, f) for k, f in keyed if k is not None]
             missing = [f for k, f in keyed if k is None]

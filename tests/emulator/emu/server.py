@@ -10,7 +10,8 @@ the one AWS applies: find the operation, authenticate (Authorization parsed,
 credential scope checked against the service, key and session token looked
 up, expiry, signature recomputed with botocore, clock skew), validate the
 input against the botocore model, apply the per-operation rate limit, run the
-service, then serialise for the protocol. Every failure is an ApiError
+service (its handle_raw() when it has one: answers may carry pre-serialised
+model.RawJson values), then serialise for the protocol. Every failure is an ApiError
 rendered in the service's own error shape. Injected faults (faults.py) are
 drawn once per API request. Request counts per service/operation/account are
 kept for the stats endpoint.
@@ -291,7 +292,8 @@ class Emulator:
             if not self.faults.allow(service, operation, account or "anonymous", region):
                 raise ApiError(e["throttle"][0], e["throttle"][1], "Rate exceeded")
             ctx = Ctx(cred, region, request_id, self.state.now())
-            result = self.services[service].handle(ctx, operation, params) or {}
+            svc = self.services[service]
+            result = getattr(svc, "handle_raw", svc.handle)(ctx, operation, params) or {}
             resp = self.render(service, operation, result, request_id)
             if fault in ("truncate", "malformed", "drip"):
                 resp.fault = fault
@@ -312,11 +314,11 @@ class Emulator:
         m = self.models[service]
         out_shape = m.output_shape(operation)
         if m.protocol == "json":
-            body = json.dumps(m.shape_output(out_shape, result, "unixTimestamp"), separators=(",", ":"))
+            body = model_mod.dumps(m.shape_output(out_shape, result, "unixTimestamp"))
             return Response(200, body, [("x-amzn-RequestId", request_id),
                                         ("Content-Type", "application/x-amz-json-%s" % m.meta.get("jsonVersion", "1.1"))])
         if m.protocol == "rest-json":
-            body = json.dumps(m.shape_output(out_shape, result, "iso8601"), separators=(",", ":"))
+            body = model_mod.dumps(m.shape_output(out_shape, result, "iso8601"))
             return Response(200, body, [("x-amzn-RequestId", request_id), ("Content-Type", "application/json")])
         wrapper = m.operations[operation].get("output", {}).get("resultWrapper", operation + "Result")
         lines = ['<%sResponse xmlns="%s">' % (operation, m.meta.get("xmlNamespace", ""))]

@@ -292,6 +292,7 @@ class Base(unittest.TestCase):
         self.svc = securityhub.Service(FakeState(self.data))
 
     def tearDown(self):
+        self.svc.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def call(self, op, params=None, c=None):
