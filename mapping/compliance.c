@@ -11,6 +11,8 @@
  */
 #include "mapping/compliance.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -756,6 +758,267 @@ out:
     json_decref(idx);
     json_decref(outm);
     json_decref(accounts);
+    return rc;
+}
+
+/* ---- failing components ---- */
+
+struct fc_hit {
+    size_t model;
+    const char *key; /* borrowed from the model */
+};
+
+static int
+fc_hit_cmp(const void *a, const void *b)
+{
+    const struct fc_hit *x = a, *y = b;
+
+    if (x->model != y->model)
+        return x->model < y->model ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+/* Index key ACCOUNT '\x1f' ID into buf; 0 when it does not fit. */
+static int
+fc_ikey(char *buf, size_t bufsz, const char *acct, const char *id)
+{
+    int n = snprintf(buf, bufsz, "%s\x1f%s", acct, id);
+
+    return n > 0 && (size_t)n < bufsz;
+}
+
+/* Records model component (model, comp) under id: values are integers
+ * model << 32 | comp, listed once. */
+static int
+fc_index_add(json_t *idx, const char *acct, const char *id, size_t model, size_t comp,
+    struct err *err)
+{
+    char k[1200];
+    json_t *list, *v;
+    json_int_t code = (json_int_t)(((uint64_t)model << 32) | comp);
+    size_t i;
+
+    if (!fc_ikey(k, sizeof(k), acct, id))
+        return 0; /* longer than any resource id a summary holds: cannot match */
+    list = json_object_get(idx, k);
+    if (list == NULL) {
+        list = json_array();
+        if (list == NULL || json_object_set_new(idx, k, list) < 0)
+            return err_set(err, ERR_INTERNAL, "out of memory");
+    }
+    json_array_foreach(list, i, v) {
+        if (json_integer_value(v) == code)
+            return 0;
+    }
+    if (json_array_append_new(list, json_integer(code)) < 0)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+/* Adds component (model, key) to every (standard, control) pair of s in
+ * acc {"STD\tCTL": {KEY: model}}; a key is listed once per pair. */
+static int
+fc_add(json_t *acc, const struct summary *s, size_t model, const char *key, struct err *err)
+{
+    json_t *sid;
+    size_t i;
+
+    json_array_foreach(s->standard_ids, i, sid) {
+        const char *std = json_string_value(sid);
+        json_t *cids = std != NULL ? json_object_get(s->control_ids, std) : NULL, *c;
+        size_t j;
+
+        json_array_foreach(cids, j, c) {
+            char k[256];
+            json_t *set;
+
+            if (!json_is_string(c))
+                return err_set(err, ERR_INTERNAL, "compliance: summary '%.200s': bad control "
+                                                  "ids", s->id);
+            snprintf(k, sizeof(k), "%s\t%s", std, json_string_value(c));
+            set = json_object_get(acc, k);
+            if (set == NULL) {
+                set = json_object();
+                if (set == NULL || json_object_set_new(acc, k, set) < 0)
+                    return err_set(err, ERR_INTERNAL, "out of memory");
+            }
+            if (json_object_get(set, key) == NULL &&
+                json_object_set_new(set, key, json_integer((json_int_t)model)) < 0)
+                return err_set(err, ERR_INTERNAL, "out of memory");
+        }
+    }
+    return 0;
+}
+
+/* 1 when s is a counted FAILED finding naming at least one control. */
+static int
+fc_counts(const struct summary *s)
+{
+    json_t *sid;
+    size_t i;
+
+    if (s->archived || s->status == NULL || strcmp(s->status, "FAILED") != 0 ||
+        strcmp(s->workflow, "SUPPRESSED") == 0)
+        return 0;
+    json_array_foreach(s->standard_ids, i, sid) {
+        const char *std = json_string_value(sid);
+        if (std != NULL && json_array_size(json_object_get(s->control_ids, std)) > 0)
+            return 1;
+    }
+    return 0;
+}
+
+int
+compliance_failing_components(json_t *summaries, json_t *models, const char *account_id,
+    json_t **ret, struct err *err)
+{
+    json_t *idx = NULL, *acc = json_object(), *out = json_object(), *m, *set;
+    struct summary *sums = NULL;
+    struct fc_hit *hits = NULL;
+    size_t n, nm, mi, i, nfail = 0;
+    const char *pair;
+    char acct_key[64];
+    int rc = -1;
+
+    if (acc == NULL || out == NULL) {
+        err_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    if (!json_is_array(summaries) || !json_is_array(models) || account_id == NULL) {
+        err_set(err, ERR_INTERNAL,
+            "compliance_failing_components: summaries and models must be lists");
+        goto out;
+    }
+    n = json_array_size(summaries);
+    nm = json_array_size(models);
+    snprintf(acct_key, sizeof(acct_key), "account:%s", account_id);
+    sums = calloc(n ? n : 1, sizeof(*sums));
+    if (sums == NULL) {
+        err_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        if (summary_read(json_array_get(summaries, i), i, &sums[i], err) < 0)
+            goto out;
+        nfail += fc_counts(&sums[i]);
+    }
+    json_array_foreach(models, mi, m) {
+        const char *acct = json_string_value(json_object_get(m, "account_id"));
+        json_t *comps = json_object_get(m, "components"), *c;
+
+        if (acct == NULL || !json_is_array(comps)) {
+            err_set(err, ERR_INTERNAL, "compliance_failing_components: model %zu has no "
+                                       "account_id or components", mi + 1);
+            goto out;
+        }
+        if (nfail == 0)
+            continue; /* nothing to link: shapes checked, no index needed */
+        if (idx == NULL && (idx = json_object()) == NULL) {
+            err_set(err, ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+        json_array_foreach(comps, i, c) {
+            const char *key = json_string_value(json_object_get(c, "key"));
+            const char *rid = json_string_value(json_object_get(c, "resource_id"));
+            const char *tail;
+
+            if (key == NULL) {
+                err_set(err, ERR_INTERNAL, "compliance_failing_components: model %zu component "
+                                           "%zu has no key", mi + 1, i + 1);
+                goto out;
+            }
+            tail = arn_tail(key);
+            if (fc_index_add(idx, acct, key, mi, i, err) < 0 ||
+                (rid != NULL && fc_index_add(idx, acct, rid, mi, i, err) < 0) ||
+                (tail != NULL && fc_index_add(idx, acct, tail, mi, i, err) < 0))
+                goto out;
+        }
+    }
+    for (i = 0; i < n && nfail > 0; i++) {
+        const struct summary *s = &sums[i];
+        json_t *r;
+        size_t j;
+        int linked = 0;
+
+        if (!fc_counts(s))
+            continue;
+        json_array_foreach(s->resources, j, r) {
+            const char *id = json_string_value(r), *tail;
+            json_t *lists[2];
+            char k[1200];
+
+            if (id == NULL)
+                continue;
+            if (strncmp(id, "AWS::::Account:", 15) == 0 && id[15] != '\0') {
+                linked = 1;
+                if (strcmp(id + 15, account_id) == 0 && fc_add(acc, s, nm, acct_key, err) < 0)
+                    goto out;
+                continue;
+            }
+            tail = arn_tail(id);
+            lists[0] = fc_ikey(k, sizeof(k), s->account_id, id) ? json_object_get(idx, k) : NULL;
+            lists[1] = tail != NULL && fc_ikey(k, sizeof(k), s->account_id, tail)
+                           ? json_object_get(idx, k)
+                           : NULL;
+            for (int l = 0; l < 2; l++) {
+                json_t *v;
+                size_t h;
+
+                json_array_foreach(lists[l], h, v) {
+                    uint64_t code = (uint64_t)json_integer_value(v);
+                    size_t model = (size_t)(code >> 32), comp = (size_t)(code & 0xffffffffu);
+                    const char *ckey = json_string_value(json_object_get(
+                        json_array_get(json_object_get(json_array_get(models, model),
+                                           "components"), comp), "key"));
+
+                    linked = 1;
+                    if (fc_add(acc, s, model, ckey, err) < 0)
+                        goto out;
+                }
+            }
+        }
+        if (!linked && strcmp(s->account_id, account_id) == 0 &&
+            fc_add(acc, s, nm, acct_key, err) < 0)
+            goto out;
+    }
+    json_object_foreach(acc, pair, set) {
+        size_t nh = json_object_size(set), h = 0;
+        json_t *list = json_array(), *v;
+        const char *key;
+
+        free(hits);
+        hits = calloc(nh ? nh : 1, sizeof(*hits));
+        if (hits == NULL || list == NULL || json_object_set_new(out, pair, list) < 0) {
+            err_set(err, ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+        json_object_foreach(set, key, v) {
+            hits[h].model = (size_t)json_integer_value(v);
+            hits[h].key = key;
+            h++;
+        }
+        qsort(hits, nh, sizeof(*hits), fc_hit_cmp);
+        for (h = 0; h < nh; h++) {
+            json_t *vpc = hits[h].model < nm
+                              ? json_object_get(json_array_get(models, hits[h].model), "vpc_id")
+                              : NULL;
+            if (json_array_append_new(list, json_pack("{s:O, s:s}", "vpc_id",
+                                                vpc != NULL ? vpc : json_null(), "key",
+                                                hits[h].key)) < 0) {
+                err_set(err, ERR_INTERNAL, "out of memory");
+                goto out;
+            }
+        }
+    }
+    *ret = out;
+    out = NULL;
+    rc = 0;
+out:
+    free(hits);
+    free(sums);
+    json_decref(idx);
+    json_decref(acc);
+    json_decref(out);
     return rc;
 }
 

@@ -70,6 +70,19 @@ MUST_CHECK int compliance_judge(json_t *catalogue, json_t *summaries, json_t **r
  * standard, control_id, finding_id. */
 MUST_CHECK int compliance_link(json_t *summaries, json_t *models, json_t **ret, struct err *err);
 
+/* What the store keeps per verdict: for each (standard, control) that a
+ * counted FAILED summary (status FAILED, workflow not SUPPRESSED, ACTIVE)
+ * names, the components compliance_link would link that summary to:
+ * *ret = {"STANDARD\tCONTROL": [{"vpc_id": "vpc-..."|null, "key"}]}, each
+ * key once, sorted by the model's position in models then key, and
+ * {"vpc_id": null, "key": "account:ACCOUNT"} last for links to account_id
+ * (links to other accounts are left out). Same matching rules as
+ * compliance_link, without building its per-finding REQ lists: the index of
+ * the models is built only when some summary counts as FAILED. Errors as
+ * compliance_link. Caller decrefs *ret. */
+MUST_CHECK int compliance_failing_components(json_t *summaries, json_t *models,
+    const char *account_id, json_t **ret, struct err *err);
+
 /* Incremental update: stored summaries plus the ones read since, by id:
  * an updated summary replaces the stored one, an ARCHIVED one removes it
  * (and is not kept). *ret is a new array sorted by id. A periodic full

@@ -18,6 +18,7 @@
 
 #include "daemon/util.h"
 #include "mapping/compliance.h"
+#include "providers/aws/securityhub.h"
 #include "store/store_int.h"
 
 /* ---- helpers (the small subset of store.c's that this file needs) ---- */
@@ -208,6 +209,16 @@ check_target(const char *account_id, const char *region, struct err *err)
 
 /* ---- state ---- */
 
+static int
+style_from_text(const char *t)
+{
+    if (t != NULL && strcmp(t, "legacy") == 0)
+        return SH_STYLE_LEGACY;
+    if (t != NULL && strcmp(t, "consolidated") == 0)
+        return SH_STYLE_CONSOLIDATED;
+    return SH_STYLE_UNKNOWN;
+}
+
 int
 store_sh_state_get(struct store *st, const char *account_id, const char *region,
     struct store_sh_state *ret, struct err *err)
@@ -219,7 +230,7 @@ store_sh_state_get(struct store *st, const char *account_id, const char *region,
     if (check_target(account_id, region, err) < 0)
         return -1;
     if (prep(st, &s, err,
-            "SELECT hub, last_read_at, last_full_at, findings FROM sh_targets"
+            "SELECT hub, last_read_at, last_full_at, findings, style FROM sh_targets"
             " WHERE account_id = ? AND region = ?",
             "ss", account_id, region) < 0)
         return ctx_fail(err, "reading the Security Hub state");
@@ -230,6 +241,7 @@ store_sh_state_get(struct store *st, const char *account_id, const char *region,
         out.last_read_at = (time_t)sqlite3_column_int64(s, 1);
         out.last_full_at = (time_t)sqlite3_column_int64(s, 2);
         out.findings = (long)sqlite3_column_int64(s, 3);
+        out.style = style_from_text((const char *)sqlite3_column_text(s, 4));
     }
     sqlite3_finalize(s);
     if (rc < 0)
@@ -251,14 +263,18 @@ ensure_target(struct store *st, const char *account_id, const char *region, stru
     return run(st, s, err);
 }
 
-/* Merges (or, for a full read, replaces) the stored summaries. */
+/* Merges (or, for a full read, replaces) the stored summaries. Two
+ * statements prepared once and reset per row; the text is the summary's
+ * canonical JSON, handed to SQLite without a copy. *ret_active gets the
+ * number of ACTIVE summaries written. */
 static int
 store_findings(struct store *st, const char *account_id, const char *region,
-    const struct store_sh_read *rd, struct err *err)
+    const struct store_sh_read *rd, size_t *ret_active, struct err *err)
 {
-    sqlite3_stmt *s = NULL;
+    sqlite3_stmt *s = NULL, *ins = NULL, *del = NULL;
     json_t *f;
-    size_t i;
+    size_t i, active = 0;
+    int rc = -1;
 
     if (rd->full || !rd->hub_enabled) {
         if (prep(st, &s, err, "DELETE FROM sh_findings WHERE account_id = ? AND region = ?", "ss",
@@ -266,34 +282,58 @@ store_findings(struct store *st, const char *account_id, const char *region,
             run(st, s, err) < 0)
             return -1;
     }
-    if (!rd->hub_enabled)
+    if (!rd->hub_enabled || json_array_size(rd->summaries) == 0) {
+        *ret_active = 0;
         return 0;
+    }
+    if (prep(st, &ins, err,
+            "INSERT OR REPLACE INTO sh_findings (account_id, region, finding_id, summary,"
+            " updated_at) VALUES (?, ?, ?, ?, NULL)",
+            "ss", account_id, region) < 0 ||
+        prep(st, &del, err,
+            "DELETE FROM sh_findings WHERE account_id = ? AND region = ? AND finding_id = ?",
+            "ss", account_id, region) < 0)
+        goto out;
     json_array_foreach(rd->summaries, i, f) {
         const char *id = json_string_value(json_object_get(f, "id"));
         const char *state = json_string_value(json_object_get(f, "record_state"));
+        sqlite3_stmt *use;
+        char *text = NULL;
 
-        if (id == NULL || state == NULL)
-            return err_set(err, ERR_INTERNAL, "store: finding summary %zu has no id/record_state",
+        if (id == NULL || state == NULL) {
+            err_set(err, ERR_INTERNAL, "store: finding summary %zu has no id/record_state",
                 i + 1);
+            goto out;
+        }
         if (strcmp(state, "ACTIVE") != 0) {
             if (rd->full)
                 continue;
-            if (prep(st, &s, err,
-                    "DELETE FROM sh_findings WHERE account_id = ? AND region = ? AND finding_id = ?",
-                    "sss", account_id, region, id) < 0 ||
-                run(st, s, err) < 0)
-                return -1;
-            continue;
+            use = del;
+        } else {
+            use = ins;
+            text = json_dumps(f, JSON_COMPACT); /* the summariser's key order */
+            if (text == NULL) {
+                err_set(err, ERR_INTERNAL, "store: out of memory");
+                goto out;
+            }
+            active++;
         }
-        if (prep(st, &s, err,
-                "INSERT OR REPLACE INTO sh_findings (account_id, region, finding_id, summary,"
-                " updated_at) VALUES (?, ?, ?, ?, ?)",
-                "sssjs", account_id, region, id, f,
-                json_string_value(json_object_get(f, "updated_at"))) < 0 ||
-            run(st, s, err) < 0)
-            return -1;
+        sqlite3_reset(use);
+        /* SQLite frees text (its destructor) whether or not the bind works */
+        if ((text != NULL && sqlite3_bind_text(use, 4, text, -1, free) != SQLITE_OK) ||
+            sqlite3_bind_text(use, 3, id, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+            sqlfail(st, err);
+            goto out;
+        }
+        if (step(st, use, err) < 0)
+            goto out;
     }
-    return 0;
+    *ret_active = active;
+    rc = 0;
+out:
+    sqlite3_finalize(ins);
+    sqlite3_finalize(del);
+    return rc;
 }
 
 static int
@@ -329,82 +369,38 @@ load_findings(struct store *st, const char *account_id, const char *region, json
     return 0;
 }
 
-/* {"STANDARD\tCONTROL": [{"vpc_id","key"}]} for counted FAILED links. */
-static void
-add_component(json_t *map, const json_t *req, json_t *vpc_id, const char *key)
-{
-    const char *std = json_string_value(json_object_get(req, "standard"));
-    const char *ctl = json_string_value(json_object_get(req, "control_id"));
-    const char *status = json_string_value(json_object_get(req, "status"));
-    const char *wf = json_string_value(json_object_get(req, "workflow"));
-    char k[256];
-    json_t *list, *c;
-    size_t i;
-
-    if (std == NULL || ctl == NULL || status == NULL || strcmp(status, "FAILED") != 0 ||
-        (wf != NULL && strcmp(wf, "SUPPRESSED") == 0))
-        return;
-    snprintf(k, sizeof(k), "%s\t%s", std, ctl);
-    list = json_object_get(map, k);
-    if (list == NULL) {
-        list = json_array();
-        json_object_set_new(map, k, list);
-    }
-    json_array_foreach(list, i, c) {
-        if (strcmp(json_string_value(json_object_get(c, "key")), key) == 0)
-            return;
-    }
-    json_array_append_new(list, json_pack("{s:O, s:s}", "vpc_id", vpc_id, "key", key));
-}
-
+/* {"STANDARD\tCONTROL": [{"vpc_id","key"}]} for counted FAILED links
+ * (compliance_failing_components over the run's models). */
 static int
 failing_components(json_t *summaries, const struct store_sh_read *rd, const char *account_id,
     json_t **ret, struct err *err)
 {
-    json_t *models = json_array(), *linked = NULL, *map = json_object(), *m, *comps, *reqs, *r;
-    const char *key;
-    size_t i, j;
+    json_t *models = json_array(), *m, *loaded = NULL, *loaded_account = NULL;
+    json_t *docs = rd->models, *account_doc = rd->account_model;
     int rc = -1;
 
-    if (models == NULL || map == NULL) {
-        err_set(err, ERR_INTERNAL, "store: out of memory");
-        goto out;
+    if (models == NULL)
+        return err_set(err, ERR_INTERNAL, "store: out of memory");
+    /* models given by digest are read only now, when linking needs them */
+    if (docs == NULL && rd->models_load != NULL) {
+        if (rd->models_load(rd->models_ctx, &loaded, &loaded_account, err) < 0)
+            goto out;
+        docs = loaded;
+        account_doc = loaded_account;
     }
-    if (rd->models != NULL) {
+    if (docs != NULL) {
         const char *vpc;
-        json_object_foreach(rd->models, vpc, m)
+        json_object_foreach(docs, vpc, m)
             json_array_append(models, m);
     }
-    if (rd->account_model != NULL && json_is_object(rd->account_model) &&
-        json_object_get(rd->account_model, "account_id") != NULL)
-        json_array_append(models, rd->account_model);
-    if (compliance_link(summaries, models, &linked, err) < 0)
-        goto out;
-    json_array_foreach(json_object_get(linked, "models"), i, m) {
-        json_t *vpc_id = json_object_get(m, "vpc_id");
-
-        comps = json_object_get(m, "components");
-        json_object_foreach(comps, key, reqs) {
-            json_array_foreach(reqs, j, r)
-                add_component(map, r, vpc_id ? vpc_id : json_null(), key);
-        }
-    }
-    json_object_foreach(json_object_get(linked, "accounts"), key, reqs) {
-        char acct[64];
-
-        if (strcmp(key, account_id) != 0)
-            continue;
-        snprintf(acct, sizeof(acct), "account:%s", key);
-        json_array_foreach(reqs, j, r)
-            add_component(map, r, json_null(), acct);
-    }
-    *ret = map;
-    map = NULL;
-    rc = 0;
+    if (account_doc != NULL && json_is_object(account_doc) &&
+        json_object_get(account_doc, "account_id") != NULL)
+        json_array_append(models, account_doc);
+    rc = compliance_failing_components(summaries, models, account_id, ret, err);
 out:
     json_decref(models);
-    json_decref(linked);
-    json_decref(map);
+    json_decref(loaded);
+    json_decref(loaded_account);
     return rc;
 }
 
@@ -451,7 +447,7 @@ static int
 apply_verdicts(struct store *st, int64_t run_id, time_t now, const char *account_id,
     const char *region, json_t *judged, json_t *comps, json_t *events, struct err *err)
 {
-    sqlite3_stmt *s = NULL;
+    sqlite3_stmt *s = NULL, *sel = NULL;
     json_t *seen = json_object(), *empty = json_array(), *sv, *c;
     const char *std;
     size_t i;
@@ -477,18 +473,23 @@ apply_verdicts(struct store *st, int64_t run_id, time_t now, const char *account
             snprintf(k, sizeof(k), "%s\t%s", std, ctl);
             json_object_set_new(seen, k, json_true());
             cl = json_object_get(comps, k);
-            if (prep(st, &s, err,
-                    "SELECT status FROM compliance_status WHERE account_id = ? AND region = ?"
-                    " AND standard = ? AND control_id = ?",
-                    "ssss", account_id, region, std, ctl) < 0)
+            if (sel == NULL && prep(st, &sel, err,
+                                  "SELECT status FROM compliance_status WHERE account_id = ?"
+                                  " AND region = ? AND standard = ? AND control_id = ?",
+                                  "ss", account_id, region) < 0)
                 goto out;
-            r = step(st, s, err);
-            if (r == 1 && (old = strdup((const char *)sqlite3_column_text(s, 0))) == NULL) {
-                sqlite3_finalize(s);
+            sqlite3_reset(sel);
+            if (sqlite3_bind_text(sel, 3, std, -1, SQLITE_STATIC) != SQLITE_OK ||
+                sqlite3_bind_text(sel, 4, ctl, -1, SQLITE_STATIC) != SQLITE_OK) {
+                sqlfail(st, err);
+                goto out;
+            }
+            r = step(st, sel, err);
+            if (r == 1 && (old = strdup((const char *)sqlite3_column_text(sel, 0))) == NULL) {
                 err_set(err, ERR_INTERNAL, "store: out of memory");
                 goto out;
             }
-            sqlite3_finalize(s);
+            sqlite3_reset(sel);
             if (r < 0)
                 goto out;
             int changed = old == NULL || strcmp(old, status) != 0;
@@ -564,9 +565,105 @@ apply_verdicts(struct store *st, int64_t run_id, time_t now, const char *account
     json_decref(gone);
     rc = 0;
 out:
+    sqlite3_finalize(sel);
     json_decref(seen);
     json_decref(empty);
     return rc;
+}
+
+/* ---- judge inputs fingerprint ---- */
+
+struct fp {
+    uint64_t h[2];
+};
+
+static void
+fp_add(struct fp *fp, const char *t)
+{
+    /* FNV-1a twice (two offsets); the NUL ends each piece so "ab","c" != "a","bc" */
+    for (const unsigned char *p = (const unsigned char *)(t != NULL ? t : "\x01");; p++) {
+        for (int k = 0; k < 2; k++) {
+            fp->h[k] ^= *p;
+            fp->h[k] *= 0x100000001b3ULL;
+        }
+        if (*p == '\0')
+            break;
+    }
+}
+
+static void
+fp_model(struct fp *fp, const json_t *m)
+{
+    json_t *c;
+    size_t i;
+
+    fp_add(fp, json_string_value(json_object_get(m, "account_id")));
+    fp_add(fp, json_string_value(json_object_get(m, "vpc_id")));
+    json_array_foreach(json_object_get(m, "components"), i, c) {
+        fp_add(fp, json_string_value(json_object_get(c, "key")));
+        fp_add(fp, json_string_value(json_object_get(c, "resource_id")));
+    }
+}
+
+/* What a judgement depends on besides the findings: the catalogue (verdicts,
+ * titles, disabled controls) and what linking reads of the models (account,
+ * vpc, component keys and resource ids), as 32 hex digits into out[33]. */
+static int
+judge_inputs(const struct store_sh_read *rd, char out[33], struct err *err)
+{
+    struct fp fp = {{0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL}};
+    char *cat = canon(rd->catalogue);
+    const char *vpc;
+    json_t *m;
+
+    if (cat == NULL)
+        return err_set(err, ERR_INTERNAL, "store: out of memory");
+    fp_add(&fp, cat);
+    free(cat);
+    if (rd->models == NULL && rd->models_digest != NULL) {
+        /* any change of the models' text counts (more than linking reads:
+         * a harmless extra re-judge, never a missed one) */
+        fp_add(&fp, "models digest");
+        fp_add(&fp, rd->models_digest);
+    } else {
+        json_object_foreach(rd->models, vpc, m) {
+            fp_add(&fp, vpc);
+            fp_model(&fp, m);
+        }
+        fp_add(&fp, "account model");
+        if (json_is_object(rd->account_model) &&
+            json_object_get(rd->account_model, "account_id") != NULL)
+            fp_model(&fp, rd->account_model);
+    }
+    snprintf(out, 33, "%016llx%016llx", (unsigned long long)fp.h[0],
+        (unsigned long long)fp.h[1]);
+    return 0;
+}
+
+/* 1 when the stored judgement of the target still holds for rd: an
+ * incremental read that brought no finding, the hub on before and now, and
+ * the same judge inputs. Nothing the judge or the linker reads has changed
+ * then, so neither the verdicts nor their components can. */
+static int
+judgement_holds(struct store *st, const char *account_id, const char *region,
+    const struct store_sh_read *rd, const char *inputs, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int r, holds = 0;
+
+    if (rd->full || !rd->hub_enabled || json_array_size(rd->summaries) > 0)
+        return 0;
+    if (prep(st, &s, err,
+            "SELECT 1 FROM sh_targets WHERE account_id = ? AND region = ? AND hub = 'enabled'"
+            " AND last_ok_run IS NOT NULL AND judge_inputs = ?",
+            "sss", account_id, region, inputs) < 0)
+        return -1;
+    r = step(st, s, err);
+    sqlite3_finalize(s);
+    if (r < 0)
+        return -1;
+    holds = r == 1;
+    return holds;
 }
 
 int
@@ -577,8 +674,12 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
     enum tx mode = TX_NONE;
     json_t *summaries = NULL, *judged = NULL, *comps = NULL, *empty = json_object();
     json_t *keys = json_array(), *sv;
+    sqlite3_stmt *s = NULL;
     const char *std;
-    int ok = 0;
+    char inputs[33] = "";
+    size_t active = 0;
+    int64_t nstored = 0;
+    int ok = 0, holds = 0;
 
     if (empty == NULL || keys == NULL) {
         json_decref(empty);
@@ -592,14 +693,56 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
             account_id, region);
         goto done;
     }
+    if (rd->style != SH_STYLE_UNKNOWN && sh_style_name(rd->style) == NULL) {
+        err_set(err, ERR_CONFIG, "store: compliance of %s/%s: unknown finding style %d",
+            account_id, region, rd->style);
+        goto done;
+    }
+    if (rd->hub_enabled && judge_inputs(rd, inputs, err) < 0)
+        goto done;
     if (tx_enter(st, &mode, err) < 0)
         goto done;
-    if (ensure_target(st, account_id, region, err) < 0 ||
-        store_findings(st, account_id, region, rd, err) < 0)
+    if (ensure_target(st, account_id, region, err) < 0)
+        goto out;
+    if (ret_judged == NULL &&
+        (holds = judgement_holds(st, account_id, region, rd, inputs, err)) < 0)
+        goto out;
+    if (holds) {
+        /* nothing new: the verdicts stand; only their check time moves */
+        if (prep(st, &s, err,
+                "UPDATE compliance_status SET checked_at = ?, checked_run = ?"
+                " WHERE account_id = ? AND region = ?",
+                "iIss", (int64_t)now, run_id, account_id, region) < 0 ||
+            run(st, s, err) < 0 ||
+            prep(st, &s, err,
+                "UPDATE sh_targets SET last_read_at = ?, last_run = ?, last_ok_run = ?,"
+                " style = ?, last_error = NULL, last_error_at = NULL"
+                " WHERE account_id = ? AND region = ?",
+                "IIIsss", (int64_t)rd->read_until, run_id, run_id, sh_style_name(rd->style),
+                account_id, region) < 0 ||
+            run(st, s, err) < 0)
+            goto out;
+        ok = 1;
+        goto out;
+    }
+    if (store_findings(st, account_id, region, rd, &active, err) < 0)
         goto out;
     if (rd->hub_enabled) {
-        if (load_findings(st, account_id, region, &summaries, err) < 0 ||
-            compliance_judge(rd->catalogue, summaries, &judged, err) < 0 ||
+        if (prep(st, &s, err,
+                "SELECT count(*) FROM sh_findings WHERE account_id = ? AND region = ?", "ss",
+                account_id, region) < 0)
+            goto out;
+        if (step(st, s, err) == 1)
+            nstored = sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+        /* a full read is judged from what it read (no reload), unless a
+         * finding came twice and the store holds fewer rows than that */
+        if (rd->full && nstored == (int64_t)active) {
+            summaries = json_incref(rd->summaries);
+        } else if (load_findings(st, account_id, region, &summaries, err) < 0) {
+            goto out;
+        }
+        if (compliance_judge(rd->catalogue, summaries, &judged, err) < 0 ||
             failing_components(summaries, rd, account_id, &comps, err) < 0)
             goto out;
     } else {
@@ -610,16 +753,17 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
         goto out;
     json_object_foreach(judged, std, sv)
         json_array_append_new(keys, json_string(std));
-    sqlite3_stmt *s = NULL;
     if (prep(st, &s, err,
             "UPDATE sh_targets SET hub = ?, standards = ?, catalogue = ?, last_read_at = ?,"
             " last_full_at = CASE WHEN ? THEN ? ELSE last_full_at END, last_run = ?,"
-            " last_ok_run = ?, findings = ?, last_error = NULL, last_error_at = NULL"
+            " last_ok_run = ?, findings = ?, last_error = NULL, last_error_at = NULL,"
+            " style = ?, judge_inputs = ?"
             " WHERE account_id = ? AND region = ?",
-            "sjjIiIIIiss", rd->hub_enabled ? "enabled" : "not_enabled", keys,
+            "sjjIiIIIissss", rd->hub_enabled ? "enabled" : "not_enabled", keys,
             rd->hub_enabled ? rd->catalogue : empty, rd->hub_enabled ? (int64_t)rd->read_until : 0,
             (int64_t)(rd->full && rd->hub_enabled), (int64_t)rd->read_until, run_id, run_id,
-            (int64_t)json_array_size(summaries), account_id, region) < 0 ||
+            nstored, rd->hub_enabled ? sh_style_name(rd->style) : NULL,
+            rd->hub_enabled ? inputs : NULL, account_id, region) < 0 ||
         run(st, s, err) < 0)
         goto out;
     ok = 1;

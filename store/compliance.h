@@ -46,6 +46,7 @@ struct store_sh_state {
     time_t last_read_at;  /* 0: never read successfully */
     time_t last_full_at;  /* 0: never fully read */
     long findings;        /* stored summaries */
+    int style;            /* enum sh_style the last successful read learnt (0: unknown) */
 };
 
 /* Fills *ret (zeroed when the target was never read). */
@@ -62,6 +63,15 @@ struct store_sh_read {
     json_t *summaries;     /* array of sh_finding_summarize objects read */
     json_t *models;        /* {"vpc-...": MODEL} discovered this run, or NULL */
     json_t *account_model; /* account-level components doc (vpc_id null), or NULL */
+    int style;             /* enum sh_style the read learnt (sh_findings_counts.style);
+                              stored for the next read (reset when the hub is off) */
+    /* Instead of models/account_model (both NULL): a digest of the models'
+     * canonical texts, which stands for them in the judge inputs, and a
+     * loader called only when the judgement must be redone (its results
+     * are owned by the caller of the loader and freed after linking). */
+    const char *models_digest;
+    int (*models_load)(void *ctx, json_t **ret_models, json_t **ret_account, struct err *err);
+    void *models_ctx;
 };
 
 /*

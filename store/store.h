@@ -54,7 +54,7 @@ struct cfg_ignore;
 struct store;
 
 /* Schema version this binary writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION          2
+#define STORE_SCHEMA_VERSION          3
 #define STORE_BUSY_TIMEOUT_MS_DEFAULT 5000
 
 /* Opens (creating and migrating) the database at path. Refuses a file that

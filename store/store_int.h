@@ -9,10 +9,22 @@
 #pragma once
 
 typedef struct sqlite3 sqlite3;
+typedef struct sqlite3_stmt sqlite3_stmt;
+
+/* Prepared statements kept across calls (store.c's q_prep), keyed by the
+ * address of their SQL text, which is always a string literal. */
+#define STORE_STMT_CACHE 96
+
+struct store_stmt {
+    const char *sql;  /* borrowed literal; NULL: free slot */
+    sqlite3_stmt *s;  /* owned */
+    int busy;         /* handed out, not yet returned by q_finish */
+};
 
 struct store {
     sqlite3 *db; /* owned */
     char *path;  /* owned, for messages */
+    struct store_stmt stmts[STORE_STMT_CACHE];
 };
 
 /*
@@ -30,7 +42,7 @@ struct store {
  *  compliance_events   every status change (old NULL: first seen; new NULL:
  *                      the control went away, e.g. its standard was disabled).
  */
-#define STORE_MIGRATION_COMPLIANCE                                                        \
+#define STORE_MIGRATION_2_COMPLIANCE                                                      \
     "CREATE TABLE sh_targets ("                                                           \
     "  account_id TEXT NOT NULL, region TEXT NOT NULL,"                                   \
     "  hub TEXT NOT NULL DEFAULT 'unknown' CHECK (hub IN ('unknown','enabled','not_enabled')),"\
@@ -60,3 +72,27 @@ struct store {
     "  control_id TEXT NOT NULL, old_status TEXT, new_status TEXT);"                      \
     "CREATE INDEX compliance_events_by_control ON compliance_events"                      \
     "  (account_id, region, standard, control_id, at);"
+
+/*
+ * Migration 3 (store/compliance.c): per target, the finding style the last
+ * successful Security Hub read learnt (enum sh_style: NULL unknown,
+ * 'legacy', 'consolidated'), so the next read sends one GetFindings pass
+ * instead of two; and the fingerprint of what the last judgement of the
+ * target was made from besides its findings (catalogue and the models'
+ * component keys: judge_inputs), so an incremental read that brings no
+ * finding can skip the judge. NULL on rows from before it: judged again.
+ * One self-contained entry of store.c's list.
+ */
+#define STORE_MIGRATION_3_SH_STYLE                                                        \
+    "ALTER TABLE sh_targets ADD COLUMN style TEXT"                                        \
+    "  CHECK (style IS NULL OR style IN ('legacy','consolidated'));"                      \
+    "ALTER TABLE sh_targets ADD COLUMN judge_inputs TEXT;"
+
+/*
+ * store.c's list names STORE_MIGRATION_COMPLIANCE once (its entry 2); it
+ * expands to entries 2 and 3 so migration 3 is in without an edit there.
+ * TODO(lead): write the two entries STORE_MIGRATION_2_COMPLIANCE and
+ * STORE_MIGRATION_3_SH_STYLE in store.c's list instead, drop this macro,
+ * and set STORE_SCHEMA_VERSION (store.h) to 3.
+ */
+#define STORE_MIGRATION_COMPLIANCE STORE_MIGRATION_2_COMPLIANCE, STORE_MIGRATION_3_SH_STYLE

@@ -12,6 +12,29 @@
  * missing on EventBridge-delivered findings, severity only as
  * Product/Normalized or in ProductFields on 2018 findings, malformed
  * resource ARNs (kept verbatim: linking works on ids and ARN tails).
+ *
+ * Which passes GetFindings sends (enum sh_style, remembered per target by
+ * the caller). A hub generates one kind of finding at a time, so one of the
+ * two passes is normally empty and costs a call per target and run for
+ * nothing; but a hub can switch kinds (consolidated control findings turned
+ * on or off), and AWS then archives the old kind and generates the new one
+ * over up to a day, in either order. The rule, which never loses a finding
+ * for longer than that switch-over lasts in AWS itself:
+ *  - SH_STYLE_UNKNOWN: both passes, as the query says (full or incremental);
+ *  - a known style, full read: its own pass; when that returns no finding
+ *    at all, the other pass too (the hub may have switched);
+ *  - a known style, incremental read: its own pass only; when that returns
+ *    an ARCHIVED finding (AWS archiving the old kind is the first sign of a
+ *    switch, and archivals are rare otherwise), the other pass too, as a
+ *    full ACTIVE read, so the other kind's findings generated before `since`
+ *    are not missed.
+ * The style learnt (counts->style): both kinds ACTIVE -> UNKNOWN; one kind
+ * ACTIVE and the other proved empty by a full read of its pass (or not asked
+ * because the remembered style is that one kind) -> that kind; nothing
+ * ACTIVE -> UNKNOWN after a full read or a fall-back, else the remembered
+ * style unchanged (an incremental read that found nothing proves nothing).
+ * An incremental read never narrows UNKNOWN to one kind: only a full read
+ * can prove a pass empty.
  */
 #include "providers/aws/securityhub.h"
 
@@ -595,8 +618,28 @@ legacy_prefixes(const char *sarn, json_t *list, struct err *err)
         sarn);
 }
 
+const char *
+sh_style_name(enum sh_style style)
+{
+    switch (style) {
+    case SH_STYLE_LEGACY:
+        return "legacy";
+    case SH_STYLE_CONSOLIDATED:
+        return "consolidated";
+    default:
+        return NULL;
+    }
+}
+
 json_t *
 sh_findings_request(const struct sh_findings_query *q, int pass, struct err *err)
+{
+    return sh_findings_request_ex(q, pass, 0, err);
+}
+
+json_t *
+sh_findings_request_ex(const struct sh_findings_query *q, int pass, int full_override,
+    struct err *err)
 {
     json_t *req = NULL, *filters, *list;
 
@@ -650,7 +693,7 @@ sh_findings_request(const struct sh_findings_query *q, int pass, struct err *err
         json_object_set_new(filters, "GeneratorId",
             json_pack("[o]", string_filter(SEC_CONTROL_HEAD, "PREFIX")));
     }
-    if (q->since == 0) {
+    if (q->since == 0 || full_override) {
         json_object_set_new(filters, "RecordState",
             json_pack("[o]", string_filter("ACTIVE", "EQUALS")));
     } else {
@@ -675,14 +718,20 @@ sh_findings_request(const struct sh_findings_query *q, int pass, struct err *err
     return req;
 }
 
+/* What one pass saw. */
+struct pass_seen {
+    long emitted, active, archived;
+};
+
 static int
 findings_pass(struct aws_client *client, const struct sh_findings_query *q, int pass,
-    sh_emit_fn emit, void *ctx, struct sh_findings_counts *counts, struct err *err)
+    int full_override, sh_emit_fn emit, void *ctx, struct sh_findings_counts *counts,
+    struct pass_seen *seen, struct err *err)
 {
     long max_pages = q->max_pages > 0 ? q->max_pages : SH_DEFAULT_MAX_PAGES;
     char what[96];
     struct pager pg;
-    json_t *req = sh_findings_request(q, pass, err);
+    json_t *req = sh_findings_request_ex(q, pass, full_override, err);
     const char *tok = NULL;
     long page = 0;
     size_t n_items;
@@ -724,6 +773,15 @@ findings_pass(struct aws_client *client, const struct sh_findings_query *q, int 
                 json_decref(doc);
                 goto out;
             }
+            {
+                /* RecordState is checked by the summariser; absent means ACTIVE */
+                const char *rs = json_string_value(json_object_get(f, "RecordState"));
+                if (rs != NULL && strcmp(rs, "ARCHIVED") == 0)
+                    seen->archived++;
+                else
+                    seen->active++;
+            }
+            seen->emitted++;
             counts->findings++;
             if (pass == 1)
                 counts->legacy++;
@@ -749,23 +807,81 @@ out:
     return rc;
 }
 
+/* The style to remember after a read (the rule at the top of this file).
+ * full[p]: pass p+1 ran as a full ACTIVE read; ran[p]: it ran at all. */
+static enum sh_style
+learn_style(const struct sh_findings_query *q, const struct pass_seen seen[2], const int ran[2],
+    const int full[2], int fallback)
+{
+    int active[2] = {seen[0].active > 0, seen[1].active > 0};
+
+    if (active[0] && active[1])
+        return SH_STYLE_UNKNOWN;
+    for (int p = 0; p < 2; p++) {
+        enum sh_style mine = p == 0 ? SH_STYLE_LEGACY : SH_STYLE_CONSOLIDATED;
+        int other = 1 - p;
+
+        if (!active[p])
+            continue;
+        if (ran[other] && full[other])
+            return mine; /* the other kind proved empty */
+        if (!ran[other] && q->style == mine)
+            return mine; /* remembered, and nothing suggested a switch */
+        return SH_STYLE_UNKNOWN;
+    }
+    if (q->since == 0 || fallback)
+        return SH_STYLE_UNKNOWN;
+    return q->style;
+}
+
 int
 sh_get_findings(struct aws_client *client, const struct sh_findings_query *q, sh_emit_fn emit,
     void *ctx, struct sh_findings_counts *counts, struct err *err)
 {
     struct sh_findings_counts local = {0};
+    struct pass_seen seen[2] = {{0}, {0}};
+    int ran[2] = {0, 0}, full[2] = {0, 0}, fallback = 0;
     json_t *probe;
 
     if (counts == NULL)
         counts = &local;
+    if (q != NULL && q->style != SH_STYLE_UNKNOWN && q->style != SH_STYLE_LEGACY &&
+        q->style != SH_STYLE_CONSOLIDATED)
+        return err_set(err, ERR_CONFIG, "securityhub GetFindings: unknown finding style %d",
+            (int)q->style);
     /* refuse a bad query before anything is sent */
     probe = sh_findings_request(q, 1, err);
     if (probe == NULL)
         return -1;
     json_decref(probe);
-    if (findings_pass(client, q, 1, emit, ctx, counts, err) < 0)
-        return -1;
-    return findings_pass(client, q, 2, emit, ctx, counts, err);
+    if (q->style == SH_STYLE_UNKNOWN) {
+        for (int p = 0; p < 2; p++) {
+            if (findings_pass(client, q, p + 1, 0, emit, ctx, counts, &seen[p], err) < 0)
+                return -1;
+            ran[p] = 1;
+            full[p] = q->since == 0;
+        }
+    } else {
+        int own = q->style == SH_STYLE_LEGACY ? 0 : 1, other = 1 - own;
+
+        if (findings_pass(client, q, own + 1, 0, emit, ctx, counts, &seen[own], err) < 0)
+            return -1;
+        ran[own] = 1;
+        full[own] = q->since == 0;
+        if (q->since == 0 ? seen[own].emitted == 0 : seen[own].archived > 0) {
+            fallback = 1;
+            if (findings_pass(client, q, other + 1, 1, emit, ctx, counts, &seen[other], err) < 0)
+                return -1;
+            ran[other] = 1;
+            full[other] = 1;
+        }
+    }
+    counts->passes = (ran[0] ? SH_PASS_LEGACY : 0) | (ran[1] ? SH_PASS_CONSOLIDATED : 0);
+    counts->active_in = (seen[0].active > 0 ? SH_PASS_LEGACY : 0) |
+                        (seen[1].active > 0 ? SH_PASS_CONSOLIDATED : 0);
+    counts->fallback = fallback;
+    counts->style = learn_style(q, seen, ran, full, fallback);
+    return 0;
 }
 
 /* ---- summariser ---- */

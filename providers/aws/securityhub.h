@@ -102,33 +102,67 @@ MUST_CHECK int sh_list_security_control_definitions(struct aws_client *client,
 MUST_CHECK int sh_read_catalogue(struct aws_client *client, json_t *standards, json_t **ret,
     struct err *err);
 
+/*
+ * Finding style of a hub: which of the two passes holds its findings (a hub
+ * generates one kind at a time: DescribeHub's ControlFindingGenerator).
+ * The caller remembers the style sh_get_findings learnt (counts.style) per
+ * target and passes it back in the next query, which saves the empty pass.
+ * The rule that keeps this from ever missing findings is at the top of
+ * securityhub.c; in short: UNKNOWN reads both passes; a known style reads
+ * its own pass and adds the other one, as a full ACTIVE read, whenever its
+ * own pass shows a sign that the hub may have switched (a full read that
+ * finds nothing, an incremental read that sees an ARCHIVED finding).
+ */
+enum sh_style {
+    SH_STYLE_UNKNOWN = 0,  /* not known, or both kinds present: read both passes */
+    SH_STYLE_LEGACY,       /* standard control findings (pass 1) */
+    SH_STYLE_CONSOLIDATED, /* security control findings (pass 2) */
+};
+
+/* "legacy", "consolidated", or NULL for SH_STYLE_UNKNOWN / out of range. */
+const char *sh_style_name(enum sh_style style);
+
 struct sh_findings_query {
     const char *const *standards_arns; /* StandardsArn of each standard to read (borrowed) */
     size_t nstandards;                 /* 1..SH_MAX_STANDARDS */
     time_t since;                      /* 0: full read (ACTIVE only); else incremental */
     time_t until;                      /* incremental upper bound; 0: none */
     long max_pages;                    /* per pass; 0 = SH_DEFAULT_MAX_PAGES */
+    enum sh_style style;               /* remembered style; UNKNOWN: both passes */
 };
+
+#define SH_PASS_LEGACY       1 /* bits of sh_findings_counts.passes / .active_in */
+#define SH_PASS_CONSOLIDATED 2
 
 struct sh_findings_counts {
     long pages;
-    long findings;     /* emitted */
-    long legacy;       /* of which from pass 1 */
-    long consolidated; /* of which from pass 2 */
+    long findings;      /* emitted */
+    long legacy;        /* of which from pass 1 */
+    long consolidated;  /* of which from pass 2 */
+    int passes;         /* SH_PASS_* bits: the passes sent */
+    int fallback;       /* 1: the other pass was added to a known style's (see above) */
+    int active_in;      /* SH_PASS_* bits: the passes that returned an ACTIVE finding */
+    enum sh_style style; /* the style to remember for the next read of this target */
 };
 
 /* Called once per finding; finding is borrowed for the call (json_incref
  * to keep). Returning -1 (with err set) stops the read with that error. */
 typedef int (*sh_emit_fn)(void *ctx, json_t *finding, struct err *err);
 
-/* Runs both passes. counts may be NULL. ERR_CONFIG for a query that cannot
- * be expressed (no standards, too many, a standards ARN that is not one). */
+/* Runs the passes q->style calls for (both for SH_STYLE_UNKNOWN). counts
+ * may be NULL; counts->style is what to remember only when the call
+ * succeeds. ERR_CONFIG for a query that cannot be expressed (no standards,
+ * too many, a standards ARN that is not one, a style out of range). */
 MUST_CHECK int sh_get_findings(struct aws_client *client, const struct sh_findings_query *q,
     sh_emit_fn emit, void *ctx, struct sh_findings_counts *counts, struct err *err);
 
 /* The request bodies sh_get_findings sends (pass 1 = legacy, 2 =
- * consolidated), without NextToken; exposed for tests. Caller decrefs. */
+ * consolidated), without NextToken; exposed for tests. Caller decrefs.
+ * full_override: build the full (ACTIVE only) body whatever q->since says,
+ * as the fall-back pass does. */
 json_t *sh_findings_request(const struct sh_findings_query *q, int pass, struct err *err);
+json_t *sh_findings_request_ex(const struct sh_findings_query *q, int pass, int full_override,
+    struct err *err);
 
 /* Normalises one ASFF finding into a new object (*ret, caller decrefs):
  * {"id", "account_id", "region", "standard_ids": ["cis-1.2", ...],

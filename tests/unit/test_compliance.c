@@ -378,6 +378,108 @@ test_order(void)
     CHECK(compliance_control_cmp("10.1", "9.1") > 0);
 }
 
+/* Adds "PAIR|VPC|KEY" of each counted FAILED REQ in reqs to set. */
+static void
+ref_add(json_t *set, json_t *reqs, const char *vpc, const char *key)
+{
+    json_t *r;
+    size_t i;
+
+    json_array_foreach(reqs, i, r) {
+        char k[512];
+        if (SGET(r, "standard") == NULL || SGET(r, "control_id") == NULL ||
+            SGET(r, "status") == NULL || strcmp(SGET(r, "status"), "FAILED") != 0 ||
+            strcmp(SGET(r, "workflow"), "SUPPRESSED") == 0)
+            continue;
+        snprintf(k, sizeof(k), "%s\t%s|%s|%s", SGET(r, "standard"), SGET(r, "control_id"),
+            vpc ? vpc : "-", key);
+        json_object_set_new(set, k, json_true());
+    }
+}
+
+/* compliance_failing_components gives what the store used to derive from
+ * compliance_link (counted FAILED links per standard and control), sorted. */
+static void
+test_failing(void)
+{
+    json_t *sums = load("link-summaries.json"), *models = load("models.json"), *l = NULL;
+    json_t *fc = NULL, *want = json_object(), *got = json_object(), *m, *list, *e;
+    struct err err = {0};
+    const char *k;
+    size_t i, j;
+
+    CHECK(sums != NULL && models != NULL);
+    CHECK(compliance_link(sums, models, &l, &err) == 0);
+    CHECK_MSG(compliance_failing_components(sums, models, "111111111111", &fc, &err) == 0, "%s",
+        err.msg);
+    if (l == NULL || fc == NULL)
+        goto out;
+    json_array_foreach(json_object_get(l, "models"), i, m) {
+        json_t *reqs;
+        json_object_foreach(json_object_get(m, "components"), k, reqs)
+            ref_add(want, reqs, SGET(m, "vpc_id"), k);
+    }
+    ref_add(want, json_object_get(json_object_get(l, "accounts"), "111111111111"), NULL,
+        "account:111111111111");
+    json_object_foreach(fc, k, list) {
+        const char *prev_key = NULL;
+        json_array_foreach(list, j, e) {
+            char g[512];
+            snprintf(g, sizeof(g), "%s|%s|%s", k, SGET(e, "vpc_id") ? SGET(e, "vpc_id") : "-",
+                SGET(e, "key"));
+            CHECK_MSG(json_object_get(got, g) == NULL, "%s listed twice", g);
+            json_object_set_new(got, g, json_true());
+            /* one model here for account 111..., so keys come sorted, account last */
+            if (prev_key != NULL && strncmp(SGET(e, "key"), "account:", 8) != 0)
+                CHECK_MSG(strcmp(prev_key, SGET(e, "key")) < 0, "%s: not sorted", k);
+            prev_key = SGET(e, "key");
+        }
+    }
+    CHECK(json_object_size(want) > 2);
+    CHECK_MSG(json_equal(want, got), "failing components differ from compliance_link's");
+    /* the suppressed f08 counts for nothing */
+    json_object_foreach(got, k, e)
+        CHECK(strstr(k, "cis-1.2\t1.1|") == NULL);
+    /* no counted FAILED finding: nothing, and no index needed */
+    json_decref(fc);
+    fc = NULL;
+    {
+        json_t *passed = json_pack("[O]", json_array_get(sums, 7)); /* f08: suppressed */
+        CHECK_STR(SGET(json_array_get(passed, 0), "workflow"), "SUPPRESSED");
+        CHECK(compliance_failing_components(passed, models, "111111111111", &fc, &err) == 0);
+        CHECK_INT(json_object_size(fc), 0);
+        json_decref(passed);
+    }
+    json_decref(fc);
+    fc = NULL;
+    /* bad input */
+    CHECK(compliance_failing_components(sums, NULL, "111111111111", &fc, &err) < 0);
+    CHECK_CONTAINS(err.msg, "must be lists");
+    {
+        json_t *bm = json_deep_copy(models);
+        json_object_del(json_array_get(json_object_get(json_array_get(bm, 0), "components"), 0),
+            "key");
+        CHECK(compliance_failing_components(sums, bm, "111111111111", &fc, &err) < 0);
+        CHECK_CONTAINS(err.msg, "model 1 component 1 has no key");
+        json_decref(bm);
+    }
+    {
+        json_t *bs = json_deep_copy(sums);
+        json_object_set_new(json_array_get(bs, 4), "resources", json_string("x"));
+        CHECK(compliance_failing_components(bs, models, "111111111111", &fc, &err) < 0);
+        CHECK_CONTAINS(err.msg, "summary 5 ('f05')");
+        json_decref(bs);
+    }
+    CHECK(fc == NULL);
+out:
+    json_decref(fc);
+    json_decref(l);
+    json_decref(want);
+    json_decref(got);
+    json_decref(sums);
+    json_decref(models);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -389,6 +491,7 @@ main(int argc, char **argv)
     test_judge();
     test_judge_bad();
     test_link();
+    test_failing();
     test_merge();
     test_order();
     TEST_END();

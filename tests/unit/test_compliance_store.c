@@ -4,7 +4,11 @@
  * removal), status changes as events with since/run, a failed read leaving
  * everything but the error untouched, hub not enabled, the run's
  * transaction rolled back, the query's filters and aggregation, model
- * annotation, totals, and bad arguments.
+ * annotation, totals, and bad arguments; the finding style stored per
+ * target, the incremental read with nothing new that keeps the verdicts
+ * without judging (and the catalogue or model changes that still re-judge),
+ * and migration 3 applied to a version 2 database
+ * (tests/data/compliance/v2-schema.sql).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +16,10 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "daemon/compliance_query.h"
+#include "providers/aws/securityhub.h"
 #include "store/compliance.h"
 #include "store/store.h"
 #include "testutil.h"
@@ -89,8 +95,205 @@ apply(struct store *st, int64_t run, time_t now, int full, json_t *sums, json_t 
     return rc;
 }
 
+/* apply() with a chosen catalogue, style and ret_judged, for the tests below */
+static int
+apply_ex(struct store *st, int64_t run, time_t now, int full, json_t *cat, json_t *sums,
+    json_t *models, int style, json_t *events, json_t **ret_judged, struct err *err)
+{
+    struct store_sh_read rd = {.hub_enabled = 1, .full = full, .read_until = now,
+        .catalogue = cat, .summaries = sums, .models = models, .style = style};
+    int rc = store_compliance_apply(st, run, now, ACCT, REG, &rd, events, ret_judged, err);
+
+    json_decref(sums);
+    return rc;
+}
+
+static int64_t
+raw_checked_at(const char *path, const char *ctl)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    int64_t v = -1;
+
+    if (sqlite3_open(path, &db) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT checked_at FROM compliance_status WHERE control_id = ?",
+            -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(s, 1, ctl, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+/* The finding style is stored per target; an incremental read that brings
+ * nothing keeps the verdicts without judging (unless the catalogue or the
+ * models changed). */
+static void
+test_style_and_skip(const char *dir)
+{
+    char path[300];
+    struct store *st = NULL;
+    struct store_sh_state sh;
+    struct err err = {0};
+    json_t *ev = json_array(), *rows = NULL, *models, *cat = catalogue(), *judged = NULL;
+    int64_t r1, r2, r3, r4, r5;
+
+    snprintf(path, sizeof(path), "%s/style.db", dir);
+    CHECK(store_open(path, &st, &err) == 0);
+    if (st == NULL)
+        return;
+    models = json_pack("{s:o}", "vpc-1", model());
+
+    /* a full read learnt "consolidated" */
+    CHECK(store_run_begin(st, 1000, &r1, &err) == 0);
+    CHECK_MSG(apply_ex(st, r1, 1000, 1, cat,
+                  json_pack("[o, o]", summary("f1", "5.3", "EC2.2", "FAILED", "NEW", "ACTIVE", R1),
+                      summary("f2", "1.10", "IAM.5", "PASSED", "NEW", "ACTIVE", R2)),
+                  models, SH_STYLE_CONSOLIDATED, ev, NULL, &err) == 0, "%s", err.msg);
+    CHECK(store_sh_state_get(st, ACCT, REG, &sh, &err) == 0);
+    CHECK_INT(sh.style, SH_STYLE_CONSOLIDATED);
+    CHECK_INT(sh.findings, 2);
+    CHECK_INT(raw_checked_at(path, "5.3"), 1000);
+
+    /* nothing new: verdicts kept, only check time, read time and style move */
+    json_array_clear(ev);
+    CHECK(store_run_begin(st, 2000, &r2, &err) == 0);
+    CHECK_MSG(apply_ex(st, r2, 2000, 0, cat, json_array(), models, SH_STYLE_LEGACY, ev, NULL,
+                  &err) == 0, "%s", err.msg);
+    CHECK_INT(json_array_size(ev), 0);
+    CHECK(store_sh_state_get(st, ACCT, REG, &sh, &err) == 0);
+    CHECK_INT(sh.style, SH_STYLE_LEGACY);
+    CHECK_INT(sh.last_read_at, 2000);
+    CHECK_INT(sh.last_full_at, 1000);
+    CHECK_INT(sh.findings, 2);
+    CHECK_INT(raw_checked_at(path, "5.3"), 2000);
+    CHECK(store_compliance_rows(st, NULL, NULL, &rows, &err) == 0);
+    CHECK_STR(row_str(rows, "5.3", "status"), "NON-COMPLIANT");
+    CHECK_STR(row_str(rows, "5.3", "since"), "1970-01-01T00:16:40Z");
+    CHECK_INT(json_array_size(json_object_get(find_row(rows, "5.3"), "components")), 1);
+    json_decref(rows);
+
+    /* nothing new but the model lost the failing component: linked again */
+    {
+        json_t *m2 = json_pack("{s:{s:s, s:s, s:s, s:s, s:[], s:[], s:[]}}", "vpc-1", "schema",
+            "driftsync.model/1", "account_id", ACCT, "region", REG, "vpc_id", "vpc-1",
+            "components", "flows", "boundaries");
+        CHECK(store_run_begin(st, 3000, &r3, &err) == 0);
+        CHECK(apply_ex(st, r3, 3000, 0, cat, json_array(), m2, SH_STYLE_LEGACY, ev, NULL,
+                  &err) == 0);
+        CHECK(store_compliance_rows(st, NULL, NULL, &rows, &err) == 0);
+        /* R1 is no component any more: the finding links to its account */
+        CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(
+                      find_row(rows, "5.3"), "components"), 0), "key")),
+            "account:" ACCT);
+        json_decref(rows);
+        json_decref(m2);
+    }
+    /* nothing new but the catalogue disabled 5.3: judged again, with an event */
+    {
+        json_t *cat2 = catalogue();
+        json_t *c0 = json_array_get(json_object_get(json_object_get(cat2, "cis-1.4"), "controls"),
+            0);
+        json_object_set_new(c0, "status", json_string("DISABLED"));
+        json_array_clear(ev);
+        CHECK(store_run_begin(st, 4000, &r4, &err) == 0);
+        CHECK(apply_ex(st, r4, 4000, 0, cat2, json_array(), models, SH_STYLE_LEGACY, ev, NULL,
+                  &err) == 0);
+        CHECK_INT(json_array_size(ev), 1);
+        CHECK_STR(json_string_value(json_object_get(json_array_get(ev, 0), "new")), "DISABLED");
+        CHECK(store_compliance_rows(st, NULL, NULL, &rows, &err) == 0);
+        CHECK_STR(row_str(rows, "5.3", "status"), "DISABLED");
+        json_decref(rows);
+        json_decref(cat2);
+    }
+    /* a caller that wants the judgement gets it even when nothing is new */
+    CHECK(store_run_begin(st, 5000, &r5, &err) == 0);
+    CHECK(apply_ex(st, r5, 5000, 0, cat, json_array(), models, SH_STYLE_LEGACY, NULL, &judged,
+              &err) == 0);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(
+                  judged, "cis-1.4"), "controls"), 0), "status")), "NON-COMPLIANT");
+    json_decref(judged);
+    /* an unknown style is refused; the hub switched off forgets the style */
+    CHECK(apply_ex(st, r5, 5000, 0, cat, json_array(), models, 7, NULL, NULL, &err) == -1);
+    CHECK_INT(err.kind, ERR_CONFIG);
+    CHECK_CONTAINS(err.msg, "unknown finding style 7");
+    {
+        struct store_sh_read off = {.hub_enabled = 0, .read_until = 5000, .style = 1};
+        CHECK(store_compliance_apply(st, r5, 5000, ACCT, REG, &off, NULL, NULL, &err) == 0);
+        CHECK(store_sh_state_get(st, ACCT, REG, &sh, &err) == 0);
+        CHECK_INT(sh.style, SH_STYLE_UNKNOWN);
+    }
+    json_decref(models);
+    json_decref(cat);
+    json_decref(ev);
+    store_close(st);
+}
+
+/* A database at schema version 2 (before the finding style) opens, gets
+ * migration 3, and keeps its target with style unknown. */
+static void
+test_migration(const char *dir, const char *datadir)
+{
+    char path[300], sqlpath[600];
+    struct store *st = NULL;
+    struct store_sh_state sh;
+    struct err err = {0};
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    FILE *f;
+    char *sql = NULL;
+    long n;
+
+    /* argv[1] is tests/data/compliance_store; the fixture is in the sibling
+     * tests/data/compliance */
+    {
+        const char *slash = strrchr(datadir, '/');
+        snprintf(sqlpath, sizeof(sqlpath), "%.*s/compliance/v2-schema.sql",
+            slash != NULL ? (int)(slash - datadir) : 1, slash != NULL ? datadir : ".");
+    }
+    f = fopen(sqlpath, "r");
+    CHECK_MSG(f != NULL, "cannot open %s", sqlpath);
+    if (f == NULL)
+        return;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    rewind(f);
+    sql = calloc(1, (size_t)n + 1);
+    CHECK(sql != NULL && fread(sql, 1, (size_t)n, f) == (size_t)n);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/v2.db", dir);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK_MSG(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    free(sql);
+
+    CHECK_MSG(store_open(path, &st, &err) == 0, "%s", err.msg);
+    if (st == NULL)
+        return;
+    CHECK(store_sh_state_get(st, ACCT, REG, &sh, &err) == 0);
+    CHECK(sh.known && sh.hub_enabled);
+    CHECK_INT(sh.style, SH_STYLE_UNKNOWN);
+    CHECK_INT(sh.last_read_at, 1000);
+    CHECK_INT(sh.findings, 1);
+    store_close(st);
+    /* the columns are there, and the style column refuses junk */
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "SELECT style, judge_inputs FROM sh_targets", -1, &s, NULL) ==
+          SQLITE_OK);
+    CHECK(sqlite3_step(s) == SQLITE_ROW);
+    CHECK(sqlite3_column_type(s, 0) == SQLITE_NULL);
+    sqlite3_finalize(s);
+    CHECK(sqlite3_exec(db, "UPDATE sh_targets SET style = 'both'", NULL, NULL, NULL) ==
+          SQLITE_CONSTRAINT);
+    CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) >= 3);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
     char dir[] = "/tmp/test_compliance_store.XXXXXX", path[256];
     struct store *st = NULL;
@@ -282,6 +485,8 @@ main(void)
     json_decref(models);
     json_decref(ev);
     store_close(st);
+    test_style_and_skip(dir);
+    test_migration(dir, argc > 1 ? argv[1] : "data/compliance_store");
     snprintf(path, sizeof(path), "rm -rf '%s'", dir);
     if (system(path) != 0)
         fprintf(stderr, "could not remove %s\n", dir);

@@ -8,7 +8,10 @@
  * passes, NextToken carried, repeated-token and page-cap stops, malformed
  * pages (not JSON, Findings not a list, a finding without Id), throttling
  * retried, InvalidAccessException (hub off) and AccessDeniedException
- * reported without retry, the emit callback stopping a read; GetEnabledStandards,
+ * reported without retry, the emit callback stopping a read; finding styles
+ * (passes sent per remembered style, the fall-back when the remembered style
+ * finds nothing or sees an ARCHIVED finding, the style learnt, bad style);
+ * GetEnabledStandards,
  * DescribeStandardsControls (greedy ARN path, query pagination, control
  * normalisation, bad ControlStatus) and ListSecurityControlDefinitions
  * (query), sh_read_catalogue; the summariser over every file in
@@ -433,6 +436,155 @@ test_findings_pages(void)
         script(&e, NULL, 0);
         CHECK(sh_get_findings(e.client, &bq, collect, &c, NULL, &err) < 0);
         CHECK_INT(e.fake.next, 0);
+    }
+    env_close(&e);
+}
+
+/* ---- finding styles: which passes are sent, and the style learnt ---- */
+
+#define ACT(id)  "{\"Id\":\"" id "\",\"RecordState\":\"ACTIVE\"}"
+#define ARCH(id) "{\"Id\":\"" id "\",\"RecordState\":\"ARCHIVED\"}"
+
+/* Runs q against the scripted pages; checks the number of calls made, the
+ * passes sent and the style learnt. */
+static void
+style_case(struct env *e, const char *what, struct sh_findings_query *q,
+    const struct step *steps, int n, int want_calls, int want_passes, int want_fallback,
+    enum sh_style want_style, long want_findings)
+{
+    struct err err = {0};
+    struct collect c = {0};
+    struct sh_findings_counts counts = {0};
+
+    script(e, steps, n);
+    CHECK_MSG(sh_get_findings(e->client, q, collect, &c, &counts, &err) == 0, "%s: %s", what,
+        err.msg);
+    CHECK_MSG(e->fake.next == want_calls, "%s: %d calls, want %d", what, e->fake.next,
+        want_calls);
+    CHECK_MSG(counts.passes == want_passes, "%s: passes %d, want %d", what, counts.passes,
+        want_passes);
+    CHECK_MSG(counts.fallback == want_fallback, "%s: fallback %d", what, counts.fallback);
+    CHECK_MSG(counts.style == want_style, "%s: style %d, want %d", what, (int)counts.style,
+        (int)want_style);
+    CHECK_MSG(counts.findings == want_findings && c.n == want_findings,
+        "%s: %ld findings, want %ld", what, counts.findings, want_findings);
+}
+
+static void
+test_styles(void)
+{
+    struct env e;
+    struct err err = {0};
+    struct sh_findings_query q = {.standards_arns = cis_arns, .nstandards = 2};
+    const struct step one_active[] = {OK("{\"Findings\":[" ACT("f1") "]}")};
+    const struct step empty_then_active[] = {OK("{\"Findings\":[]}"),
+        OK("{\"Findings\":[" ACT("c1") "," ACT("c2") "]}")};
+    const struct step empty_empty[] = {OK("{\"Findings\":[]}"), OK("{\"Findings\":[]}")};
+    const struct step active_active[] = {OK("{\"Findings\":[" ACT("f1") "]}"),
+        OK("{\"Findings\":[" ACT("c1") "]}")};
+    const struct step active_empty[] = {OK("{\"Findings\":[" ACT("f1") "]}"),
+        OK("{\"Findings\":[]}")};
+    const struct step archived_then_active[] = {OK("{\"Findings\":[" ARCH("f1") "]}"),
+        OK("{\"Findings\":[" ACT("c1") "]}")};
+    const struct step archived_then_empty[] = {OK("{\"Findings\":[" ARCH("f1") "]}"),
+        OK("{\"Findings\":[]}")};
+    const struct step nothing[] = {OK("{\"Findings\":[]}")};
+
+    if (env_open(&e) < 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_STR(sh_style_name(SH_STYLE_LEGACY), "legacy");
+    CHECK_STR(sh_style_name(SH_STYLE_CONSOLIDATED), "consolidated");
+    CHECK(sh_style_name(SH_STYLE_UNKNOWN) == NULL);
+    CHECK(sh_style_name((enum sh_style)7) == NULL);
+
+    /* unknown style, full read: both passes; the one kind found is learnt */
+    style_case(&e, "unknown full, legacy hub", &q, active_empty, 2, 2, 3, 0, SH_STYLE_LEGACY, 1);
+    style_case(&e, "unknown full, consolidated hub", &q, empty_then_active, 2, 2, 3, 0,
+        SH_STYLE_CONSOLIDATED, 2);
+    style_case(&e, "unknown full, both kinds", &q, active_active, 2, 2, 3, 0, SH_STYLE_UNKNOWN,
+        2);
+    style_case(&e, "unknown full, empty hub", &q, empty_empty, 2, 2, 3, 0, SH_STYLE_UNKNOWN, 0);
+    CHECK_CONTAINS(e.fake.seen[0].body, "\"RecordState\"");
+    CHECK_CONTAINS(e.fake.seen[1].body, "ComplianceAssociatedStandardsId");
+
+    /* known style, full read: one pass when it finds something */
+    q.style = SH_STYLE_LEGACY;
+    style_case(&e, "legacy full", &q, one_active, 1, 1, SH_PASS_LEGACY, 0, SH_STYLE_LEGACY, 1);
+    CHECK_CONTAINS(e.fake.seen[0].body, "arn:aws:securityhub:::ruleset");
+    q.style = SH_STYLE_CONSOLIDATED;
+    style_case(&e, "consolidated full", &q, one_active, 1, 1, SH_PASS_CONSOLIDATED, 0,
+        SH_STYLE_CONSOLIDATED, 1);
+    CHECK_CONTAINS(e.fake.seen[0].body, "ComplianceAssociatedStandardsId");
+    /* the remembered style finds nothing: the hub switched, the other pass is read */
+    q.style = SH_STYLE_LEGACY;
+    style_case(&e, "legacy full, hub switched", &q, empty_then_active, 2, 2, 3, 1,
+        SH_STYLE_CONSOLIDATED, 2);
+    CHECK_CONTAINS(e.fake.seen[0].body, "\"GeneratorId\":[{\"Value\":\"arn:aws:securityhub:::");
+    CHECK_CONTAINS(e.fake.seen[1].body, "ComplianceAssociatedStandardsId");
+    CHECK_CONTAINS(e.fake.seen[1].body, "\"RecordState\":[{\"Value\":\"ACTIVE\"");
+    q.style = SH_STYLE_CONSOLIDATED;
+    style_case(&e, "consolidated full, hub switched back", &q, empty_then_active, 2, 2, 3, 1,
+        SH_STYLE_LEGACY, 2);
+    CHECK_CONTAINS(e.fake.seen[1].body, "arn:aws:securityhub:::ruleset");
+    style_case(&e, "consolidated full, hub empty", &q, empty_empty, 2, 2, 3, 1, SH_STYLE_UNKNOWN,
+        0);
+
+    /* known style, incremental read: one pass, nothing learnt from nothing */
+    q.since = 1704100000;
+    q.until = 1704200000;
+    q.style = SH_STYLE_LEGACY;
+    style_case(&e, "legacy incremental, nothing new", &q, nothing, 1, 1, SH_PASS_LEGACY, 0,
+        SH_STYLE_LEGACY, 0);
+    CHECK_CONTAINS(e.fake.seen[0].body, "\"UpdatedAt\"");
+    style_case(&e, "legacy incremental, updates", &q, one_active, 1, 1, SH_PASS_LEGACY, 0,
+        SH_STYLE_LEGACY, 1);
+    /* an ARCHIVED finding may be the hub switching: the other kind is read in full */
+    style_case(&e, "legacy incremental, archived + consolidated", &q, archived_then_active, 2, 2,
+        3, 1, SH_STYLE_UNKNOWN, 2);
+    CHECK_CONTAINS(e.fake.seen[0].body, "\"UpdatedAt\"");
+    CHECK(strstr(e.fake.seen[1].body, "\"UpdatedAt\"") == NULL);
+    CHECK_CONTAINS(e.fake.seen[1].body, "\"RecordState\":[{\"Value\":\"ACTIVE\"");
+    CHECK_CONTAINS(e.fake.seen[1].body, "ComplianceAssociatedStandardsId");
+    style_case(&e, "legacy incremental, archived only", &q, archived_then_empty, 2, 2, 3, 1,
+        SH_STYLE_UNKNOWN, 1);
+    /* unknown style, incremental: both passes, never narrowed by an incremental read */
+    q.style = SH_STYLE_UNKNOWN;
+    style_case(&e, "unknown incremental, legacy updates", &q, active_empty, 2, 2, 3, 0,
+        SH_STYLE_UNKNOWN, 1);
+    style_case(&e, "unknown incremental, nothing", &q, empty_empty, 2, 2, 3, 0, SH_STYLE_UNKNOWN,
+        0);
+    /* a legacy update with an archived one of the same kind keeps the style
+     * only when the other kind proves empty */
+    {
+        const struct step mixed[] = {OK("{\"Findings\":[" ACT("f2") "," ARCH("f1") "]}"),
+            OK("{\"Findings\":[]}")};
+        q.style = SH_STYLE_LEGACY;
+        style_case(&e, "legacy incremental, update + archive", &q, mixed, 2, 2, 3, 1,
+            SH_STYLE_LEGACY, 2);
+    }
+
+    /* failures: a bad style is refused before anything is sent; a failing
+     * fall-back pass fails the read */
+    {
+        struct collect c = {0};
+        struct sh_findings_counts counts = {0};
+        const struct step fail2[] = {OK("{\"Findings\":[]}"), OK("not json")};
+
+        q.style = (enum sh_style)9;
+        script(&e, NULL, 0);
+        CHECK(sh_get_findings(e.client, &q, collect, &c, &counts, &err) < 0);
+        CHECK_INT(err.kind, ERR_CONFIG);
+        CHECK_CONTAINS(err.msg, "unknown finding style 9");
+        CHECK_INT(e.fake.next, 0);
+        q.style = SH_STYLE_LEGACY;
+        q.since = 0;
+        script(&e, fail2, 2);
+        CHECK(sh_get_findings(e.client, &q, collect, &c, &counts, &err) < 0);
+        CHECK_INT(err.kind, ERR_REMOTE);
+        CHECK_CONTAINS(err.msg, "consolidated pass");
+        CHECK_INT(e.fake.next, 2);
     }
     env_close(&e);
 }
@@ -982,6 +1134,7 @@ main(int argc, char **argv)
     unsetenv("AWS_MAX_ATTEMPTS");
     test_request_bodies();
     test_findings_pages();
+    test_styles();
     test_standards();
     test_recorded(argv[2]);
     test_custodian(argv[2]);
