@@ -95,11 +95,16 @@ sync_cmd_run(const struct cli_globals *g, int argc, char **argv)
                                                                  : CLI_EXIT_OK;
     }
     if (json) {
-        json_t *doc = json_pack("{s:I, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:O, s:O, s:O}",
+        json_t *doc = json_pack("{s:I, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i,"
+                                " s:i, s:i, s:O, s:O, s:O}",
             "run_id", (json_int_t)rep.run_id, "status", rep.status, "targets",
             (json_int_t)rep.targets, "targets_failed", (json_int_t)rep.targets_failed,
             "compliance_failed", (json_int_t)rep.compliance_failed,
-            "resources", (json_int_t)rep.resources, "api_calls", (json_int_t)rep.api_calls,
+            "resources", (json_int_t)rep.resources, "vpcs", (json_int_t)rep.vpcs_seen,
+            "vpcs_unchanged", (json_int_t)rep.vpcs_unchanged, "resources_cached",
+            (json_int_t)rep.items_cached, "targets_reused", (json_int_t)rep.targets_reused,
+            "findings",
+            (json_int_t)rep.findings, "api_calls", (json_int_t)rep.api_calls,
             "throttles", (json_int_t)rep.throttles, "unmapped", (json_int_t)rep.unmapped,
             "unmapped_types", rep.unmapped_types, "errors", rep.errors, "api", rep.api);
         out_json(stdout, doc);

@@ -5,9 +5,12 @@
  *   2. credentials: the SDK default chain as base; per account either the
  *      base itself (its caller identity must be that account, checked with
  *      GetCallerIdentity) or an assumed role on top of it;
- *   3. every target on the thread pool (target.c);
- *   4. one transaction: each target's VPCs (store_apply_target) or its
- *      failure (store_target_failed), then the run's record; commit.
+ *   3. every target on the thread pool (target.c), which stages each
+ *      target's models and findings in the store's TEMP tables as they
+ *      come (store_stage_*: no lock on the database, nothing left behind by
+ *      a killed process) instead of holding them in memory;
+ *   4. one transaction: each target's staged VPCs (store_apply_staged) or
+ *      its failure (store_target_failed), then the run's record; commit.
  *
  * Compliance (when compliance_enabled): before step 3 the main thread sets
  * Security Hub's rate limits on the shared limiter and decides per target,
@@ -29,9 +32,11 @@
  */
 #include "daemon/sync.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -63,6 +68,8 @@ struct account_creds {
 struct run {
     const struct sync_env *env;
     struct target_env tenv;
+    pthread_mutex_t store_lock;  /* the workers' staging calls */
+    struct target_gate map_gate;
     struct target *targets;
     size_t ntargets;
     json_t *events;      /* owned: this run's compliance status changes */
@@ -80,9 +87,10 @@ run_target(void *ctx, size_t i)
     if (t->failed)
         log_debug("%s/%s: %s", t->account_id, t->region, t->err.msg);
     else
-        log_info("%s/%s: %ld resources in %ld pages, %zu part(s), %ld ms",
+        log_info("%s/%s: %ld resources in %ld pages (%ld known from the last read%s), "
+                 "%zu part(s), %ld ms",
             t->account_id[0] ? t->account_id : "organization", t->region, t->items, t->pages,
-            t->nparts, t->elapsed_ms);
+            t->items_cached, t->reused ? ": models reused" : "", t->nparts, t->elapsed_ms);
 }
 
 /* Checks that base credentials act in account (an account without
@@ -214,6 +222,7 @@ plan(const struct sync_env *env, struct creds_provider *base, const struct creds
             snprintf(t->region, sizeof(t->region), "%s", cfg->regions[i % cfg->nregions]);
         }
         snprintf(t->account_id, sizeof(t->account_id), "%s", a->account_id ? a->account_id : "");
+        t->index = (int64_t)i;
         t->creds = a->provider;
         if (a->provider == NULL) {
             t->failed = 1;
@@ -284,6 +293,7 @@ plan_compliance(const struct sync_env *env, struct run *r, time_t now, struct er
             return -1;
         t->sh_wanted = 1;
         t->sh_until = now;
+        t->sh_style = sh.style;
         if (sh.known && sh.hub_enabled && sh.last_read_at > 0 && sh.last_full_at > 0 &&
             now - sh.last_full_at < cfg->compliance_full_refresh_s)
             t->sh_since = sh.last_read_at;
@@ -303,6 +313,22 @@ note_compliance_error(struct sync_report *rep, const struct target *t)
                                            err_kind_name(t->sh_err.kind), "error",
                                            t->sh_err.msg));
     log_error("%s: %s; its compliance stays as last recorded", name, t->sh_err.msg);
+}
+
+/* The models a compliance judgement links findings to, read from the
+ * staging area only when the judgement has to be redone. */
+struct staged_ref {
+    struct store *store;
+    const struct target *t;
+};
+
+static int
+load_staged_models(void *ctx, json_t **ret_models, json_t **ret_account, struct err *err)
+{
+    const struct staged_ref *ref = ctx;
+
+    return store_staged_models(ref->store, ref->t->index, ref->t->account_id, ref->t->region,
+        ret_models, ret_account, err);
 }
 
 /* Step 4, the compliance part of one target. */
@@ -326,18 +352,33 @@ commit_compliance(const struct sync_env *env, struct run *r, struct target *t, i
     }
     if (!t->sh_done)
         return 0;
+    rep->findings += t->sh_findings;
+    json_t *summaries = NULL;
+    char digest[65];
+    int rc = -1;
+
+    if (store_staged_findings(env->store, t->index, &summaries, err) < 0 ||
+        store_staged_models_digest(env->store, t->index, t->account_id, t->region, digest,
+            err) < 0)
+        goto out;
+    struct staged_ref ref = {env->store, t};
     struct store_sh_read rd = {
         .hub_enabled = t->sh_hub_enabled,
         .full = t->sh_since == 0,
         .read_until = t->sh_until,
         .standards = t->sh_standards,
         .catalogue = t->sh_catalogue,
-        .summaries = t->sh_summaries,
-        .models = t->nparts > 0 ? t->parts[0].result.models : NULL,
-        .account_model = t->nparts > 0 ? t->parts[0].result.account : NULL,
+        .summaries = summaries,
+        .style = t->sh_style,
+        .models_digest = digest,
+        .models_load = load_staged_models,
+        .models_ctx = &ref,
     };
-    return store_compliance_apply(env->store, run_id, now, t->account_id, t->region, &rd,
+    rc = store_compliance_apply(env->store, run_id, now, t->account_id, t->region, &rd,
         r->events, NULL, err);
+out:
+    json_decref(summaries);
+    return rc;
 }
 
 /* Step 5: the feed files and the webhook; problems are logged only. */
@@ -413,27 +454,30 @@ commit_run(const struct sync_env *env, struct run *r, int64_t run_id, time_t now
             continue;
         }
         rep->resources += t->items;
+        rep->items_cached += t->items_cached;
+        rep->targets_reused += t->reused;
         for (size_t p = 0; p < t->nparts; p++) {
             struct target_part *part = &t->parts[p];
             const char *type;
             json_t *n;
 
-            rep->vpcs_seen += (long)json_object_size(part->result.models);
-            json_object_foreach(part->result.unmapped, type, n) {
+            struct store_apply_stats as = {0};
+
+            rep->vpcs_seen += part->vpcs;
+            json_object_foreach(part->unmapped, type, n) {
                 json_int_t prev = json_integer_value(json_object_get(rep->unmapped_types, type));
                 json_object_set_new(rep->unmapped_types, type,
                     json_integer(prev + json_integer_value(n)));
                 rep->unmapped += (long)json_integer_value(n);
             }
-            if (store_apply_target(env->store, run_id, now, part->account_id, part->region,
-                    part->result.models, cfg->ignores, cfg->nignores, NULL, err) < 0)
+            if (store_apply_staged(env->store, run_id, now, t->index, part->account_id,
+                    part->region, cfg->ignores, cfg->nignores, &as, err) < 0)
                 goto out;
+            rep->vpcs_unchanged += as.unchanged;
         }
         if (commit_compliance(env, r, t, run_id, now, rep, err) < 0)
             goto out;
-        /* its models and findings are in the transaction now: free them
-         * before the next target's are walked (a failed run rolls back and
-         * has nothing left to write) */
+        /* its results are in the transaction now: free what is left */
         target_release_results(t);
     }
     rep->targets = (long)r->ntargets;
@@ -461,6 +505,18 @@ out:
     return rc;
 }
 
+/* Targets mapped at once: mapping is CPU work that briefly holds a
+ * target's items and models as trees, so no more than the cores can run,
+ * and never more than the targets in flight. */
+static int
+map_slots(const struct cfg *cfg)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cpus > 0 ? (int)cpus : 1;
+
+    return n < cfg->concurrency ? n : cfg->concurrency;
+}
+
 int
 sync_run(const struct sync_env *env, struct sync_report *rep, struct err *err)
 {
@@ -478,22 +534,31 @@ sync_run(const struct sync_env *env, struct sync_report *rep, struct err *err)
     struct webhook_job *hook = NULL;
     int64_t run_id = 0;
     int64_t started = util_now_ms();
+    struct err serr = {0};
     time_t now = time(NULL);
     int rc = -1;
 
     memset(rep, 0, sizeof(*rep));
+    pthread_mutex_init(&r.store_lock, NULL);
+    target_gate_init(&r.map_gate, map_slots(cfg));
     rep->errors = json_array();
     rep->unmapped_types = json_object();
     rep->api = json_array();
-    if (rep->errors == NULL || rep->unmapped_types == NULL || rep->api == NULL)
-        return err_set(err, ERR_INTERNAL, "out of memory");
+    if (rep->errors == NULL || rep->unmapped_types == NULL || rep->api == NULL) {
+        err_set(err, ERR_INTERNAL, "out of memory");
+        goto early;
+    }
     if (store_run_begin(env->store, now, &run_id, err) < 0)
-        return -1;
+        goto early;
     rep->run_id = run_id;
     r.tenv.cfg = cfg;
     r.tenv.rules = env->rules;
     r.tenv.endpoints = &ov;
     r.tenv.stop = env->stop;
+    r.tenv.store = env->store;
+    r.tenv.store_lock = &r.store_lock;
+    r.tenv.map_gate = &r.map_gate;
+    r.tenv.rules_digest = map_rules_digest(env->rules);
     if (aws_ratelimit_new(&r.tenv.ratelimit, err) < 0 || aws_stats_new(&r.tenv.stats, err) < 0)
         goto out;
     copts.stats = r.tenv.stats; /* STS calls count in the run's API figures */
@@ -506,7 +571,7 @@ sync_run(const struct sync_env *env, struct sync_report *rep, struct err *err)
         err_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    if (plan_compliance(env, &r, now, err) < 0)
+    if (plan_compliance(env, &r, now, err) < 0 || store_stage_reset(env->store, err) < 0)
         goto out;
     log_info("run %lld: %zu target(s), %d at a time", (long long)run_id, r.ntargets,
         cfg->concurrency);
@@ -554,6 +619,12 @@ out:
     creds_provider_free(base);
     aws_stats_free(r.tenv.stats);
     aws_ratelimit_free(r.tenv.ratelimit);
+    /* empty the staging area: its temporary file need not outlive the run */
+    if (store_stage_reset(env->store, &serr) < 0)
+        log_warnx("run %lld: %s", (long long)run_id, serr.msg);
+early:
+    target_gate_destroy(&r.map_gate);
+    pthread_mutex_destroy(&r.store_lock);
     return rc;
 }
 

@@ -42,6 +42,10 @@ struct sync_report {
     long resources;
     long unmapped;        /* items of types without a rule */
     long vpcs_seen;
+    long vpcs_unchanged;  /* VPCs whose snapshot was unchanged: diff skipped */
+    long findings;        /* Security Hub findings read (all targets) */
+    long items_cached;    /* resources known from the last read (item cache), not parsed */
+    long targets_reused;  /* targets whose read equalled the last: models reused */
     long elapsed_ms;
     json_t *errors;       /* owned: [{"target": "ACCOUNT/REGION", "error": "..."}] */
     json_t *unmapped_types; /* owned: {"AWS::X::Y": count} */

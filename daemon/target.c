@@ -1,9 +1,11 @@
 /*
- * target.c: the worker of one target (see target.h). Items stream from
- * discovery into one array per target, which the mapping turns into models;
- * the array is dropped as soon as the models exist. The Security Hub read
- * (read_compliance) follows on the same client; finding summaries are kept,
- * the raw findings are not.
+ * target.c: the worker of one target (see target.h). Each item discovery
+ * hands over is projected to what the mapping reads (map_project) and kept
+ * as compact JSON text, grouped by account x region; once the target is
+ * read, each group is parsed back, mapped, and its models' canonical texts
+ * are staged in the store; the trees are dropped at once. The Security Hub
+ * read (read_compliance) follows on the same client; finding summaries are
+ * staged in batches of STAGE_BATCH as they are read.
  */
 #include "daemon/target.h"
 
@@ -14,28 +16,265 @@
 #include <jansson.h>
 
 #include "config/config.h"
+#include "daemon/itemcache.h"
 #include "daemon/log.h"
 #include "daemon/util.h"
 #include "providers/aws/aws.h"
 #include "providers/aws/creds.h"
 #include "providers/aws/discover.h"
 #include "providers/aws/securityhub.h"
+#include "store/store.h"
+
+#define STAGE_BATCH 500 /* finding summaries per staging transaction */
+
+/* The canonical form the store compares snapshots in (store.c's canon). */
+#define CANON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
+
+void
+target_gate_init(struct target_gate *g, int n)
+{
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->cond, NULL);
+    g->free_slots = n > 0 ? n : 1;
+}
+
+void
+target_gate_destroy(struct target_gate *g)
+{
+    pthread_mutex_destroy(&g->lock);
+    pthread_cond_destroy(&g->cond);
+}
+
+static void
+gate_enter(struct target_gate *g)
+{
+    if (g == NULL)
+        return;
+    pthread_mutex_lock(&g->lock);
+    while (g->free_slots == 0)
+        pthread_cond_wait(&g->cond, &g->lock);
+    g->free_slots--;
+    pthread_mutex_unlock(&g->lock);
+}
+
+static void
+gate_leave(struct target_gate *g)
+{
+    if (g == NULL)
+        return;
+    pthread_mutex_lock(&g->lock);
+    g->free_slots++;
+    pthread_cond_signal(&g->cond);
+    pthread_mutex_unlock(&g->lock);
+}
+
+/* One account x region's projected items (organisation mode has many). */
+struct group {
+    char account_id[13];
+    char region[48];
+    char **texts; /* owned, each owned */
+    size_t n, cap;
+};
 
 struct collect {
-    json_t *items;
+    const struct map_rules *rules;
+    int aggregate;
+    const char *account_id, *region; /* of a plain target */
+    struct group *groups;            /* owned */
+    size_t ngroups;
     volatile const int *stop;
+    /* select mode of a plain target: the item cache, and per parsed row
+     * (parallel to groups[0].texts) its hash and identity */
+    struct itemcache *cache;         /* owned, may be NULL */
+    unsigned char (*hashes)[ITEMCACHE_HASH_LEN]; /* owned */
+    char **idents;                   /* owned, each owned */
+    size_t nrows, caprows;
 };
+
+static void
+group_free_texts(struct group *g)
+{
+    for (size_t i = 0; i < g->n; i++)
+        free(g->texts[i]);
+    free(g->texts);
+    g->texts = NULL;
+    g->n = g->cap = 0;
+}
+
+static void
+collect_clear(struct collect *c)
+{
+    for (size_t i = 0; i < c->ngroups; i++)
+        group_free_texts(&c->groups[i]);
+    free(c->groups);
+    c->groups = NULL;
+    c->ngroups = 0;
+    for (size_t i = 0; i < c->nrows; i++)
+        free(c->idents[i]);
+    free(c->idents);
+    free(c->hashes);
+    c->idents = NULL;
+    c->hashes = NULL;
+    c->nrows = c->caprows = 0;
+    itemcache_free(c->cache);
+    c->cache = NULL;
+}
+
+/* Remembers a row's hash and identity for the next item cache. */
+static int
+row_add(struct collect *c, const unsigned char *hash, const char *ident)
+{
+    char *dup;
+
+    if (c->nrows == c->caprows) {
+        size_t ncap = c->caprows ? c->caprows * 2 : 256;
+        unsigned char(*h)[ITEMCACHE_HASH_LEN] = realloc(c->hashes, ncap * sizeof(*h));
+        char **id;
+
+        if (h == NULL)
+            return -1;
+        c->hashes = h;
+        id = realloc(c->idents, ncap * sizeof(*id));
+        if (id == NULL)
+            return -1;
+        c->idents = id;
+        c->caprows = ncap;
+    }
+    if ((dup = strdup(ident)) == NULL)
+        return -1;
+    memcpy(c->hashes[c->nrows], hash, ITEMCACHE_HASH_LEN);
+    c->idents[c->nrows++] = dup;
+    return 0;
+}
+
+static int
+known_row(void *ctx, const char *text, size_t len, const char **ret_ident, struct err *err)
+{
+    struct collect *c = ctx;
+
+    return itemcache_known(c->cache, text, len, ret_ident, err);
+}
+
+static struct group *
+group_get(struct collect *c, const char *account, const char *region)
+{
+    struct group *grown;
+
+    for (size_t i = 0; i < c->ngroups; i++) {
+        if (strcmp(c->groups[i].account_id, account) == 0 &&
+            strcmp(c->groups[i].region, region) == 0)
+            return &c->groups[i];
+    }
+    grown = realloc(c->groups, (c->ngroups + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return NULL;
+    c->groups = grown;
+    memset(&c->groups[c->ngroups], 0, sizeof(c->groups[0]));
+    snprintf(c->groups[c->ngroups].account_id, sizeof(c->groups[0].account_id), "%s", account);
+    snprintf(c->groups[c->ngroups].region, sizeof(c->groups[0].region), "%s", region);
+    return &c->groups[c->ngroups++];
+}
+
+static int
+group_add(struct group *g, char *text)
+{
+    if (g->n == g->cap) {
+        size_t ncap = g->cap ? g->cap * 2 : 256;
+        char **grown = realloc(g->texts, ncap * sizeof(*grown));
+
+        if (grown == NULL)
+            return -1;
+        g->texts = grown;
+        g->cap = ncap;
+    }
+    g->texts[g->n++] = text;
+    return 0;
+}
 
 static int
 collect_item(void *ctx, json_t *item, struct err *err)
 {
     struct collect *c = ctx;
+    const char *acct = c->account_id, *reg = c->region;
+    struct group *g;
+    json_t *proj;
+    char *text;
 
     if (c->stop != NULL && *c->stop)
         return err_set(err, ERR_TRANSIENT, "run abandoned: stopping");
-    if (json_array_append(c->items, item) < 0)
+    /* organisation mode: items are grouped by the account and region they name */
+    if (c->aggregate) {
+        acct = json_string_value(json_object_get(item, "accountId"));
+        reg = json_string_value(json_object_get(item, "awsRegion"));
+        if (acct == NULL || reg == NULL || strlen(acct) != 12 || strlen(reg) >= 48) {
+            const char *type = json_string_value(json_object_get(item, "resourceType"));
+            const char *id = json_string_value(json_object_get(item, "resourceId"));
+
+            return err_set(err, ERR_REMOTE,
+                "aggregator item %s %s lacks a valid accountId/awsRegion",
+                type != NULL ? type : "?", id != NULL ? id : "?");
+        }
+    }
+    g = group_get(c, acct, reg);
+    if (g == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory collecting items");
+    proj = map_project(c->rules, item);
+    text = proj != NULL ? json_dumps(proj, JSON_COMPACT) : NULL;
+    json_decref(proj);
+    if (text == NULL || group_add(g, text) < 0) {
+        free(text);
+        return err_set(err, ERR_INTERNAL, "out of memory collecting items");
+    }
+    if (c->cache != NULL) {
+        char ident[DISCOVER_IDENT_MAX];
+
+        discover_item_ident(item, ident, sizeof(ident));
+        if (row_add(c, itemcache_pending(c->cache), ident) < 0)
+            return err_set(err, ERR_INTERNAL, "out of memory collecting items");
+    }
+    return 0;
+}
+
+/* A cached row seen in this read joins the mapping input and the rows. */
+static int
+add_seen(void *ctx, const unsigned char *hash, const char *ident, const char *item,
+    struct err *err)
+{
+    struct collect *c = ctx;
+    char *text = strdup(item);
+
+    if (text == NULL || group_add(&c->groups[0], text) < 0) {
+        free(text);
+        return err_set(err, ERR_INTERNAL, "out of memory collecting items");
+    }
+    if (row_add(c, hash, ident) < 0)
         return err_set(err, ERR_INTERNAL, "out of memory collecting items");
     return 0;
+}
+
+/* Stages every row of this read (the next item cache), in batches. */
+static int
+stage_rows(const struct target_env *env, struct target *t, struct collect *c)
+{
+    struct store_staged_item batch[1000];
+    const struct group *g = &c->groups[0];
+    size_t i = 0;
+    int rc = 0;
+
+    while (i < c->nrows && rc == 0) {
+        size_t n = 0;
+
+        for (; i < c->nrows && n < sizeof(batch) / sizeof(batch[0]); i++, n++) {
+            batch[n].hash = c->hashes[i];
+            batch[n].hash_len = ITEMCACHE_HASH_LEN;
+            batch[n].ident = c->idents[i];
+            batch[n].item = g->texts[i];
+        }
+        pthread_mutex_lock(env->store_lock);
+        rc = store_stage_items(env->store, t->index, batch, n, &t->err);
+        pthread_mutex_unlock(env->store_lock);
+    }
+    return rc;
 }
 
 struct types {
@@ -59,101 +298,170 @@ add_type(void *ctx, const char *type)
     t->v[t->n++] = type;
 }
 
+/* Canonical texts of a mapping result's models, staged in the store. */
 static int
-map_one(const struct target_env *env, struct target *t, const char *account, const char *region,
-    json_t *items)
+stage_result(const struct target_env *env, const struct target *t, const struct group *g,
+    const struct map_result *res, struct err *err)
 {
-    struct target_part *part = &t->parts[t->nparts];
-
-    memset(part, 0, sizeof(*part));
-    snprintf(part->account_id, sizeof(part->account_id), "%s", account);
-    snprintf(part->region, sizeof(part->region), "%s", region);
-    if (map_target(env->rules, account, region, items, &part->result, &t->err) < 0)
-        return err_prefix(&t->err, "mapping %s/%s", account, region);
-    t->nparts++;
-    return 0;
-}
-
-/* One part per account x region: a plain target is one; an aggregator's
- * items are grouped by their accountId and awsRegion. */
-static int
-map_parts(const struct target_env *env, struct target *t, json_t *items)
-{
-    json_t *groups, *item, *group;
-    const char *key;
-    size_t i;
+    size_t n = json_object_size(res->models) + 1, k = 0;
+    struct store_staged_model *v = calloc(n, sizeof(*v));
+    const char *vpc;
+    json_t *model;
     int rc = -1;
 
-    if (!t->aggregate) {
-        t->parts = calloc(1, sizeof(*t->parts));
-        if (t->parts == NULL)
-            return err_set(&t->err, ERR_INTERNAL, "out of memory");
-        return map_one(env, t, t->account_id, t->region, items);
-    }
-    groups = json_object();
-    json_array_foreach(items, i, item) {
-        const char *acct = json_string_value(json_object_get(item, "accountId"));
-        const char *reg = json_string_value(json_object_get(item, "awsRegion"));
-        char k[80];
+    if (v == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory staging models");
+    json_object_foreach(res->models, vpc, model) {
+        char *text = json_dumps(model, CANON_FLAGS);
 
-        if (acct == NULL || reg == NULL || strlen(acct) != 12 || strlen(reg) >= 48) {
-            err_set(&t->err, ERR_REMOTE, "aggregator item %zu lacks a valid accountId/awsRegion",
-                i + 1);
+        if (text == NULL) {
+            err_set(err, ERR_INTERNAL, "out of memory staging models");
             goto out;
         }
-        snprintf(k, sizeof(k), "%s/%s", acct, reg);
-        group = json_object_get(groups, k);
-        if (group == NULL) {
-            group = json_array();
-            json_object_set_new(groups, k, group);
-        }
-        json_array_append(group, item);
+        v[k].vpc_id = vpc;
+        v[k].name = json_string_value(json_object_get(model, "name"));
+        v[k++].model = text;
     }
-    t->parts = calloc(json_object_size(groups) + 1, sizeof(*t->parts));
-    if (t->parts == NULL) {
+    if (res->account != NULL) {
+        char *text = json_dumps(res->account, CANON_FLAGS);
+
+        if (text == NULL) {
+            err_set(err, ERR_INTERNAL, "out of memory staging models");
+            goto out;
+        }
+        v[k].vpc_id = NULL;
+        v[k++].model = text;
+    }
+    pthread_mutex_lock(env->store_lock);
+    rc = store_stage_models(env->store, t->index, g->account_id, g->region, v, k, err);
+    pthread_mutex_unlock(env->store_lock);
+out:
+    for (size_t i = 0; i < k; i++)
+        free((char *)(uintptr_t)v[i].model);
+    free(v);
+    return rc;
+}
+
+/* Parses one group's projected items back, maps them and stages the
+ * models; the texts are freed as they are parsed. */
+static int
+map_group(const struct target_env *env, struct target *t, struct group *g)
+{
+    struct target_part *part = &t->parts[t->nparts];
+    struct map_result res = {0};
+    json_t *items = json_array();
+    int rc = -1;
+
+    memset(part, 0, sizeof(*part));
+    snprintf(part->account_id, sizeof(part->account_id), "%s", g->account_id);
+    snprintf(part->region, sizeof(part->region), "%s", g->region);
+    if (items == NULL) {
         err_set(&t->err, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    json_object_foreach(groups, key, group) {
-        char acct[13], reg[48];
+    for (size_t i = 0; i < g->n; i++) {
+        json_error_t jerr;
+        /* JSON_ALLOW_NUL as discovery parsed them: an escaped NUL in a tag
+         * survives projection and is cut wherever it is used as C text */
+        json_t *item = json_loads(g->texts[i], JSON_ALLOW_NUL, &jerr);
 
-        memcpy(acct, key, 12);
-        acct[12] = '\0';
-        snprintf(reg, sizeof(reg), "%s", key + 13);
-        if (map_one(env, t, acct, reg, group) < 0)
+        free(g->texts[i]);
+        g->texts[i] = NULL;
+        if (item == NULL || json_array_append_new(items, item) < 0) {
+            err_set(&t->err, ERR_INTERNAL, "re-reading projected item %zu: %s", i + 1,
+                item == NULL ? jerr.text : "out of memory");
             goto out;
+        }
     }
+    group_free_texts(g);
+    if (map_target(env->rules, g->account_id, g->region, items, &res, &t->err) < 0)
+        goto out;
+    json_decref(items);
+    items = NULL;
+    if (stage_result(env, t, g, &res, &t->err) < 0)
+        goto out;
+    part->vpcs = (long)json_object_size(res.models);
+    part->unmapped = res.unmapped;
+    res.unmapped = NULL;
+    t->nparts++;
     rc = 0;
 out:
-    json_decref(groups);
+    json_decref(items);
+    map_result_clear(&res);
+    if (rc < 0)
+        err_prefix(&t->err, "mapping %s/%s", g->account_id, g->region);
+    return rc;
+}
+
+/* One part per account x region: a plain target is one (also when it has
+ * no items); an aggregator's items were grouped by accountId/awsRegion. */
+static int
+map_parts(const struct target_env *env, struct target *t, struct collect *col)
+{
+    int rc = 0;
+
+    if (!t->aggregate && col->ngroups == 0 &&
+        group_get(col, t->account_id, t->region) == NULL)
+        return err_set(&t->err, ERR_INTERNAL, "out of memory");
+    t->parts = calloc(col->ngroups + 1, sizeof(*t->parts));
+    if (t->parts == NULL)
+        return err_set(&t->err, ERR_INTERNAL, "out of memory");
+    gate_enter(env->map_gate);
+    for (size_t i = 0; i < col->ngroups && rc == 0; i++)
+        rc = map_group(env, t, &col->groups[i]);
+    gate_leave(env->map_gate);
     return rc;
 }
 
 struct sh_collect {
-    json_t *summaries;
-    volatile const int *stop;
+    const struct target_env *env;
+    struct target *t;
+    char *batch[STAGE_BATCH]; /* owned summary texts not yet staged */
+    size_t n;
 };
+
+static int
+flush_findings(struct sh_collect *c, struct err *err)
+{
+    int rc;
+
+    if (c->n == 0)
+        return 0;
+    pthread_mutex_lock(c->env->store_lock);
+    rc = store_stage_findings(c->env->store, c->t->index, c->batch, c->n, err);
+    pthread_mutex_unlock(c->env->store_lock);
+    for (size_t i = 0; i < c->n; i++)
+        free(c->batch[i]);
+    if (rc == 0)
+        c->t->sh_staged += (long)c->n;
+    c->n = 0;
+    return rc;
+}
 
 static int
 collect_finding(void *ctx, json_t *finding, struct err *err)
 {
     struct sh_collect *c = ctx;
     json_t *sum = NULL;
+    char *text;
 
-    if (c->stop != NULL && *c->stop)
+    if (c->env->stop != NULL && *c->env->stop)
         return err_set(err, ERR_TRANSIENT, "run abandoned: stopping");
     if (sh_finding_summarize(finding, &sum, err) < 0)
         return -1;
-    if (json_array_append_new(c->summaries, sum) < 0)
+    text = json_dumps(sum, JSON_COMPACT);
+    json_decref(sum);
+    if (text == NULL)
         return err_set(err, ERR_INTERNAL, "out of memory collecting findings");
-    return 0;
+    c->batch[c->n++] = text;
+    return c->n == STAGE_BATCH ? flush_findings(c, err) : 0;
 }
 
 /* The compliance part (see target.h): fills t->sh_* or t->sh_err. */
 static void
 read_compliance(const struct target_env *env, struct aws_client *client, struct target *t)
 {
-    struct sh_collect col = {.summaries = json_array(), .stop = env->stop};
+    struct sh_collect col = {.env = env, .t = t};
     struct sh_findings_counts counts = {0};
     const char *arns[SH_MAX_STANDARDS];
     const char *key;
@@ -162,10 +470,6 @@ read_compliance(const struct target_env *env, struct aws_client *client, struct 
     int ok = 0;
 
     err_clear(&t->sh_err);
-    if (col.summaries == NULL) {
-        err_set(&t->sh_err, ERR_INTERNAL, "out of memory");
-        goto out;
-    }
     if (sh_get_enabled_standards(client, &t->sh_standards, &t->sh_err) < 0) {
         if (sh_err_not_enabled(&t->sh_err)) {
             log_info("%s/%s: Security Hub is not enabled, no compliance data", t->account_id,
@@ -199,16 +503,17 @@ read_compliance(const struct target_env *env, struct aws_client *client, struct 
             .nstandards = n,
             .since = t->sh_since,
             .until = t->sh_since != 0 ? t->sh_until : 0,
+            .style = (enum sh_style)t->sh_style,
         };
         log_debug("%s/%s: reading findings of %zu standard(s), %s", t->account_id, t->region, n,
             t->sh_since != 0 ? "updated since the last run" : "full");
-        if (sh_get_findings(client, &q, collect_finding, &col, &counts, &t->sh_err) < 0)
+        if (sh_get_findings(client, &q, collect_finding, &col, &counts, &t->sh_err) < 0 ||
+            flush_findings(&col, &t->sh_err) < 0)
             goto out;
     }
     t->sh_pages = counts.pages;
     t->sh_findings = counts.findings;
-    t->sh_summaries = col.summaries;
-    col.summaries = NULL;
+    t->sh_style = (int)counts.style;
     ok = 1;
 out:
     t->sh_done = ok;
@@ -222,7 +527,53 @@ out:
         json_decref(t->sh_catalogue);
         t->sh_standards = t->sh_catalogue = NULL;
     }
-    json_decref(col.summaries);
+    for (size_t i = 0; i < col.n; i++)
+        free(col.batch[i]);
+}
+
+/* The target-level facts of a read (store_stage_part). */
+static int
+stage_part(const struct target_env *env, struct target *t, int reused)
+{
+    char *unmapped = json_dumps(t->parts[0].unmapped, CANON_FLAGS);
+    int rc;
+
+    if (unmapped == NULL)
+        return err_set(&t->err, ERR_INTERNAL, "out of memory");
+    pthread_mutex_lock(env->store_lock);
+    rc = store_stage_part(env->store, t->index, t->account_id, t->region, env->rules_digest,
+        unmapped, reused, &t->err);
+    pthread_mutex_unlock(env->store_lock);
+    free(unmapped);
+    return rc;
+}
+
+/* The read equals the last one: its stored snapshots are this read's
+ * models, nothing is parsed or mapped. */
+static int
+reuse_last(const struct target_env *env, struct target *t)
+{
+    struct target_part *part;
+    int rc;
+
+    t->parts = calloc(1, sizeof(*t->parts));
+    if (t->parts == NULL)
+        return err_set(&t->err, ERR_INTERNAL, "out of memory");
+    part = &t->parts[0];
+    snprintf(part->account_id, sizeof(part->account_id), "%s", t->account_id);
+    snprintf(part->region, sizeof(part->region), "%s", t->region);
+    pthread_mutex_lock(env->store_lock);
+    rc = store_stage_reuse(env->store, t->index, t->account_id, t->region, &part->vpcs,
+        &part->unmapped, &t->err);
+    pthread_mutex_unlock(env->store_lock);
+    if (rc < 0)
+        return -1;
+    t->nparts = 1;
+    t->items_cached = t->items;
+    t->reused = 1;
+    log_debug("%s/%s: every item as in the last read: its models are reused", t->account_id,
+        t->region);
+    return stage_part(env, t, 1);
 }
 
 void
@@ -230,17 +581,19 @@ target_run(const struct target_env *env, struct target *t)
 {
     const struct cfg *cfg = env->cfg;
     struct aws_client *client = NULL;
-    struct collect col = {.items = json_array(), .stop = env->stop};
+    struct collect col = {
+        .rules = env->rules,
+        .aggregate = t->aggregate,
+        .account_id = t->account_id,
+        .region = t->region,
+        .stop = env->stop,
+    };
     struct types types = {0};
     struct discover_counts counts = {0};
     int64_t started = util_now_ms();
     int ok = 0;
 
     err_clear(&t->err);
-    if (col.items == NULL) {
-        err_set(&t->err, ERR_INTERNAL, "out of memory");
-        goto out;
-    }
     map_rules_foreach_type(env->rules, add_type, &types);
     if (types.n != map_rules_count(env->rules)) {
         err_set(&t->err, ERR_INTERNAL, "out of memory listing resource types");
@@ -265,6 +618,12 @@ target_run(const struct target_env *env, struct target *t)
         .ntypes = types.n,
         .aggregator = cfg->org_aggregator,
     };
+    if (dopt.mode == DISCOVER_SELECT && env->rules_digest != NULL) {
+        if (itemcache_load(env->store, env->store_lock, t->account_id, t->region,
+                env->rules_digest, &col.cache, &t->err) < 0)
+            goto out;
+        dopt.known = known_row;
+    }
     log_debug("%s/%s: discovering %zu resource types (%s)", t->account_id, t->region, types.n,
         dopt.mode == DISCOVER_LIST ? "list" : "select");
     if (discover_run(client, &dopt, collect_item, &col, &counts, &t->err) < 0)
@@ -275,10 +634,26 @@ target_run(const struct target_env *env, struct target *t)
         err_set(&t->err, ERR_TRANSIENT, "run abandoned: stopping");
         goto out;
     }
-    if (map_parts(env, t, col.items) < 0)
-        goto out;
-    json_decref(col.items); /* the models hold what they need; free before the hub read */
-    col.items = NULL;
+    if (col.cache != NULL && itemcache_unchanged(col.cache)) {
+        if (reuse_last(env, t) < 0)
+            goto out;
+    } else {
+        if (col.cache != NULL) {
+            t->items_cached = (long)itemcache_hits(col.cache);
+            if (group_get(&col, t->account_id, t->region) == NULL) {
+                err_set(&t->err, ERR_INTERNAL, "out of memory");
+                goto out;
+            }
+            if (itemcache_foreach_seen(col.cache, add_seen, &col, &t->err) < 0 ||
+                stage_rows(env, t, &col) < 0)
+                goto out;
+        }
+        if (map_parts(env, t, &col) < 0)
+            goto out;
+        if (col.cache != NULL && stage_part(env, t, 0) < 0)
+            goto out;
+    }
+    collect_clear(&col); /* the models are staged; free before the hub read */
     if (t->sh_wanted && !t->aggregate)
         read_compliance(env, client, t);
     ok = 1;
@@ -293,7 +668,7 @@ out:
     t->done = 1;
     t->elapsed_ms = (long)(util_now_ms() - started);
     free(types.v);
-    json_decref(col.items);
+    collect_clear(&col);
     aws_client_free(client);
 }
 
@@ -302,14 +677,14 @@ target_release_results(struct target *t)
 {
     if (t == NULL)
         return;
-    for (size_t i = 0; i < t->nparts; i++)
-        map_result_clear(&t->parts[i].result);
+    for (size_t i = 0; i < t->nparts; i++) {
+        json_decref(t->parts[i].unmapped);
+        t->parts[i].unmapped = NULL;
+    }
     json_decref(t->sh_standards);
     json_decref(t->sh_catalogue);
-    json_decref(t->sh_summaries);
     t->sh_standards = NULL;
     t->sh_catalogue = NULL;
-    t->sh_summaries = NULL;
 }
 
 void

@@ -5,11 +5,24 @@
  * client for the region, AWS Config discovery of every mapped type, and the
  * mapping of the items into per-VPC models.
  *
- * A worker touches nothing shared but the rate limiter, the stats and the
- * credential providers (all thread-safe); the results wait in the target
- * until the main thread commits every target in one store transaction. A
- * failed target carries its error and no results, so nothing of it is
- * changed in the store.
+ * Memory is bounded by the page, not the organisation: each item is
+ * projected (map_project) to what the mapping reads as soon as discovery
+ * hands it over and kept as compact JSON text; the mapping runs once the
+ * target is read, at most env->map_slots targets at a time (a CPU phase
+ * that briefly holds the target's items and models as trees); each
+ * model's canonical text is then staged in the store (store_stage_models)
+ * and the trees are freed. Finding summaries are staged in batches as they
+ * are read. A worker touches nothing shared but the rate limiter, the
+ * stats, the credential providers (all thread-safe) and the store's
+ * staging area (under env->store_lock); the staged results wait until the
+ * main thread commits every target in one store transaction. A failed
+ * target carries its error and whatever it staged is ignored, so nothing
+ * of it is changed in the store.
+ *
+ * Select mode of a plain target also keeps the item cache (itemcache.h):
+ * rows known from the last successful read are not parsed, and a read
+ * whose rows are exactly the last read's reuses the stored snapshots
+ * (store_stage_reuse) without mapping at all.
  *
  * Compliance (Security Hub), when the main thread set sh_wanted: after the
  * discovery and mapping succeeded, the worker reads the enabled standards,
@@ -28,7 +41,9 @@
  */
 #pragma once
 
+#include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "daemon/err.h"
@@ -39,6 +54,7 @@ struct creds_provider;
 struct aws_ratelimit;
 struct aws_stats;
 struct aws_endpoint_overrides;
+struct store;
 
 struct target_env {
     const struct cfg *cfg;                       /* borrowed */
@@ -47,13 +63,26 @@ struct target_env {
     struct aws_ratelimit *ratelimit;             /* shared */
     struct aws_stats *stats;                     /* shared */
     volatile const int *stop;                    /* set by signal handlers; may be NULL */
+    struct store *store;                         /* shared: staging only, under store_lock */
+    pthread_mutex_t *store_lock;
+    struct target_gate *map_gate;                /* bounds concurrent mapping phases */
+    const char *rules_digest;                    /* map_rules_digest; NULL: no item cache */
 };
 
-/* The mapped result of one account and region. */
+/* A counting gate: at most n holders at once. */
+struct target_gate {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int free_slots;
+};
+
+/* The mapped result of one account and region: its models are staged in
+ * the store under the target's index; the counts stay here. */
 struct target_part {
     char account_id[13];
     char region[48];
-    struct map_result result;
+    long vpcs;               /* models staged (VPCs) */
+    json_t *unmapped;        /* owned: {"AWS::X::Y": count} types without a rule */
 };
 
 struct target {
@@ -61,6 +90,7 @@ struct target {
     char region[48];
     struct creds_provider *creds;  /* borrowed: the account's provider */
     int aggregate;           /* organisation mode: one target for everything */
+    int64_t index;           /* position in the run: the staging key */
     /* results */
     int done;
     int failed;
@@ -69,12 +99,15 @@ struct target {
                                       (one part, or many in organisation mode) */
     size_t nparts;
     long items;
+    long items_cached;       /* of them: known from the last read, not parsed */
+    int reused;              /* every item as last read: the stored models were reused */
     long pages;
     long elapsed_ms;
     /* compliance: set by the main thread before the pool runs */
     int sh_wanted;           /* read Security Hub after discovery */
     time_t sh_since;         /* 0: full read (ACTIVE findings); else incremental since */
     time_t sh_until;         /* incremental upper bound: the run's start */
+    int sh_style;            /* enum sh_style: remembered before the read, learnt after */
     /* compliance results (valid when sh_done) */
     int sh_done;             /* the read succeeded */
     int sh_failed;           /* the read failed: sh_err says why */
@@ -82,14 +115,17 @@ struct target {
     int sh_hub_enabled;      /* 0: Security Hub is not enabled there */
     json_t *sh_standards;    /* owned: sh_get_enabled_standards' array */
     json_t *sh_catalogue;    /* owned: sh_read_catalogue's object */
-    json_t *sh_summaries;    /* owned: array of finding summaries read */
+    long sh_staged;          /* finding summaries staged (store_staged_findings) */
     long sh_pages;
     long sh_findings;
 };
 
 /* Reads and maps one target; sets t->done, and t->failed + t->err on error. */
 void target_run(const struct target_env *env, struct target *t);
-/* Frees the results (models, findings) but keeps what the run report
+void target_gate_init(struct target_gate *g, int n);
+void target_gate_destroy(struct target_gate *g);
+
+/* Frees the results (standards, catalogue) but keeps what the run report
  * needs (identity, counts, errors); target_clear later frees the rest. */
 void target_release_results(struct target *t);
 void target_clear(struct target *t);

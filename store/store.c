@@ -105,8 +105,18 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'drift_events is append-only'); END;"
     "CREATE TRIGGER drift_events_no_delete BEFORE DELETE ON drift_events"
     "  BEGIN SELECT RAISE(ABORT, 'drift_events is append-only'); END;",
-    /* 2: compliance (store/store_int.h) */
+    /* 2 and 3: compliance, Security Hub finding style (store/store_int.h) */
     STORE_MIGRATION_COMPLIANCE,
+    /* 4: what each VPC's drift was last reconciled with (reconcile_digest);
+     * per target the account-level document and the unmapped counts of its
+     * last successful read, and the item cache (see store_item_cache_load) */
+    "ALTER TABLE vpcs ADD COLUMN reconciled TEXT;"
+    "ALTER TABLE targets ADD COLUMN account_doc TEXT;"
+    "ALTER TABLE targets ADD COLUMN unmapped TEXT;"
+    "CREATE TABLE item_cache ("
+    "  account_id TEXT NOT NULL, region TEXT NOT NULL, hash BLOB NOT NULL,"
+    "  rules TEXT NOT NULL, ident TEXT NOT NULL, item TEXT NOT NULL,"
+    "  PRIMARY KEY (account_id, region, hash)) WITHOUT ROWID;",
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -149,6 +159,72 @@ canon(const json_t *j)
 }
 
 /*
+ * Statement cache (struct store's stmts): a statement is looked up by the
+ * address of its SQL text and, since a caller may format SQL into a stack
+ * buffer, confirmed by comparing the text. A hit is handed out busy until
+ * q_finish resets it; a statement that is busy (a nested use) or finds no
+ * free slot is prepared afresh and finalized by q_finish. Preparing costs a
+ * parser allocation per call, which showed as a quarter of the store's CPU
+ * in bench/local.c's profile.
+ */
+static int
+q_cached(struct store *st, const char *sql, sqlite3_stmt **ret)
+{
+    struct store_stmt *free_slot = NULL;
+
+    for (size_t i = 0; i < STORE_STMT_CACHE; i++) {
+        struct store_stmt *c = &st->stmts[i];
+
+        if (c->sql == NULL) {
+            if (free_slot == NULL)
+                free_slot = c;
+            continue;
+        }
+        if (c->sql == sql && !c->busy && strcmp(sqlite3_sql(c->s), sql) == 0) {
+            c->busy = 1;
+            *ret = c->s;
+            return 0;
+        }
+    }
+    if (sqlite3_prepare_v2(st->db, sql, -1, ret, NULL) != SQLITE_OK)
+        return -1;
+    if (free_slot != NULL && *ret != NULL) {
+        free_slot->sql = sql;
+        free_slot->s = *ret;
+        free_slot->busy = 1;
+    }
+    return 0;
+}
+
+/* Returns a statement from q_prep: cached ones are reset for reuse. */
+static void
+q_finish(struct store *st, sqlite3_stmt *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < STORE_STMT_CACHE; i++) {
+        struct store_stmt *c = &st->stmts[i];
+
+        if (c->s == s && c->sql != NULL) {
+            sqlite3_reset(s);
+            sqlite3_clear_bindings(s);
+            c->busy = 0;
+            return;
+        }
+    }
+    q_finish(st, s);
+}
+
+static void
+q_cache_clear(struct store *st)
+{
+    for (size_t i = 0; i < STORE_STMT_CACHE; i++) {
+        sqlite3_finalize(st->stmts[i].s);
+        memset(&st->stmts[i], 0, sizeof(st->stmts[i]));
+    }
+}
+
+/*
  * Prepares sql and binds the variadic arguments by fmt, one letter each:
  *   s  const char *   (NULL binds NULL)
  *   i  int64_t
@@ -162,7 +238,7 @@ q_prepv(struct store *st, sqlite3_stmt **ret, struct err *err, const char *sql, 
     sqlite3_stmt *s = NULL;
     int idx = 1, rc;
 
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+    if (q_cached(st, sql, &s) < 0)
         return sqlfail(st, err);
     for (; fmt != NULL && *fmt != '\0'; fmt++, idx++) {
         switch (*fmt) {
@@ -192,7 +268,7 @@ q_prepv(struct store *st, sqlite3_stmt **ret, struct err *err, const char *sql, 
             }
             text = canon(v);
             if (text == NULL) {
-                sqlite3_finalize(s);
+                q_finish(st, s);
                 return oom(err);
             }
             rc = sqlite3_bind_text(s, idx, text, -1, SQLITE_TRANSIENT);
@@ -200,12 +276,12 @@ q_prepv(struct store *st, sqlite3_stmt **ret, struct err *err, const char *sql, 
             break;
         }
         default:
-            sqlite3_finalize(s);
+            q_finish(st, s);
             return err_set(err, ERR_INTERNAL, "store: bad bind format '%c'", *fmt);
         }
         if (rc != SQLITE_OK) {
             sqlfail(st, err);
-            sqlite3_finalize(s);
+            q_finish(st, s);
             return -1;
         }
     }
@@ -255,7 +331,7 @@ q_exec(struct store *st, struct err *err, const char *sql, const char *fmt, ...)
         ;
     if (rc == 0)
         rc = sqlite3_changes(st->db);
-    sqlite3_finalize(s);
+    q_finish(st, s);
     return rc;
 }
 
@@ -277,7 +353,7 @@ q_int(struct store *st, int64_t *ret, struct err *err, const char *sql, const ch
         *ret = rc == 1 ? sqlite3_column_int64(s, 0) : 0;
         rc = 0;
     }
-    sqlite3_finalize(s);
+    q_finish(st, s);
     return rc;
 }
 
@@ -441,7 +517,7 @@ abort_stale(struct store *st, time_t now, int all, size_t *ret_n, struct err *er
         }
         ids[n++] = sqlite3_column_int64(s, 0);
     }
-    sqlite3_finalize(s);
+    q_finish(st, s);
     if (r < 0)
         goto out;
     for (i = 0; i < n; i++) {
@@ -545,10 +621,14 @@ store_open(const char *path, struct store **ret, struct err *err)
     /* WAL: readers never block the writer; a crash keeps the last commit */
     if (q_prep(st, &s, err, "PRAGMA journal_mode = WAL", NULL) < 0 || q_step(st, s, err) < 0)
         goto out;
-    sqlite3_finalize(s);
+    q_finish(st, s);
     s = NULL;
+    /* temp_store: the staging tables (see store_stage_reset) spill to a
+     * temporary file, never grow in memory; set before any exists, since a
+     * change drops every temporary table */
     if (q_exec(st, err, "PRAGMA foreign_keys = ON", NULL) < 0 ||
-        q_exec(st, err, "PRAGMA synchronous = NORMAL", NULL) < 0)
+        q_exec(st, err, "PRAGMA synchronous = NORMAL", NULL) < 0 ||
+        q_exec(st, err, "PRAGMA temp_store = FILE", NULL) < 0)
         goto out;
     if (version < (int64_t)NMIGRATIONS && migrate(st, fresh, err) < 0)
         goto out;
@@ -558,7 +638,7 @@ store_open(const char *path, struct store **ret, struct err *err)
     st = NULL;
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    q_finish(st, s);
     if (rc < 0)
         store_ctx(err, "opening %s", path);
     store_close(st);
@@ -572,6 +652,7 @@ store_close(struct store *st)
         return;
     if (st->db != NULL) {
         store_rollback(st);
+        q_cache_clear(st);
         sqlite3_close_v2(st->db);
     }
     free(st->path);
@@ -677,7 +758,7 @@ store_run_get(struct store *st, int64_t run_id, json_t **ret, struct err *err)
     *ret = run;
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    q_finish(st, s);
     json_decref(errors);
     json_decref(summary);
     if (rc < 0)
@@ -768,7 +849,7 @@ append_event(struct store *st, struct event *e, struct err *err)
         e->seq = sqlite3_column_int64(s, 0) + 1;
         snprintf(prev, sizeof(prev), "%s", h != NULL ? h : "");
     }
-    sqlite3_finalize(s);
+    q_finish(st, s);
     if (r < 0)
         return -1;
     if (event_hash(e, prev, hash, err) < 0)
@@ -827,7 +908,7 @@ note_change(struct store *st, json_t *list, int64_t drift_id, struct err *err)
         r = oom(err);
     else if (r == 1 && row == NULL)
         r = -1;
-    sqlite3_finalize(s);
+    q_finish(st, s);
     return r < 0 ? -1 : 0;
 }
 
@@ -937,6 +1018,48 @@ open_entry(struct store *st, const struct vpc_key *v, const json_t *norm, const 
 }
 
 /*
+ * What a VPC's drift rows were last reconciled with besides the two models:
+ * the diff rules (RECONCILE_VERSION, bumped whenever diff_models' output
+ * can change for the same input) and the ignores. Stored in
+ * vpcs.reconciled; a sync whose discovered snapshot is byte-identical to
+ * the stored one and whose digest matches skips the diff (see
+ * store_apply_staged): drift = diff(saved, discovered, ignores) cannot have
+ * changed, because every change of the saved model reconciles at once.
+ */
+#define RECONCILE_VERSION "diff/1"
+
+static int
+reconcile_digest(const struct cfg_ignore *ignores, size_t nignores, char out[65], struct err *err)
+{
+    json_t *list = json_array();
+    char *text = NULL;
+    int rc = -1;
+
+    if (list == NULL)
+        return oom(err);
+    for (size_t i = 0; i < nignores; i++) {
+        const struct cfg_ignore *g = &ignores[i];
+        json_t *one = json_pack("[s?, s?, s?, s?]", g->resource_type, g->tag_key, g->tag_value,
+                                g->attribute);
+
+        if (one == NULL || json_array_append_new(list, one) < 0) {
+            oom(err);
+            goto out;
+        }
+    }
+    text = canon(list);
+    if (text == NULL) {
+        oom(err);
+        goto out;
+    }
+    rc = sha256_hex(RECONCILE_VERSION, text, out, err);
+out:
+    free(text);
+    json_decref(list);
+    return rc;
+}
+
+/*
  * Brings the drift rows and status of one VPC in line with
  * diff(saved, disc). saved NULL: no model (yellow, everything resolved).
  * run_id 0: outside a run. Entries no longer present are resolved close_as.
@@ -948,6 +1071,7 @@ reconcile(struct store *st, const struct vpc_key *v, const json_t *saved, const 
 {
     json_t *entries = NULL, *open = NULL, *seen = NULL;
     sqlite3_stmt *s = NULL;
+    char digest[65];
     const char *status;
     const char *eid;
     json_t *row;
@@ -993,7 +1117,7 @@ reconcile(struct store *st, const struct vpc_key *v, const json_t *saved, const 
             goto out;
         }
     }
-    sqlite3_finalize(s);
+    q_finish(st, s);
     s = NULL;
     if (r < 0)
         goto out;
@@ -1071,18 +1195,21 @@ reconcile(struct store *st, const struct vpc_key *v, const json_t *saved, const 
     status = saved == NULL                                              ? "yellow"
              : out->only_in_model + out->only_in_vpc + out->changed > 0 ? "red"
                                                                         : "green";
+    if (reconcile_digest(ignores, nignores, digest, err) < 0)
+        goto out;
     if (q_exec(st, err,
                "INSERT INTO vpcs (account_id, region, vpc_id, status, only_in_model, only_in_vpc,"
-               " changed) VALUES (?, ?, ?, ?, ?, ?, ?)"
+               " changed, reconciled) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                " ON CONFLICT (account_id, region, vpc_id) DO UPDATE SET status = excluded.status,"
                " only_in_model = excluded.only_in_model, only_in_vpc = excluded.only_in_vpc,"
-               " changed = excluded.changed",
-               "ssssiii", v->account_id, v->region, v->vpc_id, status, (int64_t)out->only_in_model,
-               (int64_t)out->only_in_vpc, (int64_t)out->changed) < 0)
+               " changed = excluded.changed, reconciled = excluded.reconciled",
+               "ssssiiis", v->account_id, v->region, v->vpc_id, status,
+               (int64_t)out->only_in_model, (int64_t)out->only_in_vpc, (int64_t)out->changed,
+               digest) < 0)
         goto out;
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    q_finish(st, s);
     json_decref(entries);
     json_decref(open);
     json_decref(seen);
@@ -1115,7 +1242,7 @@ load_doc(struct store *st, const char *table, const struct vpc_key *v, json_t **
         else if (!json_is_object(doc))
             r = err_set(err, ERR_STORE, "stored model is not a JSON object");
     }
-    sqlite3_finalize(s);
+    q_finish(st, s);
     if (r < 0) {
         json_decref(doc);
         return -1;
@@ -1163,95 +1290,18 @@ key_of(const struct store_vpc_ref *r)
     return k;
 }
 
-int
-store_apply_target(struct store *st, int64_t run_id, time_t now, const char *account_id,
-                   const char *region, const json_t *discovered, const struct cfg_ignore *ignores,
-                   size_t nignores, json_t **ret_changes, struct err *err)
+/* VPCs known before (vpcs or models rows) that a successful discovery of
+ * their target no longer finds: an unmodelled one is forgotten, a modelled
+ * one keeps its model and everything in it becomes only_in_model. */
+static int
+apply_gone(struct store *st, int64_t run_id, time_t now, const char *account_id,
+           const char *region, json_t *gone, const struct cfg_ignore *ignores, size_t nignores,
+           json_t *changes, struct err *err)
 {
-    enum tx_mode mode = TX_NONE;
-    json_t *changes = NULL, *saved = NULL, *gone = NULL;
-    sqlite3_stmt *s = NULL;
+    json_t *saved = NULL, *model;
     const char *vpc_id;
-    json_t *model;
-    int ok = 0, r;
+    int rc = -1;
 
-    if (!json_is_object(discovered)) {
-        err_set(err, ERR_CONFIG, "discovered models are not a JSON object");
-        goto out;
-    }
-    json_object_foreach((json_t *)(uintptr_t)discovered, vpc_id, model)
-    {
-        struct vpc_key v = {account_id, region, vpc_id};
-        char what[256];
-
-        snprintf(what, sizeof(what), "discovered model for %s/%s/%s", account_id, region, vpc_id);
-        if (diff_check_model(model, what, err) < 0 || check_ids(model, &v, what, err) < 0)
-            goto out;
-    }
-    if (ret_changes != NULL &&
-        (changes = json_pack("{s:[], s:[]}", "opened", "resolved")) == NULL) {
-        oom(err);
-        goto out;
-    }
-    if (tx_enter(st, &mode, err) < 0)
-        goto out;
-    if (q_exec(st, err,
-               "INSERT INTO targets (account_id, region, last_run, last_ok_run)"
-               " VALUES (?, ?, ?, ?) ON CONFLICT (account_id, region) DO UPDATE SET"
-               " last_run = excluded.last_run, last_ok_run = excluded.last_ok_run,"
-               " last_error = NULL, last_error_at = NULL",
-               "ssII", account_id, region, run_id, run_id) < 0)
-        goto out;
-    /* VPCs known before but not discovered now: decided after the loop */
-    gone = json_object();
-    if (gone == NULL) {
-        oom(err);
-        goto out;
-    }
-    if (q_prep(st, &s, err,
-               "SELECT vpc_id FROM vpcs WHERE account_id = ?1 AND region = ?2"
-               " UNION SELECT vpc_id FROM models WHERE account_id = ?1 AND region = ?2",
-               "ss", account_id, region) < 0)
-        goto out;
-    while ((r = q_step(st, s, err)) == 1) {
-        if (json_object_get(discovered, col_text(s, 0)) == NULL &&
-            json_object_set_new(gone, col_text(s, 0), json_true()) < 0) {
-            oom(err);
-            goto out;
-        }
-    }
-    sqlite3_finalize(s);
-    s = NULL;
-    if (r < 0)
-        goto out;
-
-    json_object_foreach((json_t *)(uintptr_t)discovered, vpc_id, model)
-    {
-        struct vpc_key v = {account_id, region, vpc_id};
-        struct reconcile_out counts;
-
-        if (q_exec(st, err,
-                   "INSERT INTO discovered (account_id, region, vpc_id, model, run_id,"
-                   " discovered_at) VALUES (?, ?, ?, ?, ?, ?)"
-                   " ON CONFLICT (account_id, region, vpc_id) DO UPDATE SET"
-                   " model = excluded.model, run_id = excluded.run_id,"
-                   " discovered_at = excluded.discovered_at",
-                   "sssjIi", account_id, region, vpc_id, model, run_id, (int64_t)now) < 0)
-            goto out;
-        if (load_doc(st, "models", &v, &saved, err) < 0)
-            goto out;
-        if (reconcile(st, &v, saved, model, ignores, nignores, run_id, now, "gone", changes,
-                      &counts, err) < 0)
-            goto out;
-        json_decref(saved);
-        saved = NULL;
-        if (q_exec(st, err,
-                   "UPDATE vpcs SET name = ?, error = NULL, last_sync = ?, last_run = ?"
-                   " WHERE account_id = ? AND region = ? AND vpc_id = ?",
-                   "siIsss", json_string_value(json_object_get(model, "name")), (int64_t)now,
-                   run_id, account_id, region, vpc_id) < 0)
-            goto out;
-    }
     json_object_foreach(gone, vpc_id, model)
     {
         struct vpc_key v = {account_id, region, vpc_id};
@@ -1282,11 +1332,683 @@ store_apply_target(struct store *st, int64_t run_id, time_t now, const char *acc
                    "iIsss", (int64_t)now, run_id, account_id, region, vpc_id) < 0)
             goto out;
     }
+    rc = 0;
+out:
+    json_decref(saved);
+    return rc;
+}
+
+
+/* ---- staging: one run's results before its commit ---- */
+
+/* Target index of store_apply_target's own staged rows (runs use >= 0). */
+#define STAGE_DIRECT ((int64_t)-1)
+
+/* Creates the staging tables when this connection has none yet. */
+static int
+stage_create(struct store *st, struct err *err)
+{
+    if (q_exec(st, err,
+               "CREATE TEMP TABLE IF NOT EXISTS stage_models ("
+               " target INTEGER NOT NULL, account_id TEXT NOT NULL, region TEXT NOT NULL,"
+               " vpc_id TEXT NOT NULL, name TEXT, model TEXT NOT NULL,"
+               " PRIMARY KEY (target, account_id, region, vpc_id))",
+               NULL) < 0 ||
+        q_exec(st, err,
+               "CREATE TEMP TABLE IF NOT EXISTS stage_findings ("
+               " id INTEGER PRIMARY KEY, target INTEGER NOT NULL, summary TEXT NOT NULL)",
+               NULL) < 0 ||
+        q_exec(st, err,
+               "CREATE INDEX IF NOT EXISTS temp.stage_findings_target ON stage_findings (target, id)",
+               NULL) < 0 ||
+        q_exec(st, err,
+               "CREATE TEMP TABLE IF NOT EXISTS stage_parts ("
+               " target INTEGER NOT NULL, account_id TEXT NOT NULL, region TEXT NOT NULL,"
+               " rules TEXT NOT NULL, unmapped TEXT NOT NULL, reused INTEGER NOT NULL,"
+               " PRIMARY KEY (target, account_id, region))",
+               NULL) < 0 ||
+        q_exec(st, err,
+               "CREATE TEMP TABLE IF NOT EXISTS stage_items ("
+               " target INTEGER NOT NULL, hash BLOB NOT NULL, ident TEXT NOT NULL,"
+               " item TEXT NOT NULL, PRIMARY KEY (target, hash))",
+               NULL) < 0)
+        return -1;
+    return 0;
+}
+
+int
+store_stage_reset(struct store *st, struct err *err)
+{
+    if (stage_create(st, err) < 0 ||
+        q_exec(st, err, "DELETE FROM temp.stage_models", NULL) < 0 ||
+        q_exec(st, err, "DELETE FROM temp.stage_findings", NULL) < 0 ||
+        q_exec(st, err, "DELETE FROM temp.stage_parts", NULL) < 0 ||
+        q_exec(st, err, "DELETE FROM temp.stage_items", NULL) < 0) {
+        store_ctx(err, "preparing the staging area");
+        return -1;
+    }
+    return 0;
+}
+
+/* A deferred transaction that only writes TEMP tables takes no lock on the
+ * database file, unlike tx_enter's BEGIN IMMEDIATE. */
+static int
+stage_begin(struct store *st, struct err *err)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        return err_set(err, ERR_INTERNAL, "store: staging inside an open transaction");
+    return q_exec(st, err, "BEGIN", NULL) < 0 ? -1 : 0;
+}
+
+static int
+stage_end(struct store *st, int ok, struct err *err)
+{
+    struct err ignored = {0};
+
+    if (ok && q_exec(st, err, "COMMIT", NULL) >= 0)
+        return 0;
+    if (!sqlite3_get_autocommit(st->db))
+        (void)q_exec(st, &ignored, "ROLLBACK", NULL);
+    return -1;
+}
+
+int
+store_stage_models(struct store *st, int64_t target, const char *account_id, const char *region,
+                   const struct store_staged_model *v, size_t n, struct err *err)
+{
+    int ok = 0;
+
+    if (stage_begin(st, err) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (q_exec(st, err,
+                   "INSERT INTO temp.stage_models (target, account_id, region, vpc_id, name, model)"
+                   " VALUES (?, ?, ?, ?, ?, ?)",
+                   "issss" "s", target, account_id, region, v[i].vpc_id != NULL ? v[i].vpc_id : "",
+                   v[i].name, v[i].model) < 0)
+            goto out;
+    }
     ok = 1;
 out:
-    sqlite3_finalize(s);
+    if (stage_end(st, ok, err) < 0) {
+        store_ctx(err, "staging the models of %s/%s", account_id, region);
+        return -1;
+    }
+    return 0;
+}
+
+int
+store_stage_findings(struct store *st, int64_t target, char *const *summaries, size_t n,
+                     struct err *err)
+{
+    int ok = 0;
+
+    if (stage_begin(st, err) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (q_exec(st, err, "INSERT INTO temp.stage_findings (target, summary) VALUES (?, ?)",
+                   "is", target, summaries[i]) < 0)
+            goto out;
+    }
+    ok = 1;
+out:
+    if (stage_end(st, ok, err) < 0) {
+        store_ctx(err, "staging findings");
+        return -1;
+    }
+    return 0;
+}
+
+int
+store_staged_models(struct store *st, int64_t target, const char *account_id, const char *region,
+                    json_t **ret_models, json_t **ret_account, struct err *err)
+{
+    json_t *models = json_object(), *account = NULL, *doc = NULL;
+    sqlite3_stmt *s = NULL;
+    int rc = -1, r;
+
+    if (models == NULL) {
+        oom(err);
+        goto out;
+    }
+    if (q_prep(st, &s, err,
+               "SELECT vpc_id, model FROM temp.stage_models"
+               " WHERE target = ? AND account_id = ? AND region = ? ORDER BY vpc_id",
+               "iss", target, account_id, region) < 0)
+        goto out;
+    while ((r = q_step(st, s, err)) == 1) {
+        const char *vpc = col_text(s, 0);
+
+        if (col_json(s, 1, "staged model", &doc, err) < 0)
+            goto out;
+        if (vpc[0] == '\0') {
+            json_decref(account);
+            account = doc;
+        } else if (json_object_set_new(models, vpc, doc) < 0) {
+            oom(err);
+            goto out;
+        }
+        doc = NULL;
+    }
+    if (r < 0)
+        goto out;
+    *ret_models = models;
+    models = NULL;
+    if (ret_account != NULL) {
+        *ret_account = account;
+        account = NULL;
+    }
+    rc = 0;
+out:
+    q_finish(st, s);
+    json_decref(models);
+    json_decref(account);
+    json_decref(doc);
+    if (rc < 0)
+        store_ctx(err, "reading the staged models of %s/%s", account_id, region);
+    return rc;
+}
+
+int
+store_staged_models_digest(struct store *st, int64_t target, const char *account_id,
+                           const char *region, char out[65], struct err *err)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    sqlite3_stmt *s = NULL;
+    int r = -1, ok;
+
+    if (ctx == NULL)
+        return oom(err);
+    ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+    if (ok && q_prep(st, &s, err,
+                     "SELECT vpc_id, model FROM temp.stage_models"
+                     " WHERE target = ? AND account_id = ? AND region = ? ORDER BY vpc_id",
+                     "iss", target, account_id, region) < 0)
+        goto out;
+    while (ok && (r = q_step(st, s, err)) == 1) {
+        /* both texts with their terminating NUL: no two sequences collide */
+        ok = EVP_DigestUpdate(ctx, col_text(s, 0), strlen(col_text(s, 0)) + 1) == 1 &&
+             EVP_DigestUpdate(ctx, col_text(s, 1), strlen(col_text(s, 1)) + 1) == 1;
+    }
+    if (r < 0)
+        goto out;
+    if (!ok || EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
+        r = err_set(err, ERR_INTERNAL, "store: SHA-256 failed");
+        goto out;
+    }
+    for (unsigned int i = 0; i < mdlen; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
+    r = 0;
+out:
+    q_finish(st, s);
+    EVP_MD_CTX_free(ctx);
+    if (r < 0)
+        store_ctx(err, "hashing the staged models of %s/%s", account_id, region);
+    return r < 0 ? -1 : 0;
+}
+
+int
+store_staged_findings(struct store *st, int64_t target, json_t **ret, struct err *err)
+{
+    json_t *list = json_array(), *doc = NULL;
+    sqlite3_stmt *s = NULL;
+    int rc = -1, r;
+
+    if (list == NULL) {
+        oom(err);
+        goto out;
+    }
+    if (q_prep(st, &s, err, "SELECT summary FROM temp.stage_findings WHERE target = ? ORDER BY id",
+               "i", target) < 0)
+        goto out;
+    while ((r = q_step(st, s, err)) == 1) {
+        if (col_json(s, 0, "staged finding", &doc, err) < 0)
+            goto out;
+        if (json_array_append_new(list, doc) < 0) {
+            doc = NULL;
+            oom(err);
+            goto out;
+        }
+        doc = NULL;
+    }
+    if (r < 0)
+        goto out;
+    *ret = list;
+    list = NULL;
+    rc = 0;
+out:
+    q_finish(st, s);
+    json_decref(list);
+    if (rc < 0)
+        store_ctx(err, "reading staged findings");
+    return rc;
+}
+
+/* One staged VPC: touched when its snapshot and reconcile digest are
+ * unchanged, else stored and reconciled like store_apply_target does. */
+static int
+apply_staged_vpc(struct store *st, int64_t run_id, time_t now, const struct vpc_key *v,
+                 const char *name, const char *text, const char *digest,
+                 const struct cfg_ignore *ignores, size_t nignores, json_t *changes,
+                 int *ret_unchanged, struct err *err)
+{
+    json_t *model = NULL, *saved = NULL;
+    struct reconcile_out counts;
+    json_error_t jerr;
+    char what[256];
+    int64_t fresh = 0, same64 = 0;
+    int same, rc = -1;
+
+    *ret_unchanged = 0;
+    /* an unchanged snapshot keeps its row as it is: rewriting it would copy
+     * the whole model text into the WAL (discovered.run_id and
+     * discovered_at say when this content was first discovered;
+     * vpcs.last_sync and last_run when it was last confirmed) */
+    if (q_int(st, &same64, err,
+              "SELECT count(*) FROM discovered"
+              " WHERE account_id = ? AND region = ? AND vpc_id = ? AND model = ?",
+              "ssss", v->account_id, v->region, v->vpc_id, text) < 0)
+        goto out;
+    same = same64 > 0;
+    if (same == 1 &&
+        q_int(st, &fresh, err,
+              "SELECT reconciled IS ? FROM vpcs WHERE account_id = ? AND region = ? AND vpc_id = ?",
+              "ssss", digest, v->account_id, v->region, v->vpc_id) < 0)
+        goto out;
+    if (fresh) {
+        if (q_exec(st, err,
+                   "UPDATE drift SET last_seen_at = ?, last_seen_run = coalesce(?, last_seen_run)"
+                   " WHERE account_id = ? AND region = ? AND vpc_id = ? AND resolved IS NULL",
+                   "iIsss", (int64_t)now, run_id, v->account_id, v->region, v->vpc_id) < 0)
+            goto out;
+        *ret_unchanged = 1;
+    } else {
+        if (load_doc(st, "models", v, &saved, err) < 0)
+            goto out;
+        /* without a saved model there is nothing to diff: the text is the
+         * mapping's own output and is stored as it is */
+        if (saved != NULL) {
+            snprintf(what, sizeof(what), "discovered model for %s/%s/%s", v->account_id,
+                     v->region, v->vpc_id);
+            model = json_loads(text, 0, &jerr);
+            if (model == NULL) {
+                err_set(err, ERR_INTERNAL, "%s: not valid JSON: %s", what, jerr.text);
+                goto out;
+            }
+            if (diff_check_model(model, what, err) < 0 || check_ids(model, v, what, err) < 0)
+                goto out;
+        }
+        if (same == 0 &&
+            q_exec(st, err,
+                   "INSERT INTO discovered (account_id, region, vpc_id, model, run_id,"
+                   " discovered_at) VALUES (?, ?, ?, ?, ?, ?)"
+                   " ON CONFLICT (account_id, region, vpc_id) DO UPDATE SET"
+                   " model = excluded.model, run_id = excluded.run_id,"
+                   " discovered_at = excluded.discovered_at",
+                   "ssssIi", v->account_id, v->region, v->vpc_id, text, run_id, (int64_t)now) < 0)
+            goto out;
+        if (reconcile(st, v, saved, model, ignores, nignores, run_id, now, "gone", changes, &counts,
+                      err) < 0)
+            goto out;
+    }
+    if (q_exec(st, err,
+               "UPDATE vpcs SET name = ?, error = NULL, last_sync = ?, last_run = ?"
+               " WHERE account_id = ? AND region = ? AND vpc_id = ?",
+               "siIsss", name, (int64_t)now, run_id, v->account_id, v->region, v->vpc_id) < 0)
+        goto out;
+    rc = 0;
+out:
+    json_decref(model);
     json_decref(saved);
+    return rc;
+}
+
+/* The target-level part of a staged read: the account document, the
+ * unmapped counts and, unless the read reused the previous one, the item
+ * cache, replaced by the items this read staged. */
+static int
+apply_part(struct store *st, int64_t target, const char *account_id, const char *region,
+           struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    char *rules = NULL, *unmapped = NULL;
+    int reused = 0, r, rc = -1;
+
+    if (q_prep(st, &s, err,
+               "SELECT rules, unmapped, reused FROM temp.stage_parts"
+               " WHERE target = ? AND account_id = ? AND region = ?",
+               "iss", target, account_id, region) < 0)
+        return -1;
+    r = q_step(st, s, err);
+    if (r == 1) {
+        rules = strdup(col_text(s, 0));
+        unmapped = strdup(col_text(s, 1));
+        reused = sqlite3_column_int(s, 2);
+        if (rules == NULL || unmapped == NULL) {
+            oom(err);
+            goto out;
+        }
+    }
+    q_finish(st, s);
+    s = NULL;
+    if (r <= 0) { /* nothing staged for the part: no cache to trust any more */
+        if (r == 0 &&
+            q_exec(st, err, "DELETE FROM item_cache WHERE account_id = ? AND region = ?", "ss",
+                   account_id, region) >= 0)
+            rc = 0;
+        goto out;
+    }
+    if (q_exec(st, err,
+               "UPDATE targets SET unmapped = ?4, account_doc = (SELECT model FROM"
+               " temp.stage_models WHERE target = ?1 AND account_id = ?2 AND region = ?3"
+               " AND vpc_id = '') WHERE account_id = ?2 AND region = ?3",
+               "isss", target, account_id, region, unmapped) < 0)
+        goto out;
+    if (!reused &&
+        (q_exec(st, err, "DELETE FROM item_cache WHERE account_id = ? AND region = ?", "ss",
+                account_id, region) < 0 ||
+         q_exec(st, err,
+                "INSERT INTO item_cache (account_id, region, hash, rules, ident, item)"
+                " SELECT ?2, ?3, hash, ?4, ident, item FROM temp.stage_items WHERE target = ?1",
+                "isss", target, account_id, region, rules) < 0))
+        goto out;
+    rc = 0;
+out:
+    q_finish(st, s);
+    free(rules);
+    free(unmapped);
+    return rc;
+}
+
+int
+store_item_cache_load(struct store *st, const char *account_id, const char *region,
+                      const char *rules, store_item_fn fn, void *ctx, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int r;
+
+    if (q_prep(st, &s, err,
+               "SELECT hash, ident, item FROM item_cache"
+               " WHERE account_id = ? AND region = ? AND rules = ?",
+               "sss", account_id, region, rules) < 0)
+        goto fail;
+    while ((r = q_step(st, s, err)) == 1) {
+        if (fn(ctx, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0),
+               col_text(s, 1), col_text(s, 2), err) < 0) {
+            q_finish(st, s);
+            return -1;
+        }
+    }
+    q_finish(st, s);
+    if (r == 0)
+        return 0;
+fail:
+    store_ctx(err, "reading the item cache of %s/%s", account_id, region);
+    return -1;
+}
+
+int
+store_stage_items(struct store *st, int64_t target, const struct store_staged_item *v, size_t n,
+                  struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int ok = 0;
+
+    if (stage_begin(st, err) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (q_prep(st, &s, err,
+                   "INSERT OR REPLACE INTO temp.stage_items (target, hash, ident, item)"
+                   " VALUES (?, ?, ?, ?)",
+                   "i", target) < 0)
+            goto out;
+        if (sqlite3_bind_blob(s, 2, v[i].hash, (int)v[i].hash_len, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_text(s, 3, v[i].ident, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_text(s, 4, v[i].item, -1, SQLITE_STATIC) != SQLITE_OK) {
+            sqlfail(st, err);
+            goto out;
+        }
+        if (q_step(st, s, err) < 0)
+            goto out;
+        q_finish(st, s);
+        s = NULL;
+    }
+    ok = 1;
+out:
+    q_finish(st, s);
+    if (stage_end(st, ok, err) < 0) {
+        store_ctx(err, "staging items");
+        return -1;
+    }
+    return 0;
+}
+
+int
+store_stage_part(struct store *st, int64_t target, const char *account_id, const char *region,
+                 const char *rules, const char *unmapped, int reused, struct err *err)
+{
+    if (stage_begin(st, err) < 0 ||
+        stage_end(st,
+                  q_exec(st, err,
+                         "INSERT OR REPLACE INTO temp.stage_parts (target, account_id, region,"
+                         " rules, unmapped, reused) VALUES (?, ?, ?, ?, ?, ?)",
+                         "issssi", target, account_id, region, rules, unmapped,
+                         (int64_t)(reused != 0)) >= 0,
+                  err) < 0) {
+        store_ctx(err, "staging %s/%s", account_id, region);
+        return -1;
+    }
+    return 0;
+}
+
+int
+store_stage_reuse(struct store *st, int64_t target, const char *account_id, const char *region,
+                  long *ret_vpcs, json_t **ret_unmapped, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    json_t *unmapped = NULL;
+    int n = 0, ok = 0, r;
+
+    if (stage_begin(st, err) < 0)
+        goto out;
+    n = q_exec(st, err,
+               "INSERT INTO temp.stage_models (target, account_id, region, vpc_id, name, model)"
+               " SELECT ?1, d.account_id, d.region, d.vpc_id, v.name, d.model FROM discovered d"
+               " LEFT JOIN vpcs v ON v.account_id = d.account_id AND v.region = d.region"
+               "  AND v.vpc_id = d.vpc_id"
+               " WHERE d.account_id = ?2 AND d.region = ?3",
+               "iss", target, account_id, region);
+    if (n < 0)
+        goto out;
+    if (q_exec(st, err,
+               "INSERT INTO temp.stage_models (target, account_id, region, vpc_id, name, model)"
+               " SELECT ?1, account_id, region, '', NULL, account_doc FROM targets"
+               " WHERE account_id = ?2 AND region = ?3 AND account_doc IS NOT NULL",
+               "iss", target, account_id, region) < 0)
+        goto out;
+    if (q_prep(st, &s, err, "SELECT unmapped FROM targets WHERE account_id = ? AND region = ?",
+               "ss", account_id, region) < 0)
+        goto out;
+    r = q_step(st, s, err);
+    if (r < 0)
+        goto out;
+    if (r == 1 && col_text(s, 0) != NULL) {
+        if (col_json(s, 0, "stored unmapped counts", &unmapped, err) < 0)
+            goto out;
+    } else if ((unmapped = json_object()) == NULL) {
+        oom(err);
+        goto out;
+    }
+    ok = 1;
+out:
+    q_finish(st, s);
+    if (stage_end(st, ok, err) < 0) {
+        json_decref(unmapped);
+        store_ctx(err, "reusing the last read of %s/%s", account_id, region);
+        return -1;
+    }
+    *ret_vpcs = n;
+    *ret_unmapped = unmapped;
+    return 0;
+}
+
+/* store_apply_staged inside the caller's transaction; changes (may be
+ * NULL) collects the drift opened and resolved. */
+static int
+apply_staged_in(struct store *st, int64_t run_id, time_t now, int64_t target,
+                const char *account_id, const char *region, const struct cfg_ignore *ignores,
+                size_t nignores, json_t *changes, struct store_apply_stats *ret, struct err *err)
+{
+    struct store_apply_stats stats = {0};
+    json_t *gone = NULL;
+    sqlite3_stmt *s = NULL;
+    char digest[65];
+    int rc = -1, r;
+
+    if (reconcile_digest(ignores, nignores, digest, err) < 0)
+        goto out;
+    if (q_exec(st, err,
+               "INSERT INTO targets (account_id, region, last_run, last_ok_run)"
+               " VALUES (?, ?, ?, ?) ON CONFLICT (account_id, region) DO UPDATE SET"
+               " last_run = excluded.last_run, last_ok_run = excluded.last_ok_run,"
+               " last_error = NULL, last_error_at = NULL",
+               "ssII", account_id, region, run_id, run_id) < 0)
+        goto out;
+    /* VPCs known before (a row or a model) that this read no longer has */
+    gone = json_object();
+    if (gone == NULL) {
+        oom(err);
+        goto out;
+    }
+    if (q_prep(st, &s, err,
+               "SELECT vpc_id FROM vpcs WHERE account_id = ?1 AND region = ?2"
+               " UNION SELECT vpc_id FROM models WHERE account_id = ?1 AND region = ?2"
+               " EXCEPT SELECT vpc_id FROM temp.stage_models"
+               "  WHERE target = ?3 AND account_id = ?1 AND region = ?2",
+               "ssi", account_id, region, target) < 0)
+        goto out;
+    while ((r = q_step(st, s, err)) == 1) {
+        if (json_object_set_new(gone, col_text(s, 0), json_true()) < 0) {
+            oom(err);
+            goto out;
+        }
+    }
+    q_finish(st, s);
+    s = NULL;
+    if (r < 0)
+        goto out;
+    if (q_prep(st, &s, err,
+               "SELECT vpc_id, name, model FROM temp.stage_models"
+               " WHERE target = ? AND account_id = ? AND region = ? AND vpc_id <> ''"
+               " ORDER BY vpc_id",
+               "iss", target, account_id, region) < 0)
+        goto out;
+    while ((r = q_step(st, s, err)) == 1) {
+        struct vpc_key v = {account_id, region, col_text(s, 0)};
+        int unchanged = 0;
+
+        if (apply_staged_vpc(st, run_id, now, &v, col_text(s, 1), col_text(s, 2), digest,
+                             ignores, nignores, changes, &unchanged, err) < 0)
+            goto out;
+        stats.vpcs++;
+        stats.unchanged += unchanged;
+    }
+    q_finish(st, s);
+    s = NULL;
+    if (r < 0)
+        goto out;
+    if (apply_gone(st, run_id, now, account_id, region, gone, ignores, nignores, changes,
+                   err) < 0)
+        goto out;
+    if (apply_part(st, target, account_id, region, err) < 0)
+        goto out;
+    if (ret != NULL)
+        *ret = stats;
+    rc = 0;
+out:
+    q_finish(st, s);
     json_decref(gone);
+    return rc;
+}
+
+int
+store_apply_staged(struct store *st, int64_t run_id, time_t now, int64_t target,
+                   const char *account_id, const char *region, const struct cfg_ignore *ignores,
+                   size_t nignores, struct store_apply_stats *ret, struct err *err)
+{
+    enum tx_mode mode = TX_NONE;
+    int ok;
+
+    if (target < 0)
+        return err_set(err, ERR_CONFIG, "store: staging target %lld is not a run's",
+                       (long long)target);
+    ok = tx_enter(st, &mode, err) == 0 &&
+         apply_staged_in(st, run_id, now, target, account_id, region, ignores, nignores, NULL,
+                         ret, err) == 0;
+    if (tx_leave(st, mode, ok, err) < 0) {
+        store_ctx(err, "applying discovery of %s/%s", account_id, region);
+        return -1;
+    }
+    return 0;
+}
+
+int
+store_apply_target(struct store *st, int64_t run_id, time_t now, const char *account_id,
+                   const char *region, const json_t *discovered, const struct cfg_ignore *ignores,
+                   size_t nignores, json_t **ret_changes, struct err *err)
+{
+    enum tx_mode mode = TX_NONE;
+    json_t *changes = NULL;
+    const char *vpc_id;
+    json_t *model;
+    int ok = 0;
+
+    if (!json_is_object(discovered)) {
+        err_set(err, ERR_CONFIG, "discovered models are not a JSON object");
+        goto out;
+    }
+    json_object_foreach((json_t *)(uintptr_t)discovered, vpc_id, model)
+    {
+        struct vpc_key v = {account_id, region, vpc_id};
+        char what[256];
+
+        snprintf(what, sizeof(what), "discovered model for %s/%s/%s", account_id, region, vpc_id);
+        if (diff_check_model(model, what, err) < 0 || check_ids(model, &v, what, err) < 0)
+            goto out;
+    }
+    if (ret_changes != NULL &&
+        (changes = json_pack("{s:[], s:[]}", "opened", "resolved")) == NULL) {
+        oom(err);
+        goto out;
+    }
+    if (tx_enter(st, &mode, err) < 0)
+        goto out;
+    /* the same path as a run's staged results, under a target index no run
+     * uses, inside this transaction */
+    if (stage_create(st, err) < 0 ||
+        q_exec(st, err, "DELETE FROM temp.stage_models WHERE target = ?", "i", STAGE_DIRECT) < 0)
+        goto out;
+    json_object_foreach((json_t *)(uintptr_t)discovered, vpc_id, model)
+    {
+        if (q_exec(st, err,
+                   "INSERT INTO temp.stage_models (target, account_id, region, vpc_id, name, model)"
+                   " VALUES (?, ?, ?, ?, ?, ?)",
+                   "issssj", STAGE_DIRECT, account_id, region, vpc_id,
+                   json_string_value(json_object_get(model, "name")), model) < 0)
+            goto out;
+    }
+    if (apply_staged_in(st, run_id, now, STAGE_DIRECT, account_id, region, ignores, nignores,
+                        changes, NULL, err) < 0 ||
+        q_exec(st, err, "DELETE FROM temp.stage_models WHERE target = ?", "i", STAGE_DIRECT) < 0)
+        goto out;
+    ok = 1;
+out:
     if (tx_leave(st, mode, ok, err) < 0) {
         store_ctx(err, "applying discovery of %s/%s", account_id, region);
         json_decref(changes);
@@ -1401,7 +2123,7 @@ store_vpc_resolve(struct store *st, const char *spec, struct store_vpc_ref *ret,
     memset(&found, 0, sizeof(found));
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    q_finish(st, s);
     store_vpc_ref_clear(&found);
     free(copy);
     if (rc < 0)
@@ -1878,7 +2600,7 @@ store_status(struct store *st, json_t **ret, struct err *err)
     *ret = doc;
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    q_finish(st, s);
     json_decref(list);
     if (rc < 0)
         store_ctx(err, "reading status");
@@ -1932,7 +2654,7 @@ store_drift_query(struct store *st, const struct store_drift_filter *filter, jso
     list = NULL;
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    q_finish(st, s);
     json_decref(list);
     if (rc < 0)
         store_ctx(err, "reading drift");
@@ -2067,7 +2789,7 @@ store_log_verify(struct store *st, char **ret_problem, size_t *ret_events, struc
             }
         }
     }
-    sqlite3_finalize(s);
+    q_finish(st, s);
     s = NULL;
     if (r < 0)
         goto out;
@@ -2129,7 +2851,7 @@ store_log_verify(struct store *st, char **ret_problem, size_t *ret_events, struc
             goto out;
         }
     }
-    sqlite3_finalize(s);
+    q_finish(st, s);
     s = NULL;
     if (r < 0)
         goto out;
@@ -2159,7 +2881,7 @@ done:
     prob = NULL;
     rc = 0;
 out:
-    sqlite3_finalize(s);
+    q_finish(st, s);
     json_decref(state);
     free(prob);
     if (rc < 0)

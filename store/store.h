@@ -54,7 +54,7 @@ struct cfg_ignore;
 struct store;
 
 /* Schema version this binary writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION          3
+#define STORE_SCHEMA_VERSION          4
 #define STORE_BUSY_TIMEOUT_MS_DEFAULT 5000
 
 /* Opens (creating and migrating) the database at path. Refuses a file that
@@ -118,6 +118,99 @@ MUST_CHECK int store_apply_target(struct store *st, int64_t run_id, time_t now,
                                   const json_t *discovered, const struct cfg_ignore *ignores,
                                   size_t nignores, json_t **ret_changes, struct err *err);
 
+/*
+ * Staging. A run's workers hand each target's results to the store as soon
+ * as they have them, so a run never holds the organisation in memory: the
+ * canonical model texts and finding summaries go to TEMP tables of this
+ * connection (SQLite keeps them in a temporary file that vanishes with the
+ * connection; the database file is neither written nor locked, so a killed
+ * run leaves nothing behind). The run's single commit then applies them
+ * (store_apply_staged, store_staged_*). The calls are not thread-safe:
+ * callers serialise them, and never stage inside an open transaction.
+ * `target` is the caller's index of the target in its run.
+ */
+/* Creates or empties the staging tables. */
+MUST_CHECK int store_stage_reset(struct store *st, struct err *err);
+struct store_staged_model {
+    const char *vpc_id; /* NULL: the account-level document */
+    const char *name;   /* the VPC's name, may be NULL */
+    const char *model;  /* canonical JSON text (compact, sorted keys) */
+};
+MUST_CHECK int store_stage_models(struct store *st, int64_t target, const char *account_id,
+                                  const char *region, const struct store_staged_model *v,
+                                  size_t n, struct err *err);
+/* summaries: n JSON texts (sh_finding_summarize objects), kept in order. */
+MUST_CHECK int store_stage_findings(struct store *st, int64_t target, char *const *summaries,
+                                    size_t n, struct err *err);
+/* The staged models of target's account x region as {"vpc-...": MODEL} and
+ * the account document (*ret_account NULL when none; ret_account may be
+ * NULL). Owned by the caller. */
+MUST_CHECK int store_staged_models(struct store *st, int64_t target, const char *account_id,
+                                   const char *region, json_t **ret_models, json_t **ret_account,
+                                   struct err *err);
+/* SHA-256 (hex) over the staged VPC ids and model texts of target's
+ * account x region (the account document included), in vpc_id order. */
+MUST_CHECK int store_staged_models_digest(struct store *st, int64_t target,
+                                          const char *account_id, const char *region,
+                                          char out[65], struct err *err);
+/* The staged summaries of target, in staging order. Owned by the caller. */
+MUST_CHECK int store_staged_findings(struct store *st, int64_t target, json_t **ret,
+                                     struct err *err);
+/*
+ * The item cache: per target (account x region) the items of its last
+ * successful read, keyed by the SHA-256 of each item's text as AWS Config
+ * returned it, with its identity and its projected form (map_project),
+ * labelled with the digest of the rules that projected it. A worker that
+ * finds every row of a read in the cache, and nothing else, knows the read
+ * equals the last one: it reuses the stored snapshots (store_stage_reuse)
+ * instead of parsing and mapping; when some rows are new it still skips
+ * parsing the known ones. Replaced by store_apply_staged (one transaction
+ * with the snapshots it describes); store_apply_target drops it.
+ */
+typedef int (*store_item_fn)(void *ctx, const unsigned char *hash, size_t hash_len,
+                             const char *ident, const char *item, struct err *err);
+/* Calls fn for each cached item of the target made with rules (others are
+ * ignored). fn returning -1 stops with its error. */
+MUST_CHECK int store_item_cache_load(struct store *st, const char *account_id, const char *region,
+                                     const char *rules, store_item_fn fn, void *ctx,
+                                     struct err *err);
+struct store_staged_item {
+    const unsigned char *hash;
+    size_t hash_len;
+    const char *ident;
+    const char *item; /* projected item, compact JSON */
+};
+MUST_CHECK int store_stage_items(struct store *st, int64_t target,
+                                 const struct store_staged_item *v, size_t n, struct err *err);
+/* The target-level facts of a read: the rules digest, its unmapped counts
+ * (JSON text), and whether it reused the last read (then the cache is kept
+ * as it is; otherwise it is replaced by the staged items). */
+MUST_CHECK int store_stage_part(struct store *st, int64_t target, const char *account_id,
+                                const char *region, const char *rules, const char *unmapped,
+                                int reused, struct err *err);
+/* Stages the stored snapshots and account document of account x region as
+ * this read's models; *ret_vpcs gets their number and *ret_unmapped (owned)
+ * the stored unmapped counts. */
+MUST_CHECK int store_stage_reuse(struct store *st, int64_t target, const char *account_id,
+                                 const char *region, long *ret_vpcs, json_t **ret_unmapped,
+                                 struct err *err);
+struct store_apply_stats {
+    long vpcs;      /* VPCs staged */
+    long unchanged; /* of them: snapshot and reconcile inputs unchanged, diff skipped */
+};
+/*
+ * store_apply_target for the VPCs staged for target's account x region
+ * (the account document is not a VPC and is skipped). A VPC whose staged
+ * text equals its stored snapshot and whose drift was last reconciled with
+ * the same ignores and diff rules (vpcs.reconciled) is only touched:
+ * last_sync, last_run and the open drift rows' last_seen (the snapshot row
+ * keeps the run and time its content was first discovered). *ret (may be
+ * NULL) gets the counts.
+ */
+MUST_CHECK int store_apply_staged(struct store *st, int64_t run_id, time_t now, int64_t target,
+                                  const char *account_id, const char *region,
+                                  const struct cfg_ignore *ignores, size_t nignores,
+                                  struct store_apply_stats *ret, struct err *err);
 /* Records a failed target: targets.last_run/last_error/last_error_at, and the
  * error text on each of its VPCs (status, models and drift untouched). */
 MUST_CHECK int store_target_failed(struct store *st, int64_t run_id, time_t now,

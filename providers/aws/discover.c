@@ -348,6 +348,18 @@ next_page(json_t *doc, const char *field, struct pager *pg, size_t items, json_t
     return r;
 }
 
+void
+discover_item_ident(json_t *item, char *out, size_t n)
+{
+    const char *acct = json_string_value(json_object_get(item, "accountId"));
+    const char *reg = json_string_value(json_object_get(item, "awsRegion"));
+    const char *type = json_string_value(json_object_get(item, "resourceType"));
+    const char *id = json_string_value(json_object_get(item, "resourceId"));
+
+    snprintf(out, n, "%s/%s/%s/%s", acct ? acct : "", reg ? reg : "", type ? type : "",
+        id ? id : "");
+}
+
 static int
 run_select(struct aws_client *client, const struct discover_options *o, const char *expr,
     discover_emit_fn emit, void *ctx, struct discover_counts *counts, struct err *err)
@@ -392,6 +404,27 @@ run_select(struct aws_client *client, const struct discover_options *o, const ch
                     page, i + 1);
                 goto out;
             }
+            if (o->known != NULL) {
+                const char *ident = NULL;
+                int k = o->known(ctx, json_string_value(row), json_string_length(row), &ident,
+                    err);
+
+                if (k < 0) {
+                    json_decref(doc);
+                    err_prefix(err, "config %s: page %ld row %zu", op, page, i + 1);
+                    goto out;
+                }
+                if (k > 0) {
+                    if (ident == NULL || pager_item(&pg, ident, strlen(ident), err) < 0) {
+                        if (ident == NULL)
+                            err_set(err, ERR_INTERNAL, "known row without an identity");
+                        json_decref(doc);
+                        goto out;
+                    }
+                    counts->items++;
+                    continue;
+                }
+            }
             parsed = decode_embedded(row, "result row", err);
             item = parsed != NULL ? discover_normalize_select_row(parsed, err) : NULL;
             json_decref(parsed);
@@ -402,13 +435,9 @@ run_select(struct aws_client *client, const struct discover_options *o, const ch
             }
             {
                 /* a resource is unique per account and region within a read */
-                const char *acct = json_string_value(json_object_get(item, "accountId"));
-                const char *reg = json_string_value(json_object_get(item, "awsRegion"));
-                char ident[600];
+                char ident[DISCOVER_IDENT_MAX];
 
-                snprintf(ident, sizeof(ident), "%s/%s/%s/%s", acct ? acct : "",
-                    reg ? reg : "", json_string_value(json_object_get(item, "resourceType")),
-                    json_string_value(json_object_get(item, "resourceId")));
+                discover_item_ident(item, ident, sizeof(ident));
                 if (pager_item(&pg, ident, strlen(ident), err) < 0) {
                     json_decref(item);
                     json_decref(doc);

@@ -34,12 +34,25 @@ struct aws_client;
 
 enum discover_mode { DISCOVER_SELECT = 0, DISCOVER_LIST, DISCOVER_AGGREGATE };
 
+/*
+ * Optional, select modes only: called with each result row's JSON text
+ * (as Select returned it, before it is parsed), right before the row is
+ * parsed and emitted. Returning 1 with *ret_ident set (borrowed for the
+ * call: the row's "ACCOUNT/REGION/TYPE/ID") means the caller already knows
+ * this exact row, e.g. from the previous run: it is counted and checked
+ * against repeats, but neither parsed nor emitted. 0: parse and emit as
+ * usual (the emit that follows belongs to this row). -1 (err set): stop.
+ */
+typedef int (*discover_known_fn)(void *ctx, const char *text, size_t len, const char **ret_ident,
+    struct err *err);
+
 struct discover_options {
     enum discover_mode mode;
     const char *const *types; /* resource types to read (borrowed) */
     size_t ntypes;
     const char *aggregator;   /* DISCOVER_AGGREGATE */
     long max_pages;           /* per query; 0 = 100000 */
+    discover_known_fn known;  /* may be NULL; gets the emit's ctx */
 };
 
 struct discover_counts {
@@ -60,6 +73,11 @@ MUST_CHECK int discover_run(struct aws_client *client, const struct discover_opt
  * a new normalised object (caller decrefs), or NULL with err. */
 json_t *discover_normalize_select_row(json_t *row, struct err *err);
 json_t *discover_normalize_base_item(json_t *item, struct err *err);
+
+/* A normalised item's identity within a read, "ACCOUNT/REGION/TYPE/ID"
+ * (cut to fit n), as the repeat check and discover_known_fn use it. */
+#define DISCOVER_IDENT_MAX 600
+void discover_item_ident(json_t *item, char *out, size_t n);
 
 /* Builds the advanced query for types (caller frees); types must be
  * AWS::Service::Type names. */

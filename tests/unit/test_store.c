@@ -1117,6 +1117,154 @@ test_tamper(void)
     expect_problem(path, "append-only triggers were removed", NULL);
 }
 
+/* ---- staging (store_stage_*, store_apply_staged) ---- */
+
+static int
+stage_one(struct store *st, int64_t target, const char *vpc, const json_t *model)
+{
+    struct err err = {0};
+    char *text = json_dumps(model, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    struct store_staged_model m = {vpc, "prod", text};
+    int rc = store_stage_models(st, target, ACCT, REG, &m, 1, &err);
+
+    if (rc < 0)
+        fprintf(stderr, "stage: %s\n", err.msg);
+    free(text);
+    return rc;
+}
+
+static int
+apply_staged(struct store *st, int64_t run, time_t now, const struct cfg_ignore *ig, size_t nig,
+             struct store_apply_stats *as)
+{
+    struct err err = {0};
+    int rc = store_apply_staged(st, run, now, 7, ACCT, REG, ig, nig, as, &err);
+
+    if (rc < 0)
+        fprintf(stderr, "apply_staged: %s\n", err.msg);
+    return rc;
+}
+
+static void
+test_staging(void)
+{
+    char path[512];
+    struct store *st = open_new(path, sizeof(path));
+    struct store_apply_stats as = {0};
+    struct store_vpc_ref v = ref(ACCT, REG, "vpc-1");
+    struct err err = {0};
+    json_t *disc = model_for(ACCT, REG, "vpc-1"), *changed, *row, *got = NULL, *acct = NULL;
+    char s1[] = "{\"id\":\"f2\"}", s2[] = "{\"id\":\"f1\"}";
+    char *sums[] = {s1, s2};
+    char attr[] = "tags.*";
+    struct cfg_ignore ig = {.attribute = attr};
+    int64_t run = 0;
+    sqlite3 *db;
+
+    CHECK(st != NULL);
+    if (st == NULL)
+        return;
+    /* staged rows live in TEMP tables: never in the database file */
+    CHECK(store_stage_reset(st, &err) == 0);
+    CHECK(stage_one(st, 7, "vpc-1", disc) == 0);
+    CHECK(store_stage_findings(st, 7, sums, 2, &err) == 0);
+    db = raw(path);
+    CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'stage%'"), 0);
+    sqlite3_close(db);
+    CHECK(store_staged_findings(st, 7, &got, &err) == 0);
+    CHECK_INT(json_array_size(got), 2);
+    CHECK_STR(sfield(json_array_get(got, 0), "id"), "f2"); /* staging order */
+    json_decref(got);
+    got = NULL;
+    CHECK(store_staged_findings(st, 8, &got, &err) == 0); /* another target: none */
+    CHECK_INT(json_array_size(got), 0);
+    json_decref(got);
+    CHECK(store_staged_models(st, 7, ACCT, REG, &got, &acct, &err) == 0);
+    CHECK_INT(json_object_size(got), 1);
+    CHECK(json_equal(json_object_get(got, "vpc-1"), disc));
+    CHECK(acct == NULL);
+    json_decref(got);
+
+    /* first apply: yellow, not unchanged */
+    CHECK(store_run_begin(st, T0, &run, &err) == 0);
+    CHECK(apply_staged(st, run, T0 + 1, NULL, 0, &as) == 0);
+    CHECK_INT(as.vpcs, 1);
+    CHECK_INT(as.unchanged, 0);
+    row = status_row(st, "vpc-1");
+    CHECK_STR(sfield(row, "status"), "yellow");
+    json_decref(row);
+
+    /* a model: red/green decided at put; the same snapshot next run is unchanged */
+    CHECK(store_model_put(st, &v, disc, "create", T0 + 2, NULL, 0, &err) == 0);
+    CHECK(apply_staged(st, run, T0 + 3, NULL, 0, &as) == 0);
+    CHECK_INT(as.unchanged, 1);
+    row = status_row(st, "vpc-1");
+    CHECK_STR(sfield(row, "status"), "green");
+    json_decref(row);
+
+    /* other ignores than the last reconcile: the diff runs again */
+    CHECK(apply_staged(st, run, T0 + 4, &ig, 1, &as) == 0);
+    CHECK_INT(as.unchanged, 0);
+    CHECK(apply_staged(st, run, T0 + 5, &ig, 1, &as) == 0);
+    CHECK_INT(as.unchanged, 1);
+
+    /* a changed snapshot: drift opens; staged again unchanged: it stays open, last_seen moves */
+    changed = json_deep_copy(disc);
+    json_array_remove(json_object_get(changed, "components"), 0);
+    CHECK(store_stage_reset(st, &err) == 0);
+    CHECK(stage_one(st, 7, "vpc-1", changed) == 0);
+    CHECK(apply_staged(st, run, T0 + 6, &ig, 1, &as) == 0);
+    CHECK_INT(as.unchanged, 0);
+    row = status_row(st, "vpc-1");
+    CHECK_STR(sfield(row, "status"), "red");
+    json_decref(row);
+    CHECK(apply_staged(st, run, T0 + 7, &ig, 1, &as) == 0);
+    CHECK_INT(as.unchanged, 1);
+    row = status_row(st, "vpc-1");
+    CHECK_STR(sfield(row, "status"), "red");
+    json_decref(row);
+    got = drift(st, 0);
+    CHECK(json_array_size(got) >= 1);
+    db = raw(path);
+    CHECK_INT(raw_int(db, "SELECT min(last_seen_at) FROM drift WHERE resolved IS NULL"), T0 + 7);
+    sqlite3_close(db);
+    json_decref(got);
+
+    /* nothing staged for the target: the modelled VPC is gone, all only_in_model */
+    CHECK(store_stage_reset(st, &err) == 0);
+    CHECK(apply_staged(st, run, T0 + 8, &ig, 1, &as) == 0);
+    CHECK_INT(as.vpcs, 0);
+    row = status_row(st, "vpc-1");
+    CHECK_STR(sfield(row, "status"), "red");
+    CHECK(ifield(row, "only_in_model") > 0);
+    json_decref(row);
+
+    /* a broken staged text is an error naming the VPC, and changes nothing */
+    CHECK(store_stage_reset(st, &err) == 0);
+    {
+        struct store_staged_model bad = {"vpc-1", "prod", "{not json"};
+
+        CHECK(store_stage_models(st, 7, ACCT, REG, &bad, 1, &err) == 0);
+    }
+    CHECK(store_apply_staged(st, run, T0 + 9, 7, ACCT, REG, NULL, 0, &as, &err) < 0);
+    CHECK_CONTAINS(err.msg, "vpc-1");
+    row = status_row(st, "vpc-1");
+    CHECK_STR(sfield(row, "status"), "red");
+    json_decref(row);
+
+    /* staging inside the caller's transaction is refused */
+    err_clear(&err);
+    CHECK(store_begin(st, &err) == 0);
+    CHECK(store_stage_findings(st, 7, sums, 1, &err) < 0);
+    CHECK_CONTAINS(err.msg, "staging");
+    store_rollback(st);
+
+    json_decref(disc);
+    json_decref(changed);
+    store_vpc_ref_clear(&v);
+    store_close(st);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1148,6 +1296,7 @@ main(int argc, char **argv)
     test_metacharacters();
     test_identity_collision();
     test_tamper();
+    test_staging();
     json_decref(base_model);
     remove_tmpdir();
     TEST_END();
