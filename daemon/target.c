@@ -1,9 +1,11 @@
 /*
  * target.c: the worker of one target (see target.h). Each item discovery
- * hands over is projected to what the mapping reads (map_project) and kept
- * as compact JSON text, grouped by account x region; once the target is
- * read, each group is parsed back, mapped, and its models' canonical texts
- * are staged in the store; the trees are dropped at once. The Security Hub
+ * hands over is projected to what the mapping reads (map_project) and
+ * dumped as compact JSON text: in select mode (the item cache's rows) staged
+ * in the store in batches of STAGE_BATCH with its hash and identity, in the
+ * other modes kept in memory grouped by account x region. Once the target
+ * is read, the texts are parsed back, mapped, and the models' canonical
+ * texts are staged in the store; the trees are dropped at once. The Security Hub
  * read (read_compliance) follows on the same client; finding summaries are
  * staged in batches of STAGE_BATCH as they are read.
  */
@@ -25,7 +27,7 @@
 #include "providers/aws/securityhub.h"
 #include "store/store.h"
 
-#define STAGE_BATCH 500 /* finding summaries per staging transaction */
+#define STAGE_BATCH 500 /* rows or finding summaries per staging transaction */
 
 /* The canonical form the store compares snapshots in (store.c's canon). */
 #define CANON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
@@ -83,12 +85,16 @@ struct collect {
     struct group *groups;            /* owned */
     size_t ngroups;
     volatile const int *stop;
-    /* select mode of a plain target: the item cache, and per parsed row
-     * (parallel to groups[0].texts) its hash and identity */
+    /* select mode of a plain target: the item cache, and the rows not yet
+     * staged (hash, identity, projected text: each row goes to the store's
+     * staging area instead of staying in memory) */
+    const struct target_env *env;
+    struct target *t;
     struct itemcache *cache;         /* owned, may be NULL */
-    unsigned char (*hashes)[ITEMCACHE_HASH_LEN]; /* owned */
-    char **idents;                   /* owned, each owned */
-    size_t nrows, caprows;
+    unsigned char hashes[STAGE_BATCH][ITEMCACHE_HASH_LEN];
+    char *idents[STAGE_BATCH];       /* owned */
+    char *texts[STAGE_BATCH];        /* owned */
+    size_t nrows;
 };
 
 static void
@@ -102,6 +108,16 @@ group_free_texts(struct group *g)
 }
 
 static void
+rows_free(struct collect *c)
+{
+    for (size_t i = 0; i < c->nrows; i++) {
+        free(c->idents[i]);
+        free(c->texts[i]);
+    }
+    c->nrows = 0;
+}
+
+static void
 collect_clear(struct collect *c)
 {
     for (size_t i = 0; i < c->ngroups; i++)
@@ -109,42 +125,49 @@ collect_clear(struct collect *c)
     free(c->groups);
     c->groups = NULL;
     c->ngroups = 0;
-    for (size_t i = 0; i < c->nrows; i++)
-        free(c->idents[i]);
-    free(c->idents);
-    free(c->hashes);
-    c->idents = NULL;
-    c->hashes = NULL;
-    c->nrows = c->caprows = 0;
+    rows_free(c);
     itemcache_free(c->cache);
     c->cache = NULL;
 }
 
-/* Remembers a row's hash and identity for the next item cache. */
+/* Stages the rows collected so far (the next item cache and the mapping's
+ * input) and frees them. */
 static int
-row_add(struct collect *c, const unsigned char *hash, const char *ident)
+rows_flush(struct collect *c, struct err *err)
 {
-    char *dup;
+    struct store_staged_item v[STAGE_BATCH];
+    int rc;
 
-    if (c->nrows == c->caprows) {
-        size_t ncap = c->caprows ? c->caprows * 2 : 256;
-        unsigned char(*h)[ITEMCACHE_HASH_LEN] = realloc(c->hashes, ncap * sizeof(*h));
-        char **id;
-
-        if (h == NULL)
-            return -1;
-        c->hashes = h;
-        id = realloc(c->idents, ncap * sizeof(*id));
-        if (id == NULL)
-            return -1;
-        c->idents = id;
-        c->caprows = ncap;
+    if (c->nrows == 0)
+        return 0;
+    for (size_t i = 0; i < c->nrows; i++) {
+        v[i].hash = c->hashes[i];
+        v[i].hash_len = ITEMCACHE_HASH_LEN;
+        v[i].ident = c->idents[i];
+        v[i].item = c->texts[i];
     }
-    if ((dup = strdup(ident)) == NULL)
-        return -1;
+    pthread_mutex_lock(c->env->store_lock);
+    rc = store_stage_items(c->env->store, c->t->index, v, c->nrows, err);
+    pthread_mutex_unlock(c->env->store_lock);
+    rows_free(c);
+    return rc;
+}
+
+/* Takes text (owned) and a copy of ident. */
+static int
+row_add(struct collect *c, const unsigned char *hash, const char *ident, char *text,
+    struct err *err)
+{
+    char *dup = strdup(ident);
+
+    if (dup == NULL) {
+        free(text);
+        return err_set(err, ERR_INTERNAL, "out of memory collecting items");
+    }
     memcpy(c->hashes[c->nrows], hash, ITEMCACHE_HASH_LEN);
-    c->idents[c->nrows++] = dup;
-    return 0;
+    c->idents[c->nrows] = dup;
+    c->texts[c->nrows++] = text;
+    return c->nrows == STAGE_BATCH ? rows_flush(c, err) : 0;
 }
 
 static int
@@ -215,27 +238,26 @@ collect_item(void *ctx, json_t *item, struct err *err)
                 type != NULL ? type : "?", id != NULL ? id : "?");
         }
     }
-    g = group_get(c, acct, reg);
-    if (g == NULL)
-        return err_set(err, ERR_INTERNAL, "out of memory collecting items");
     proj = map_project(c->rules, item);
     text = proj != NULL ? json_dumps(proj, JSON_COMPACT) : NULL;
     json_decref(proj);
-    if (text == NULL || group_add(g, text) < 0) {
-        free(text);
+    if (text == NULL)
         return err_set(err, ERR_INTERNAL, "out of memory collecting items");
-    }
     if (c->cache != NULL) {
         char ident[DISCOVER_IDENT_MAX];
 
         discover_item_ident(item, ident, sizeof(ident));
-        if (row_add(c, itemcache_pending(c->cache), ident) < 0)
-            return err_set(err, ERR_INTERNAL, "out of memory collecting items");
+        return row_add(c, itemcache_pending(c->cache), ident, text, err);
+    }
+    g = group_get(c, acct, reg);
+    if (g == NULL || group_add(g, text) < 0) {
+        free(text);
+        return err_set(err, ERR_INTERNAL, "out of memory collecting items");
     }
     return 0;
 }
 
-/* A cached row seen in this read joins the mapping input and the rows. */
+/* A cached row seen in this read joins the staged rows (the mapping's input). */
 static int
 add_seen(void *ctx, const unsigned char *hash, const char *ident, const char *item,
     struct err *err)
@@ -243,38 +265,9 @@ add_seen(void *ctx, const unsigned char *hash, const char *ident, const char *it
     struct collect *c = ctx;
     char *text = strdup(item);
 
-    if (text == NULL || group_add(&c->groups[0], text) < 0) {
-        free(text);
+    if (text == NULL)
         return err_set(err, ERR_INTERNAL, "out of memory collecting items");
-    }
-    if (row_add(c, hash, ident) < 0)
-        return err_set(err, ERR_INTERNAL, "out of memory collecting items");
-    return 0;
-}
-
-/* Stages every row of this read (the next item cache), in batches. */
-static int
-stage_rows(const struct target_env *env, struct target *t, struct collect *c)
-{
-    struct store_staged_item batch[1000];
-    const struct group *g = &c->groups[0];
-    size_t i = 0;
-    int rc = 0;
-
-    while (i < c->nrows && rc == 0) {
-        size_t n = 0;
-
-        for (; i < c->nrows && n < sizeof(batch) / sizeof(batch[0]); i++, n++) {
-            batch[n].hash = c->hashes[i];
-            batch[n].hash_len = ITEMCACHE_HASH_LEN;
-            batch[n].ident = c->idents[i];
-            batch[n].item = g->texts[i];
-        }
-        pthread_mutex_lock(env->store_lock);
-        rc = store_stage_items(env->store, t->index, batch, n, &t->err);
-        pthread_mutex_unlock(env->store_lock);
-    }
-    return rc;
+    return row_add(c, hash, ident, text, err);
 }
 
 struct types {
@@ -297,6 +290,7 @@ add_type(void *ctx, const char *type)
     }
     t->v[t->n++] = type;
 }
+
 
 /* Canonical texts of a mapping result's models, staged in the store. */
 static int
@@ -344,13 +338,29 @@ out:
 
 /* Parses one group's projected items back, maps them and stages the
  * models; the texts are freed as they are parsed. */
+/* Parses one projected item back into items. JSON_ALLOW_NUL as discovery
+ * parsed it: an escaped NUL in a tag survives projection and is cut
+ * wherever it is used as C text. */
 static int
-map_group(const struct target_env *env, struct target *t, struct group *g)
+add_parsed(void *ctx, const char *text, struct err *err)
+{
+    json_error_t jerr;
+    json_t *item = json_loads(text, JSON_ALLOW_NUL, &jerr);
+
+    if (item == NULL || json_array_append_new(ctx, item) < 0)
+        return err_set(err, ERR_INTERNAL, "re-reading a projected item: %s",
+            item == NULL ? jerr.text : "out of memory");
+    return 0;
+}
+
+/* Maps one group: its texts, plus (staged) the rows staged for the target. */
+static int
+map_group(const struct target_env *env, struct target *t, struct group *g, int staged)
 {
     struct target_part *part = &t->parts[t->nparts];
     struct map_result res = {0};
     json_t *items = json_array();
-    int rc = -1;
+    int rc = -1, r;
 
     memset(part, 0, sizeof(*part));
     snprintf(part->account_id, sizeof(part->account_id), "%s", g->account_id);
@@ -360,20 +370,20 @@ map_group(const struct target_env *env, struct target *t, struct group *g)
         goto out;
     }
     for (size_t i = 0; i < g->n; i++) {
-        json_error_t jerr;
-        /* JSON_ALLOW_NUL as discovery parsed them: an escaped NUL in a tag
-         * survives projection and is cut wherever it is used as C text */
-        json_t *item = json_loads(g->texts[i], JSON_ALLOW_NUL, &jerr);
-
+        r = add_parsed(items, g->texts[i], &t->err);
         free(g->texts[i]);
         g->texts[i] = NULL;
-        if (item == NULL || json_array_append_new(items, item) < 0) {
-            err_set(&t->err, ERR_INTERNAL, "re-reading projected item %zu: %s", i + 1,
-                item == NULL ? jerr.text : "out of memory");
+        if (r < 0)
             goto out;
-        }
     }
     group_free_texts(g);
+    if (staged) {
+        pthread_mutex_lock(env->store_lock);
+        r = store_staged_items(env->store, t->index, add_parsed, items, &t->err);
+        pthread_mutex_unlock(env->store_lock);
+        if (r < 0)
+            goto out;
+    }
     if (map_target(env->rules, g->account_id, g->region, items, &res, &t->err) < 0)
         goto out;
     json_decref(items);
@@ -408,7 +418,7 @@ map_parts(const struct target_env *env, struct target *t, struct collect *col)
         return err_set(&t->err, ERR_INTERNAL, "out of memory");
     gate_enter(env->map_gate);
     for (size_t i = 0; i < col->ngroups && rc == 0; i++)
-        rc = map_group(env, t, &col->groups[i]);
+        rc = map_group(env, t, &col->groups[i], col->cache != NULL);
     gate_leave(env->map_gate);
     return rc;
 }
@@ -582,6 +592,8 @@ target_run(const struct target_env *env, struct target *t)
     const struct cfg *cfg = env->cfg;
     struct aws_client *client = NULL;
     struct collect col = {
+        .env = env,
+        .t = t,
         .rules = env->rules,
         .aggregate = t->aggregate,
         .account_id = t->account_id,
@@ -640,12 +652,8 @@ target_run(const struct target_env *env, struct target *t)
     } else {
         if (col.cache != NULL) {
             t->items_cached = (long)itemcache_hits(col.cache);
-            if (group_get(&col, t->account_id, t->region) == NULL) {
-                err_set(&t->err, ERR_INTERNAL, "out of memory");
-                goto out;
-            }
             if (itemcache_foreach_seen(col.cache, add_seen, &col, &t->err) < 0 ||
-                stage_rows(env, t, &col) < 0)
+                rows_flush(&col, &t->err) < 0)
                 goto out;
         }
         if (map_parts(env, t, &col) < 0)

@@ -7,8 +7,9 @@
  *
  * Memory is bounded by the page, not the organisation: each item is
  * projected (map_project) to what the mapping reads as soon as discovery
- * hands it over and kept as compact JSON text; the mapping runs once the
- * target is read, at most env->map_slots targets at a time (a CPU phase
+ * hands it over and kept as compact JSON text (select mode: staged in the
+ * store with its hash, for the item cache); the mapping runs once the
+ * target is read, one target at a time (env->map_gate; a CPU phase
  * that briefly holds the target's items and models as trees); each
  * model's canonical text is then staged in the store (store_stage_models)
  * and the trees are freed. Finding summaries are staged in batches as they

@@ -133,6 +133,10 @@ tx_enter(struct store *st, enum tx *ret, struct err *err)
 {
     int own = sqlite3_get_autocommit(st->db);
 
+    if (!own && st->all_or_nothing) { /* the caller rolls back everything on failure */
+        *ret = TX_NONE;
+        return 0;
+    }
     if (exec0(st, own ? "BEGIN IMMEDIATE" : "SAVEPOINT compliance_op", err) < 0)
         return -1;
     *ret = own ? TX_BEGIN : TX_SAVEPOINT;

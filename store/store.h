@@ -67,6 +67,11 @@ void store_close(struct store *st);
 void store_set_busy_timeout(struct store *st, int timeout_ms);
 
 MUST_CHECK int store_begin(struct store *st, struct err *err);
+/* store_begin for a caller that rolls back the whole transaction when any
+ * call fails (a run): calls inside then open no savepoint of their own, so a
+ * failed call may leave part of its work in the transaction. Saves a
+ * statement journal holding a copy of nearly every page the run writes. */
+MUST_CHECK int store_begin_all(struct store *st, struct err *err);
 MUST_CHECK int store_commit(struct store *st, struct err *err);
 /* Undoes the transaction opened by store_begin; a no-op without one. */
 void store_rollback(struct store *st);
@@ -182,6 +187,11 @@ struct store_staged_item {
 };
 MUST_CHECK int store_stage_items(struct store *st, int64_t target,
                                  const struct store_staged_item *v, size_t n, struct err *err);
+/* Calls fn with the text of each item staged for target (any order); fn
+ * returning -1 stops with its error. */
+MUST_CHECK int store_staged_items(struct store *st, int64_t target,
+                                  int (*fn)(void *ctx, const char *item, struct err *err),
+                                  void *ctx, struct err *err);
 /* The target-level facts of a read: the rules digest, its unmapped counts
  * (JSON text), and whether it reused the last read (then the cache is kept
  * as it is; otherwise it is replaced by the staged items). */

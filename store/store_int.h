@@ -25,6 +25,7 @@ struct store {
     sqlite3 *db; /* owned */
     char *path;  /* owned, for messages */
     struct store_stmt stmts[STORE_STMT_CACHE];
+    int all_or_nothing; /* store_begin_all: calls open no savepoints */
 };
 
 /*

@@ -74,6 +74,10 @@ MUST_CHECK int discover_run(struct aws_client *client, const struct discover_opt
 json_t *discover_normalize_select_row(json_t *row, struct err *err);
 json_t *discover_normalize_base_item(json_t *item, struct err *err);
 
+struct aws_ratelimit;
+/* Sets AWS Config's rate limits on rl (client side, per account and region). */
+MUST_CHECK int discover_configure_ratelimit(struct aws_ratelimit *rl, struct err *err);
+
 /* A normalised item's identity within a read, "ACCOUNT/REGION/TYPE/ID"
  * (cut to fit n), as the repeat check and discover_known_fn use it. */
 #define DISCOVER_IDENT_MAX 600

@@ -233,14 +233,29 @@ class Scenario:
                           [(k, v["status"]) for k, v in rows.items() if v["status"] != "green"])
             tc.assertEqual(doc["summary"]["models"], len(rows))
             tc.assertEqual(doc["summary"]["out_of_sync"], 0)
-            # a second sync with nothing changed keeps everything green
-            ds.run("sync", "--once")
+            # a second sync with nothing changed keeps everything green, and
+            # does no work it did before: no VPC diffed again, and in select
+            # mode no item parsed or mapped again (every target reused)
+            again = json.loads(ds.run("sync", "--once", "--json").stdout)
+            if again["targets_failed"] == 0:
+                tc.assertEqual(again["vpcs_unchanged"], again["vpcs"], again)
+                if self.discovery == "select":
+                    tc.assertEqual(again["targets_reused"], again["targets"], again)
+                    tc.assertEqual(again["resources_cached"], again["resources"], again)
+                else:
+                    tc.assertEqual(again["targets_reused"], 0, again)
             rows, _ = ds.status_rows()
             tc.assertTrue(all(v["status"] == "green" for v in rows.values()),
                           [(k, v["status"]) for k, v in rows.items() if v["status"] != "green"])
             # 3. staged drift
             staged = stage_drift(emu)
-            ds.run("sync", "--once")
+            drifted = json.loads(ds.run("sync", "--once", "--json").stdout)
+            if self.discovery == "select" and drifted["targets_failed"] == 0:
+                # the changed targets are mapped again, the rest reused
+                tc.assertLess(drifted["targets_reused"], drifted["targets"], drifted)
+                tc.assertLess(drifted["resources_cached"], drifted["resources"], drifted)
+                tc.assertGreater(drifted["resources_cached"], 0, drifted)
+                tc.assertLess(drifted["vpcs_unchanged"], drifted["vpcs"], drifted)
             rows, doc = ds.status_rows()
             red = {staged["changed_vpc"], staged["removed_vpc"], staged["added_vpc"]}
             for k, v in rows.items():

@@ -1252,6 +1252,22 @@ test_staging(void)
     CHECK_STR(sfield(row, "status"), "red");
     json_decref(row);
 
+    /* store_begin_all: no savepoints inside, and the mode ends with the
+     * transaction (a later store_begin is savepointed again) */
+    CHECK(store_stage_reset(st, &err) == 0);
+    CHECK(stage_one(st, 7, "vpc-1", disc) == 0);
+    CHECK(store_begin_all(st, &err) == 0);
+    CHECK(apply_staged(st, run, T0 + 10, &ig, 1, &as) == 0);
+    CHECK(store_commit(st, &err) == 0);
+    CHECK(store_begin(st, &err) == 0);
+    CHECK(apply_staged(st, run, T0 + 11, &ig, 1, &as) == 0);
+    CHECK(store_apply_staged(st, run, T0 + 12, -1, ACCT, REG, NULL, 0, &as, &err) < 0);
+    CHECK_CONTAINS(err.msg, "not a run's");
+    CHECK(store_commit(st, &err) == 0);
+    row = status_row(st, "vpc-1");
+    CHECK_STR(sfield(row, "status"), "green");
+    json_decref(row);
+
     /* staging inside the caller's transaction is refused */
     err_clear(&err);
     CHECK(store_begin(st, &err) == 0);
