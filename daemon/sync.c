@@ -327,8 +327,8 @@ load_staged_models(void *ctx, json_t **ret_models, json_t **ret_account, struct 
 {
     const struct staged_ref *ref = ctx;
 
-    return store_staged_models(ref->store, ref->t->index, ref->t->account_id, ref->t->region,
-        ret_models, ret_account, err);
+    return store_staged_link_models(ref->store, ref->t->index, ref->t->account_id,
+        ref->t->region, ret_models, ret_account, err);
 }
 
 /* Step 4, the compliance part of one target. */

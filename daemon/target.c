@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <jansson.h>
 
@@ -419,6 +422,12 @@ map_parts(const struct target_env *env, struct target *t, struct collect *col)
     gate_enter(env->map_gate);
     for (size_t i = 0; i < col->ngroups && rc == 0; i++)
         rc = map_group(env, t, &col->groups[i], col->cache != NULL);
+#ifdef __GLIBC__
+    /* the target's trees are freed: hand their pages back before the next
+     * target maps, so that the holes they leave do not add up (glibc
+     * releases free pages inside its arenas too) */
+    malloc_trim(0);
+#endif
     gate_leave(env->map_gate);
     return rc;
 }

@@ -68,7 +68,9 @@ struct store_sh_read {
     /* Instead of models/account_model (both NULL): a digest of the models'
      * canonical texts, which stands for them in the judge inputs, and a
      * loader called only when the judgement must be redone (its results
-     * are owned by the caller of the loader and freed after linking). */
+     * are owned by the caller of the loader and freed after linking; they
+     * need hold only what linking reads: account_id, vpc_id and the
+     * components' key and resource_id, see store_staged_link_models). */
     const char *models_digest;
     int (*models_load)(void *ctx, json_t **ret_models, json_t **ret_account, struct err *err);
     void *models_ctx;

@@ -1486,10 +1486,25 @@ out:
     return 0;
 }
 
-int
-store_staged_models(struct store *st, int64_t target, const char *account_id, const char *region,
-                    json_t **ret_models, json_t **ret_account, struct err *err)
+/* The staged models of a target whole, or (links) cut down in SQL to what
+ * compliance linking reads: account_id, vpc_id and each component's key
+ * and resource_id (a few dozen bytes per component instead of the whole
+ * document as a tree). */
+static int
+staged_models(struct store *st, int64_t target, const char *account_id, const char *region,
+              int links, json_t **ret_models, json_t **ret_account, struct err *err)
 {
+    static const char *const sql_whole =
+        "SELECT vpc_id, model FROM temp.stage_models"
+        " WHERE target = ? AND account_id = ? AND region = ? ORDER BY vpc_id";
+    static const char *const sql_links =
+        "SELECT vpc_id, json_object('account_id', json_extract(model, '$.account_id'),"
+        "  'vpc_id', json_extract(model, '$.vpc_id'), 'components',"
+        "  (SELECT json_group_array(json_object('key', json_extract(c.value, '$.key'),"
+        "     'resource_id', json_extract(c.value, '$.resource_id')))"
+        "   FROM json_each(model, '$.components') c))"
+        " FROM temp.stage_models"
+        " WHERE target = ? AND account_id = ? AND region = ? ORDER BY vpc_id";
     json_t *models = json_object(), *account = NULL, *doc = NULL;
     sqlite3_stmt *s = NULL;
     int rc = -1, r;
@@ -1498,10 +1513,8 @@ store_staged_models(struct store *st, int64_t target, const char *account_id, co
         oom(err);
         goto out;
     }
-    if (q_prep(st, &s, err,
-               "SELECT vpc_id, model FROM temp.stage_models"
-               " WHERE target = ? AND account_id = ? AND region = ? ORDER BY vpc_id",
-               "iss", target, account_id, region) < 0)
+    if (q_prep(st, &s, err, links ? sql_links : sql_whole, "iss", target, account_id,
+               region) < 0)
         goto out;
     while ((r = q_step(st, s, err)) == 1) {
         const char *vpc = col_text(s, 0);
@@ -1534,6 +1547,21 @@ out:
     if (rc < 0)
         store_ctx(err, "reading the staged models of %s/%s", account_id, region);
     return rc;
+}
+
+int
+store_staged_models(struct store *st, int64_t target, const char *account_id, const char *region,
+                    json_t **ret_models, json_t **ret_account, struct err *err)
+{
+    return staged_models(st, target, account_id, region, 0, ret_models, ret_account, err);
+}
+
+int
+store_staged_link_models(struct store *st, int64_t target, const char *account_id,
+                         const char *region, json_t **ret_models, json_t **ret_account,
+                         struct err *err)
+{
+    return staged_models(st, target, account_id, region, 1, ret_models, ret_account, err);
 }
 
 int

@@ -153,6 +153,12 @@ MUST_CHECK int store_stage_findings(struct store *st, int64_t target, char *cons
 MUST_CHECK int store_staged_models(struct store *st, int64_t target, const char *account_id,
                                    const char *region, json_t **ret_models, json_t **ret_account,
                                    struct err *err);
+/* The same, each document cut down to what compliance linking reads:
+ * {"account_id", "vpc_id", "components": [{"key", "resource_id"}]}. */
+MUST_CHECK int store_staged_link_models(struct store *st, int64_t target,
+                                        const char *account_id, const char *region,
+                                        json_t **ret_models, json_t **ret_account,
+                                        struct err *err);
 /* SHA-256 (hex) over the staged VPC ids and model texts of target's
  * account x region (the account document included), in vpc_id order. */
 MUST_CHECK int store_staged_models_digest(struct store *st, int64_t target,

@@ -1184,6 +1184,26 @@ test_staging(void)
     CHECK(json_equal(json_object_get(got, "vpc-1"), disc));
     CHECK(acct == NULL);
     json_decref(got);
+    /* the linking view: the same components, only key and resource_id */
+    CHECK(store_staged_link_models(st, 7, ACCT, REG, &got, &acct, &err) == 0);
+    {
+        json_t *lm = json_object_get(got, "vpc-1"), *lc = json_object_get(lm, "components");
+        json_t *full = json_object_get(disc, "components");
+
+        CHECK_STR(sfield(lm, "account_id"), ACCT);
+        CHECK_STR(sfield(lm, "vpc_id"), "vpc-1");
+        CHECK(json_object_get(lm, "flows") == NULL);
+        CHECK_INT(json_array_size(lc), json_array_size(full));
+        for (size_t i = 0; i < json_array_size(lc) && i < json_array_size(full); i++) {
+            json_t *rid = json_object_get(json_array_get(full, i), "resource_id");
+
+            CHECK_INT(json_object_size(json_array_get(lc, i)), 2);
+            CHECK_STR(sfield(json_array_get(lc, i), "key"), sfield(json_array_get(full, i), "key"));
+            CHECK(json_equal(json_object_get(json_array_get(lc, i), "resource_id"),
+                             rid != NULL ? rid : json_null()));
+        }
+    }
+    json_decref(got);
 
     /* first apply: yellow, not unchanged */
     CHECK(store_run_begin(st, T0, &run, &err) == 0);
