@@ -255,7 +255,9 @@ finish_run(struct daemon *d)
     write_metrics(d, now);
     sync_report_clear(&d->rep);
     /* a run frees tens of MB of JSON in small blocks that glibc keeps in its
-     * arenas; hand them back so the idle daemon stays small between runs */
+     * arenas, and SQLite keeps the pages it cached (the staging area's
+     * included); hand both back so the idle daemon stays small between runs */
+    store_release_memory(d->store);
     malloc_trim(0);
     apply_pending(d);
     d->next_run_ms = sched_next_ms(&d->sched, d->cfg->interval_s, d->run_started_ms, now_ms);

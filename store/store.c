@@ -595,6 +595,13 @@ out:
 }
 
 void
+store_release_memory(struct store *st)
+{
+    if (st != NULL && st->db != NULL)
+        sqlite3_db_release_memory(st->db);
+}
+
+void
 store_set_busy_timeout(struct store *st, int timeout_ms)
 {
     sqlite3_busy_timeout(st->db, timeout_ms);

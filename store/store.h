@@ -63,6 +63,9 @@ struct store;
 MUST_CHECK int store_open(const char *path, struct store **ret, struct err *err);
 /* Rolls back an open transaction and closes. NULL-safe. */
 void store_close(struct store *st);
+/* Frees the page cache memory the connection does not need right now
+ * (between a daemon's runs). NULL-safe. */
+void store_release_memory(struct store *st);
 /* How long a call waits for another writer before "database is locked". */
 void store_set_busy_timeout(struct store *st, int timeout_ms);
 
