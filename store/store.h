@@ -1,17 +1,23 @@
 /*
  * store: the SQLite state of driftsync: runs, targets, VPC status, saved
- * and discovered models, drift entries and the tamper-evident drift log.
- * store.c is the only file that speaks SQL or includes <sqlite3.h>.
+ * and discovered models, drift entries and the tamper-evident drift log,
+ * the item cache, and a run's staging area. store.c and (for Security Hub)
+ * store/compliance.c are the only files that speak SQL or include
+ * <sqlite3.h>.
  *
  * Transactions. Every write call is atomic on its own (it opens BEGIN
  * IMMEDIATE when no transaction is open, a SAVEPOINT inside one). A caller
  * that wants a whole run in one transaction wraps the calls in
  * store_begin/store_commit: a killed process then leaves the previous state
  * intact (WAL mode). store_rollback undoes everything since store_begin.
+ * store_begin_all is the same for a caller that rolls back on any failure:
+ * no savepoints inside.
  *
  * A struct store (one SQLite connection) is used by one thread at a time;
  * threads and processes each open their own and SQLite's locking (busy
- * timeout, then "database is locked") arbitrates.
+ * timeout, then "database is locked") arbitrates. The one exception is a
+ * run's workers staging results under their own mutex while the thread that
+ * owns the connection waits for them (see "Staging" below).
  *
  * Times are epoch seconds passed in by the caller (`now`), so tests are
  * deterministic; JSON output shows them as RFC 3339 UTC.
