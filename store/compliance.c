@@ -8,7 +8,6 @@
  */
 #include "store/compliance.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +20,7 @@
 #include "providers/aws/securityhub.h"
 #include "store/store_int.h"
 
-/* ---- helpers (the small subset of store.c's that this file needs) ---- */
+/* ---- helpers (SQL: store.c's, through store_int.h) ---- */
 
 static int
 sqlfail(struct store *st, struct err *err)
@@ -35,171 +34,6 @@ ctx_fail(struct err *err, const char *op)
     if (err->kind == ERR_STORE && strncmp(err->msg, "store: ", 7) != 0)
         return err_prefix(err, "store: %s", op);
     return -1;
-}
-
-static char *
-canon(const json_t *j)
-{
-    return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-}
-
-/* fmt letters: s (const char *, NULL binds NULL), i (int64_t), I (int64_t,
- * 0 binds NULL), j (const json_t *, canonical JSON text). */
-static int
-prep(struct store *st, sqlite3_stmt **ret, struct err *err, const char *sql, const char *fmt, ...)
-{
-    sqlite3_stmt *s = NULL;
-    va_list ap;
-    int idx = 1, rc = SQLITE_OK;
-
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return sqlfail(st, err);
-    va_start(ap, fmt);
-    for (; fmt != NULL && *fmt != '\0' && rc == SQLITE_OK; fmt++, idx++) {
-        if (*fmt == 's') {
-            const char *v = va_arg(ap, const char *);
-            rc = v != NULL ? sqlite3_bind_text(s, idx, v, -1, SQLITE_TRANSIENT)
-                           : sqlite3_bind_null(s, idx);
-        } else if (*fmt == 'i' || *fmt == 'I') {
-            int64_t v = va_arg(ap, int64_t);
-            rc = (*fmt == 'I' && v == 0) ? sqlite3_bind_null(s, idx)
-                                         : sqlite3_bind_int64(s, idx, v);
-        } else {
-            const json_t *v = va_arg(ap, const json_t *);
-            char *text = v != NULL ? canon(v) : NULL;
-
-            if (v != NULL && text == NULL) {
-                va_end(ap);
-                sqlite3_finalize(s);
-                return err_set(err, ERR_INTERNAL, "store: out of memory");
-            }
-            rc = text != NULL ? sqlite3_bind_text(s, idx, text, -1, SQLITE_TRANSIENT)
-                              : sqlite3_bind_null(s, idx);
-            free(text);
-        }
-    }
-    va_end(ap);
-    if (rc != SQLITE_OK) {
-        sqlfail(st, err);
-        sqlite3_finalize(s);
-        return -1;
-    }
-    *ret = s;
-    return 0;
-}
-
-/* 1 = a row, 0 = done, -1 = error */
-static int
-step(struct store *st, sqlite3_stmt *s, struct err *err)
-{
-    int rc = sqlite3_step(s);
-
-    if (rc == SQLITE_ROW)
-        return 1;
-    if (rc == SQLITE_DONE)
-        return 0;
-    return sqlfail(st, err);
-}
-
-/* Runs a prepared statement to completion and finalizes it. */
-static int
-run(struct store *st, sqlite3_stmt *s, struct err *err)
-{
-    int rc;
-
-    while ((rc = step(st, s, err)) == 1)
-        ;
-    sqlite3_finalize(s);
-    return rc;
-}
-
-static int
-exec0(struct store *st, const char *sql, struct err *err)
-{
-    char *msg = NULL;
-
-    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        err_set(err, ERR_STORE, "%s", msg != NULL ? msg : sqlite3_errmsg(st->db));
-        sqlite3_free(msg);
-        return -1;
-    }
-    return 0;
-}
-
-enum tx { TX_NONE, TX_BEGIN, TX_SAVEPOINT };
-
-static int
-tx_enter(struct store *st, enum tx *ret, struct err *err)
-{
-    int own = sqlite3_get_autocommit(st->db);
-
-    if (!own && st->all_or_nothing) { /* the caller rolls back everything on failure */
-        *ret = TX_NONE;
-        return 0;
-    }
-    if (exec0(st, own ? "BEGIN IMMEDIATE" : "SAVEPOINT compliance_op", err) < 0)
-        return -1;
-    *ret = own ? TX_BEGIN : TX_SAVEPOINT;
-    return 0;
-}
-
-static int
-tx_leave(struct store *st, enum tx mode, int ok, struct err *err)
-{
-    struct err ignored = {0};
-
-    if (mode == TX_BEGIN) {
-        if (ok && exec0(st, "COMMIT", err) == 0)
-            return 0;
-        if (!sqlite3_get_autocommit(st->db))
-            (void)exec0(st, "ROLLBACK", &ignored);
-        return -1;
-    }
-    if (mode == TX_SAVEPOINT) {
-        if (ok)
-            return exec0(st, "RELEASE compliance_op", err);
-        (void)exec0(st, "ROLLBACK TO compliance_op", &ignored);
-        (void)exec0(st, "RELEASE compliance_op", &ignored);
-        return -1;
-    }
-    return ok ? 0 : -1;
-}
-
-static json_t *
-col_str(sqlite3_stmt *s, int i)
-{
-    const char *t = (const char *)sqlite3_column_text(s, i);
-
-    return t != NULL ? json_string(t) : json_null();
-}
-
-static json_t *
-col_time(sqlite3_stmt *s, int i)
-{
-    char ts[21];
-
-    if (sqlite3_column_type(s, i) == SQLITE_NULL)
-        return json_null();
-    util_time_rfc3339((time_t)sqlite3_column_int64(s, i), ts);
-    return json_string(ts);
-}
-
-static int
-col_json(sqlite3_stmt *s, int i, const char *what, json_t **ret, struct err *err)
-{
-    const char *t = (const char *)sqlite3_column_text(s, i);
-    json_error_t jerr;
-    json_t *j;
-
-    if (t == NULL) {
-        *ret = json_null();
-        return 0;
-    }
-    j = json_loads(t, JSON_DECODE_ANY, &jerr);
-    if (j == NULL)
-        return err_set(err, ERR_STORE, "%s is not valid JSON: %s", what, jerr.text);
-    *ret = j;
-    return 0;
 }
 
 static int
@@ -233,12 +67,12 @@ store_sh_state_get(struct store *st, const char *account_id, const char *region,
 
     if (check_target(account_id, region, err) < 0)
         return -1;
-    if (prep(st, &s, err,
+    if (store_sql_prep(st, &s, err,
             "SELECT hub, last_read_at, last_full_at, findings, style FROM sh_targets"
             " WHERE account_id = ? AND region = ?",
             "ss", account_id, region) < 0)
         return ctx_fail(err, "reading the Security Hub state");
-    rc = step(st, s, err);
+    rc = store_sql_step(st, s, err);
     if (rc == 1) {
         out.known = 1;
         out.hub_enabled = strcmp((const char *)sqlite3_column_text(s, 0), "enabled") == 0;
@@ -247,7 +81,7 @@ store_sh_state_get(struct store *st, const char *account_id, const char *region,
         out.findings = (long)sqlite3_column_int64(s, 3);
         out.style = style_from_text((const char *)sqlite3_column_text(s, 4));
     }
-    sqlite3_finalize(s);
+    store_sql_finish(st, s);
     if (rc < 0)
         return ctx_fail(err, "reading the Security Hub state");
     *ret = out;
@@ -261,10 +95,11 @@ ensure_target(struct store *st, const char *account_id, const char *region, stru
 {
     sqlite3_stmt *s = NULL;
 
-    if (prep(st, &s, err, "INSERT OR IGNORE INTO sh_targets (account_id, region) VALUES (?, ?)",
-            "ss", account_id, region) < 0)
+    if (store_sql_prep(st, &s, err,
+                       "INSERT OR IGNORE INTO sh_targets (account_id, region) VALUES (?, ?)", "ss",
+                       account_id, region) < 0)
         return -1;
-    return run(st, s, err);
+    return store_sql_run(st, s, err);
 }
 
 /* Merges (or, for a full read, replaces) the stored summaries. Two
@@ -281,20 +116,21 @@ store_findings(struct store *st, const char *account_id, const char *region,
     int rc = -1;
 
     if (rd->full || !rd->hub_enabled) {
-        if (prep(st, &s, err, "DELETE FROM sh_findings WHERE account_id = ? AND region = ?", "ss",
-                account_id, region) < 0 ||
-            run(st, s, err) < 0)
+        if (store_sql_prep(st, &s, err,
+                           "DELETE FROM sh_findings WHERE account_id = ? AND region = ?", "ss",
+                           account_id, region) < 0 ||
+            store_sql_run(st, s, err) < 0)
             return -1;
     }
     if (!rd->hub_enabled || json_array_size(rd->summaries) == 0) {
         *ret_active = 0;
         return 0;
     }
-    if (prep(st, &ins, err,
+    if (store_sql_prep(st, &ins, err,
             "INSERT OR REPLACE INTO sh_findings (account_id, region, finding_id, summary,"
             " updated_at) VALUES (?, ?, ?, ?, NULL)",
             "ss", account_id, region) < 0 ||
-        prep(st, &del, err,
+        store_sql_prep(st, &del, err,
             "DELETE FROM sh_findings WHERE account_id = ? AND region = ? AND finding_id = ?",
             "ss", account_id, region) < 0)
         goto out;
@@ -329,14 +165,14 @@ store_findings(struct store *st, const char *account_id, const char *region,
             sqlfail(st, err);
             goto out;
         }
-        if (step(st, use, err) < 0)
+        if (store_sql_step(st, use, err) < 0)
             goto out;
     }
     *ret_active = active;
     rc = 0;
 out:
-    sqlite3_finalize(ins);
-    sqlite3_finalize(del);
+    store_sql_finish(st, ins);
+    store_sql_finish(st, del);
     return rc;
 }
 
@@ -350,21 +186,21 @@ load_findings(struct store *st, const char *account_id, const char *region, json
 
     if (arr == NULL)
         return err_set(err, ERR_INTERNAL, "store: out of memory");
-    if (prep(st, &s, err,
+    if (store_sql_prep(st, &s, err,
             "SELECT summary, finding_id FROM sh_findings WHERE account_id = ? AND region = ?"
             " ORDER BY finding_id",
             "ss", account_id, region) < 0) {
         json_decref(arr);
         return -1;
     }
-    while ((rc = step(st, s, err)) == 1) {
-        if (col_json(s, 0, "stored finding summary", &j, err) < 0) {
+    while ((rc = store_sql_step(st, s, err)) == 1) {
+        if (store_sql_col_json(s, 0, "stored finding summary", &j, err) < 0) {
             rc = -1;
             break;
         }
         json_array_append_new(arr, j);
     }
-    sqlite3_finalize(s);
+    store_sql_finish(st, s);
     if (rc < 0) {
         json_decref(arr);
         return -1;
@@ -432,12 +268,12 @@ record_event(struct store *st, int64_t run_id, time_t now, const char *account_i
 {
     sqlite3_stmt *s = NULL;
 
-    if (prep(st, &s, err,
+    if (store_sql_prep(st, &s, err,
             "INSERT INTO compliance_events (at, run_id, account_id, region, standard, control_id,"
             " old_status, new_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             "iIssssss", (int64_t)now, run_id, account_id, region, standard, control, old_status,
             new_status) < 0 ||
-        run(st, s, err) < 0)
+        store_sql_run(st, s, err) < 0)
         return -1;
     if (add_event(events, run_id, now, account_id, region, standard, control, old_status,
             new_status) < 0)
@@ -477,7 +313,7 @@ apply_verdicts(struct store *st, int64_t run_id, time_t now, const char *account
             snprintf(k, sizeof(k), "%s\t%s", std, ctl);
             json_object_set_new(seen, k, json_true());
             cl = json_object_get(comps, k);
-            if (sel == NULL && prep(st, &sel, err,
+            if (sel == NULL && store_sql_prep(st, &sel, err,
                                   "SELECT status FROM compliance_status WHERE account_id = ?"
                                   " AND region = ? AND standard = ? AND control_id = ?",
                                   "ss", account_id, region) < 0)
@@ -488,7 +324,7 @@ apply_verdicts(struct store *st, int64_t run_id, time_t now, const char *account
                 sqlfail(st, err);
                 goto out;
             }
-            r = step(st, sel, err);
+            r = store_sql_step(st, sel, err);
             if (r == 1 && (old = strdup((const char *)sqlite3_column_text(sel, 0))) == NULL) {
                 err_set(err, ERR_INTERNAL, "store: out of memory");
                 goto out;
@@ -503,11 +339,13 @@ apply_verdicts(struct store *st, int64_t run_id, time_t now, const char *account
                 goto out;
             }
             free(old);
-            if (prep(st, &s, err,
+            if (store_sql_prep(
+                    st, &s, err,
                     "INSERT INTO compliance_status (account_id, region, standard, control_id,"
                     " title, status, severity, failed_resources, suppressed_resources,"
                     " components, findings, suppressed, since, since_run, checked_at, checked_run)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?13, ?14)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?13, "
+                    "?14)"
                     " ON CONFLICT (account_id, region, standard, control_id) DO UPDATE SET"
                     " title = ?5, severity = ?7, failed_resources = ?8,"
                     " suppressed_resources = ?9, components = ?10, findings = ?11,"
@@ -519,24 +357,23 @@ apply_verdicts(struct store *st, int64_t run_id, time_t now, const char *account
                     json_string_value(json_object_get(c, "title")), status,
                     json_string_value(json_object_get(c, "severity")),
                     json_object_get(c, "failed_resources"),
-                    json_object_get(c, "suppressed_resources"),
-                    cl != NULL ? cl : empty,
+                    json_object_get(c, "suppressed_resources"), cl != NULL ? cl : empty,
                     (int64_t)json_integer_value(json_object_get(c, "findings")),
                     (int64_t)json_integer_value(json_object_get(c, "suppressed")), (int64_t)now,
                     run_id) < 0)
                 goto out;
-            if (run(st, s, err) < 0)
+            if (store_sql_run(st, s, err) < 0)
                 goto out;
         }
     }
     /* controls no longer judged (standard disabled, hub turned off) */
-    if (prep(st, &s, err,
+    if (store_sql_prep(st, &s, err,
             "SELECT standard, control_id, status FROM compliance_status"
             " WHERE account_id = ? AND region = ?",
             "ss", account_id, region) < 0)
         goto out;
     json_t *gone = json_array();
-    while ((r = step(st, s, err)) == 1) {
+    while ((r = store_sql_step(st, s, err)) == 1) {
         char k[256];
         const char *gstd = (const char *)sqlite3_column_text(s, 0);
         const char *gctl = (const char *)sqlite3_column_text(s, 1);
@@ -546,7 +383,7 @@ apply_verdicts(struct store *st, int64_t run_id, time_t now, const char *account
             json_array_append_new(gone, json_pack("[s, s, s]", gstd, gctl,
                                            (const char *)sqlite3_column_text(s, 2)));
     }
-    sqlite3_finalize(s);
+    store_sql_finish(st, s);
     if (r < 0) {
         json_decref(gone);
         goto out;
@@ -557,11 +394,11 @@ apply_verdicts(struct store *st, int64_t run_id, time_t now, const char *account
 
         if (record_event(st, run_id, now, account_id, region, gstd, gctl,
                 json_string_value(json_array_get(c, 2)), NULL, events, err) < 0 ||
-            prep(st, &s, err,
+            store_sql_prep(st, &s, err,
                 "DELETE FROM compliance_status WHERE account_id = ? AND region = ? AND"
                 " standard = ? AND control_id = ?",
                 "ssss", account_id, region, gstd, gctl) < 0 ||
-            run(st, s, err) < 0) {
+            store_sql_run(st, s, err) < 0) {
             json_decref(gone);
             goto out;
         }
@@ -569,7 +406,7 @@ apply_verdicts(struct store *st, int64_t run_id, time_t now, const char *account
     json_decref(gone);
     rc = 0;
 out:
-    sqlite3_finalize(sel);
+    store_sql_finish(st, sel);
     json_decref(seen);
     json_decref(empty);
     return rc;
@@ -616,7 +453,7 @@ static int
 judge_inputs(const struct store_sh_read *rd, char out[33], struct err *err)
 {
     struct fp fp = {{0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL}};
-    char *cat = canon(rd->catalogue);
+    char *cat = store_canon(rd->catalogue);
     const char *vpc;
     json_t *m;
 
@@ -657,13 +494,13 @@ judgement_holds(struct store *st, const char *account_id, const char *region,
 
     if (rd->full || !rd->hub_enabled || json_array_size(rd->summaries) > 0)
         return 0;
-    if (prep(st, &s, err,
+    if (store_sql_prep(st, &s, err,
             "SELECT 1 FROM sh_targets WHERE account_id = ? AND region = ? AND hub = 'enabled'"
             " AND last_ok_run IS NOT NULL AND judge_inputs = ?",
             "sss", account_id, region, inputs) < 0)
         return -1;
-    r = step(st, s, err);
-    sqlite3_finalize(s);
+    r = store_sql_step(st, s, err);
+    store_sql_finish(st, s);
     if (r < 0)
         return -1;
     holds = r == 1;
@@ -675,7 +512,7 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
     const char *region, const struct store_sh_read *rd, json_t *events, json_t **ret_judged,
     struct err *err)
 {
-    enum tx mode = TX_NONE;
+    enum store_tx mode = STORE_TX_NONE;
     json_t *summaries = NULL, *judged = NULL, *comps = NULL, *empty = json_object();
     json_t *keys = json_array(), *sv;
     sqlite3_stmt *s = NULL;
@@ -704,7 +541,7 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
     }
     if (rd->hub_enabled && judge_inputs(rd, inputs, err) < 0)
         goto done;
-    if (tx_enter(st, &mode, err) < 0)
+    if (store_tx_enter(st, &mode, err) < 0)
         goto done;
     if (ensure_target(st, account_id, region, err) < 0)
         goto out;
@@ -713,18 +550,18 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
         goto out;
     if (holds) {
         /* nothing new: the verdicts stand; only their check time moves */
-        if (prep(st, &s, err,
+        if (store_sql_prep(st, &s, err,
                 "UPDATE compliance_status SET checked_at = ?, checked_run = ?"
                 " WHERE account_id = ? AND region = ?",
                 "iIss", (int64_t)now, run_id, account_id, region) < 0 ||
-            run(st, s, err) < 0 ||
-            prep(st, &s, err,
+            store_sql_run(st, s, err) < 0 ||
+            store_sql_prep(st, &s, err,
                 "UPDATE sh_targets SET last_read_at = ?, last_run = ?, last_ok_run = ?,"
                 " style = ?, last_error = NULL, last_error_at = NULL"
                 " WHERE account_id = ? AND region = ?",
                 "IIIsss", (int64_t)rd->read_until, run_id, run_id, sh_style_name(rd->style),
                 account_id, region) < 0 ||
-            run(st, s, err) < 0)
+            store_sql_run(st, s, err) < 0)
             goto out;
         ok = 1;
         goto out;
@@ -732,13 +569,13 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
     if (store_findings(st, account_id, region, rd, &active, err) < 0)
         goto out;
     if (rd->hub_enabled) {
-        if (prep(st, &s, err,
+        if (store_sql_prep(st, &s, err,
                 "SELECT count(*) FROM sh_findings WHERE account_id = ? AND region = ?", "ss",
                 account_id, region) < 0)
             goto out;
-        if (step(st, s, err) == 1)
+        if (store_sql_step(st, s, err) == 1)
             nstored = sqlite3_column_int64(s, 0);
-        sqlite3_finalize(s);
+        store_sql_finish(st, s);
         /* a full read is judged from what it read (no reload), unless a
          * finding came twice and the store holds fewer rows than that */
         if (rd->full && nstored == (int64_t)active) {
@@ -757,7 +594,7 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
         goto out;
     json_object_foreach(judged, std, sv)
         json_array_append_new(keys, json_string(std));
-    if (prep(st, &s, err,
+    if (store_sql_prep(st, &s, err,
             "UPDATE sh_targets SET hub = ?, standards = ?, catalogue = ?, last_read_at = ?,"
             " last_full_at = CASE WHEN ? THEN ? ELSE last_full_at END, last_run = ?,"
             " last_ok_run = ?, findings = ?, last_error = NULL, last_error_at = NULL,"
@@ -768,11 +605,11 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
             (int64_t)(rd->full && rd->hub_enabled), (int64_t)rd->read_until, run_id, run_id,
             nstored, rd->hub_enabled ? sh_style_name(rd->style) : NULL,
             rd->hub_enabled ? inputs : NULL, account_id, region) < 0 ||
-        run(st, s, err) < 0)
+        store_sql_run(st, s, err) < 0)
         goto out;
     ok = 1;
 out:
-    if (tx_leave(st, mode, ok, err) < 0) {
+    if (store_tx_leave(st, mode, ok, err) < 0) {
         ok = 0;
         ctx_fail(err, "recording compliance");
     }
@@ -793,25 +630,25 @@ int
 store_compliance_failed(struct store *st, int64_t run_id, time_t now, const char *account_id,
     const char *region, const char *error_text, struct err *err)
 {
-    enum tx mode = TX_NONE;
+    enum store_tx mode = STORE_TX_NONE;
     sqlite3_stmt *s = NULL;
     int ok = 0;
 
     if (check_target(account_id, region, err) < 0)
         return -1;
-    if (tx_enter(st, &mode, err) < 0)
+    if (store_tx_enter(st, &mode, err) < 0)
         return ctx_fail(err, "recording a compliance failure");
     if (ensure_target(st, account_id, region, err) < 0 ||
-        prep(st, &s, err,
+        store_sql_prep(st, &s, err,
             "UPDATE sh_targets SET last_run = ?, last_error = ?, last_error_at = ?"
             " WHERE account_id = ? AND region = ?",
             "Isiss", run_id, error_text ? error_text : "unknown error", (int64_t)now, account_id,
             region) < 0 ||
-        run(st, s, err) < 0)
+        store_sql_run(st, s, err) < 0)
         goto out;
     ok = 1;
 out:
-    if (tx_leave(st, mode, ok, err) < 0)
+    if (store_tx_leave(st, mode, ok, err) < 0)
         return ctx_fail(err, "recording a compliance failure");
     return 0;
 }
@@ -866,28 +703,31 @@ store_compliance_rows(struct store *st, const char *account_id, const char *regi
 
     if (arr == NULL)
         return err_set(err, ERR_INTERNAL, "store: out of memory");
-    if (prep(st, &s, err,
+    if (store_sql_prep(st, &s, err,
             "SELECT account_id, region, standard, control_id, title, status, severity,"
             " failed_resources, suppressed_resources, components, findings, suppressed, since,"
             " since_run, checked_at FROM compliance_status"
             " WHERE (?1 IS NULL OR account_id = ?1) AND (?2 IS NULL OR region = ?2)",
             "ss", account_id, region) < 0)
         goto fail;
-    while ((rc = step(st, s, err)) == 1) {
-        if (col_json(s, 7, "failed_resources", &fr, err) < 0 ||
-            col_json(s, 8, "suppressed_resources", &sr, err) < 0 ||
-            col_json(s, 9, "components", &co, err) < 0) {
+    while ((rc = store_sql_step(st, s, err)) == 1) {
+        if (store_sql_col_json(s, 7, "failed_resources", &fr, err) < 0 ||
+            store_sql_col_json(s, 8, "suppressed_resources", &sr, err) < 0 ||
+            store_sql_col_json(s, 9, "components", &co, err) < 0) {
             rc = -1;
             break;
         }
         row = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o, "
                         "s:I, s:o}",
-            "account_id", col_str(s, 0), "region", col_str(s, 1), "standard", col_str(s, 2),
-            "control_id", col_str(s, 3), "title", col_str(s, 4), "status", col_str(s, 5),
-            "severity", col_str(s, 6), "failed_resources", fr, "suppressed_resources", sr,
-            "components", co, "findings", (json_int_t)sqlite3_column_int64(s, 10), "suppressed",
-            (json_int_t)sqlite3_column_int64(s, 11), "since", col_time(s, 12), "since_run",
-            (json_int_t)sqlite3_column_int64(s, 13), "checked_at", col_time(s, 14));
+                        "account_id", store_sql_col_str(s, 0), "region", store_sql_col_str(s, 1),
+                        "standard", store_sql_col_str(s, 2), "control_id", store_sql_col_str(s, 3),
+                        "title", store_sql_col_str(s, 4), "status", store_sql_col_str(s, 5),
+                        "severity", store_sql_col_str(s, 6), "failed_resources", fr,
+                        "suppressed_resources", sr, "components", co, "findings",
+                        (json_int_t)sqlite3_column_int64(s, 10), "suppressed",
+                        (json_int_t)sqlite3_column_int64(s, 11), "since", store_sql_col_time(s, 12),
+                        "since_run", (json_int_t)sqlite3_column_int64(s, 13), "checked_at",
+                        store_sql_col_time(s, 14));
         fr = sr = co = NULL;
         if (row == NULL || json_array_append_new(arr, row) < 0) {
             err_set(err, ERR_INTERNAL, "store: out of memory");
@@ -898,7 +738,7 @@ store_compliance_rows(struct store *st, const char *account_id, const char *regi
     json_decref(fr);
     json_decref(sr);
     json_decref(co);
-    sqlite3_finalize(s);
+    store_sql_finish(st, s);
     if (rc < 0 || sort_array(arr, cmp_rows, err) < 0)
         goto fail;
     *ret = arr;
@@ -917,28 +757,29 @@ store_compliance_targets(struct store *st, json_t **ret, struct err *err)
 
     if (arr == NULL)
         return err_set(err, ERR_INTERNAL, "store: out of memory");
-    if (prep(st, &s, err,
+    if (store_sql_prep(st, &s, err,
             "SELECT account_id, region, hub, standards, last_read_at, last_full_at, findings,"
             " last_error, last_error_at FROM sh_targets ORDER BY account_id, region",
             NULL) < 0)
         goto fail;
-    while ((rc = step(st, s, err)) == 1) {
-        if (col_json(s, 3, "standards", &stds, err) < 0) {
+    while ((rc = store_sql_step(st, s, err)) == 1) {
+        if (store_sql_col_json(s, 3, "standards", &stds, err) < 0) {
             rc = -1;
             break;
         }
         row = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o}", "account_id",
-            col_str(s, 0), "region", col_str(s, 1), "hub", col_str(s, 2), "standards", stds,
-            "last_read_at", col_time(s, 4), "last_full_at", col_time(s, 5), "findings",
-            (json_int_t)sqlite3_column_int64(s, 6), "error", col_str(s, 7), "error_at",
-            col_time(s, 8));
+                        store_sql_col_str(s, 0), "region", store_sql_col_str(s, 1), "hub",
+                        store_sql_col_str(s, 2), "standards", stds, "last_read_at",
+                        store_sql_col_time(s, 4), "last_full_at", store_sql_col_time(s, 5),
+                        "findings", (json_int_t)sqlite3_column_int64(s, 6), "error",
+                        store_sql_col_str(s, 7), "error_at", store_sql_col_time(s, 8));
         if (row == NULL || json_array_append_new(arr, row) < 0) {
             err_set(err, ERR_INTERNAL, "store: out of memory");
             rc = -1;
             break;
         }
     }
-    sqlite3_finalize(s);
+    store_sql_finish(st, s);
     if (rc < 0)
         goto fail;
     *ret = arr;
@@ -969,13 +810,14 @@ store_compliance_catalogue(struct store *st, const char *account_id, const char 
 
     if (check_target(account_id, region, err) < 0)
         return -1;
-    if (prep(st, &s, err, "SELECT catalogue FROM sh_targets WHERE account_id = ? AND region = ?",
-            "ss", account_id, region) < 0)
+    if (store_sql_prep(st, &s, err,
+                       "SELECT catalogue FROM sh_targets WHERE account_id = ? AND region = ?", "ss",
+                       account_id, region) < 0)
         return ctx_fail(err, "reading the catalogue");
-    rc = step(st, s, err);
-    if (rc == 1 && col_json(s, 0, "catalogue", &j, err) < 0)
+    rc = store_sql_step(st, s, err);
+    if (rc == 1 && store_sql_col_json(s, 0, "catalogue", &j, err) < 0)
         rc = -1;
-    sqlite3_finalize(s);
+    store_sql_finish(st, s);
     if (rc < 0)
         return ctx_fail(err, "reading the catalogue");
     *ret = j != NULL ? j : json_object();
@@ -991,12 +833,12 @@ store_compliance_events(struct store *st, int64_t after_id, json_t **ret, struct
 
     if (arr == NULL)
         return err_set(err, ERR_INTERNAL, "store: out of memory");
-    if (prep(st, &s, err,
+    if (store_sql_prep(st, &s, err,
             "SELECT id, at, run_id, account_id, region, standard, control_id, old_status,"
             " new_status FROM compliance_events WHERE id > ? ORDER BY id",
             "i", after_id) < 0)
         goto fail;
-    while ((rc = step(st, s, err)) == 1) {
+    while ((rc = store_sql_step(st, s, err)) == 1) {
         json_t *one = json_array();
 
         if (one == NULL ||
@@ -1015,7 +857,7 @@ store_compliance_events(struct store *st, int64_t after_id, json_t **ret, struct
         json_array_append(arr, ev);
         json_decref(one);
     }
-    sqlite3_finalize(s);
+    store_sql_finish(st, s);
     if (rc < 0)
         goto fail;
     *ret = arr;
@@ -1035,11 +877,11 @@ store_compliance_totals(struct store *st, json_t **ret, long *ret_findings, stru
 
     if (doc == NULL)
         return err_set(err, ERR_INTERNAL, "store: out of memory");
-    if (prep(st, &s, err,
+    if (store_sql_prep(st, &s, err,
             "SELECT standard, status, count(*) FROM compliance_status GROUP BY standard, status",
             NULL) < 0)
         goto fail;
-    while ((rc = step(st, s, err)) == 1) {
+    while ((rc = store_sql_step(st, s, err)) == 1) {
         const char *std = (const char *)sqlite3_column_text(s, 0);
         json_t *sv = json_object_get(doc, std);
 
@@ -1050,15 +892,15 @@ store_compliance_totals(struct store *st, json_t **ret, long *ret_findings, stru
         json_object_set_new(json_object_get(sv, "totals"), (const char *)sqlite3_column_text(s, 1),
             json_integer(sqlite3_column_int64(s, 2)));
     }
-    sqlite3_finalize(s);
+    store_sql_finish(st, s);
     if (rc < 0)
         goto fail;
-    if (prep(st, &s, err, "SELECT count(*) FROM sh_findings", NULL) < 0)
+    if (store_sql_prep(st, &s, err, "SELECT count(*) FROM sh_findings", NULL) < 0)
         goto fail;
-    rc = step(st, s, err);
+    rc = store_sql_step(st, s, err);
     if (rc == 1)
         findings = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+    store_sql_finish(st, s);
     if (rc < 0)
         goto fail;
     *ret = doc;

@@ -154,8 +154,8 @@ store_ctx(struct err *err, const char *fmt, ...)
     err_prefix(err, "store: %s", op);
 }
 
-static char *
-canon(const json_t *j)
+char *
+store_canon(const json_t *j)
 {
     return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 }
@@ -268,7 +268,7 @@ q_prepv(struct store *st, sqlite3_stmt **ret, struct err *err, const char *sql, 
                 rc = sqlite3_bind_null(s, idx);
                 break;
             }
-            text = canon(v);
+            text = store_canon(v);
             if (text == NULL) {
                 q_finish(st, s);
                 return oom(err);
@@ -403,43 +403,97 @@ col_json(sqlite3_stmt *s, int i, const char *what, json_t **ret, struct err *err
     return 0;
 }
 
+/* ---- the helpers above for store/compliance.c (store_int.h) ---- */
+
+int
+store_sql_prep(struct store *st, sqlite3_stmt **ret, struct err *err, const char *sql,
+               const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = q_prepv(st, ret, err, sql, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int
+store_sql_step(struct store *st, sqlite3_stmt *s, struct err *err)
+{
+    return q_step(st, s, err);
+}
+
+int
+store_sql_run(struct store *st, sqlite3_stmt *s, struct err *err)
+{
+    int rc;
+
+    while ((rc = q_step(st, s, err)) == 1)
+        ;
+    q_finish(st, s);
+    return rc;
+}
+
+void
+store_sql_finish(struct store *st, sqlite3_stmt *s)
+{
+    q_finish(st, s);
+}
+
+json_t *
+store_sql_col_str(sqlite3_stmt *s, int i)
+{
+    return col_str_json(s, i);
+}
+
+json_t *
+store_sql_col_time(sqlite3_stmt *s, int i)
+{
+    return col_time_json(s, i);
+}
+
+int
+store_sql_col_json(sqlite3_stmt *s, int i, const char *what, json_t **ret, struct err *err)
+{
+    return col_json(s, i, what, ret, err);
+}
+
 /* ---- transactions ---- */
 
-enum tx_mode { TX_NONE, TX_BEGIN, TX_SAVEPOINT };
-
-static int
-tx_enter(struct store *st, enum tx_mode *ret, struct err *err)
+int
+store_tx_enter(struct store *st, enum store_tx *ret, struct err *err)
 {
     if (!sqlite3_get_autocommit(st->db) && st->all_or_nothing) {
         /* inside store_begin_all: the caller rolls back everything on a
          * failure, so no savepoint (SQLite copies every page a savepoint
          * changes into a statement journal: most of a run's writes) */
-        *ret = TX_NONE;
+        *ret = STORE_TX_NONE;
         return 0;
     }
     if (sqlite3_get_autocommit(st->db)) {
         if (q_exec(st, err, "BEGIN IMMEDIATE", NULL) < 0)
             return -1;
-        *ret = TX_BEGIN;
+        *ret = STORE_TX_BEGIN;
     } else {
         if (q_exec(st, err, "SAVEPOINT store_op", NULL) < 0)
             return -1;
-        *ret = TX_SAVEPOINT;
+        *ret = STORE_TX_SAVEPOINT;
     }
     return 0;
 }
 
 /* Commits (ok) or undoes the work since tx_enter. Returns -1 when the
  * commit itself fails (everything is then rolled back). */
-static int
-tx_leave(struct store *st, enum tx_mode mode, int ok, struct err *err)
+int
+store_tx_leave(struct store *st, enum store_tx mode, int ok, struct err *err)
 {
     struct err ignored = {0};
 
     switch (mode) {
-    case TX_NONE:
+    case STORE_TX_NONE:
         return ok ? 0 : -1;
-    case TX_BEGIN:
+    case STORE_TX_BEGIN:
         if (ok) {
             if (q_exec(st, err, "COMMIT", NULL) >= 0)
                 return 0;
@@ -450,7 +504,7 @@ tx_leave(struct store *st, enum tx_mode mode, int ok, struct err *err)
         if (!sqlite3_get_autocommit(st->db))
             (void)q_exec(st, &ignored, "ROLLBACK", NULL);
         return -1;
-    case TX_SAVEPOINT:
+    case STORE_TX_SAVEPOINT:
         if (ok)
             return q_exec(st, err, "RELEASE store_op", NULL) < 0 ? -1 : 0;
         (void)q_exec(st, &ignored, "ROLLBACK TO store_op", NULL);
@@ -561,13 +615,13 @@ out:
 static int
 migrate(struct store *st, int fresh, struct err *err)
 {
-    enum tx_mode mode = TX_NONE;
+    enum store_tx mode = STORE_TX_NONE;
     int64_t version = 0;
     char sql[64];
     size_t v;
     int ok = 0;
 
-    if (tx_enter(st, &mode, err) < 0)
+    if (store_tx_enter(st, &mode, err) < 0)
         return -1;
     /* re-read inside the write lock: another process may have migrated */
     if (q_int(st, &version, err, "PRAGMA user_version", NULL) < 0)
@@ -591,7 +645,7 @@ migrate(struct store *st, int fresh, struct err *err)
     }
     ok = 1;
 out:
-    return tx_leave(st, mode, ok, err);
+    return store_tx_leave(st, mode, ok, err);
 }
 
 void
@@ -844,7 +898,7 @@ event_text(const struct event *e)
 
     if (j == NULL)
         return NULL;
-    text = canon(j);
+    text = store_canon(j);
     json_decref(j);
     return text;
 }
@@ -1078,7 +1132,7 @@ reconcile_digest(const struct cfg_ignore *ignores, size_t nignores, char out[65]
             goto out;
         }
     }
-    text = canon(list);
+    text = store_canon(list);
     if (text == NULL) {
         oom(err);
         goto out;
@@ -1136,7 +1190,7 @@ reconcile(struct store *st, const struct vpc_key *v, const json_t *saved, const 
 
         if (entry_from_row(s, 2, &e, err) < 0)
             goto out;
-        content = canon(e);
+        content = store_canon(e);
         json_decref(e);
         row = content != NULL
                   ? json_pack("{s:I, s:s}", "id", (json_int_t)sqlite3_column_int64(s, 0), "content",
@@ -1157,7 +1211,7 @@ reconcile(struct store *st, const struct vpc_key *v, const json_t *saved, const 
         const json_t *e = json_array_get(entries, i);
         const char *kind = json_string_value(json_object_get(e, "kind"));
         json_t *norm = normalise_entry(e);
-        char *id = diff_entry_id(e), *content = norm != NULL ? canon(norm) : NULL;
+        char *id = diff_entry_id(e), *content = norm != NULL ? store_canon(norm) : NULL;
         const json_t *prev;
 
         if (norm == NULL || id == NULL || content == NULL) {
@@ -1389,9 +1443,10 @@ stage_create(struct store *st, struct err *err)
                "CREATE TEMP TABLE IF NOT EXISTS stage_findings ("
                " id INTEGER PRIMARY KEY, target INTEGER NOT NULL, summary TEXT NOT NULL)",
                NULL) < 0 ||
-        q_exec(st, err,
-               "CREATE INDEX IF NOT EXISTS temp.stage_findings_target ON stage_findings (target, id)",
-               NULL) < 0 ||
+        q_exec(
+            st, err,
+            "CREATE INDEX IF NOT EXISTS temp.stage_findings_target ON stage_findings (target, id)",
+            NULL) < 0 ||
         q_exec(st, err,
                "CREATE TEMP TABLE IF NOT EXISTS stage_parts ("
                " target INTEGER NOT NULL, account_id TEXT NOT NULL, region TEXT NOT NULL,"
@@ -2031,16 +2086,16 @@ store_apply_staged(struct store *st, int64_t run_id, time_t now, int64_t target,
                    const char *account_id, const char *region, const struct cfg_ignore *ignores,
                    size_t nignores, struct store_apply_stats *ret, struct err *err)
 {
-    enum tx_mode mode = TX_NONE;
+    enum store_tx mode = STORE_TX_NONE;
     int ok;
 
     if (target < 0)
         return err_set(err, ERR_CONFIG, "store: staging target %lld is not a run's",
                        (long long)target);
-    ok = tx_enter(st, &mode, err) == 0 &&
+    ok = store_tx_enter(st, &mode, err) == 0 &&
          apply_staged_in(st, run_id, now, target, account_id, region, ignores, nignores, NULL,
                          ret, err) == 0;
-    if (tx_leave(st, mode, ok, err) < 0) {
+    if (store_tx_leave(st, mode, ok, err) < 0) {
         store_ctx(err, "applying discovery of %s/%s", account_id, region);
         return -1;
     }
@@ -2052,7 +2107,7 @@ store_apply_target(struct store *st, int64_t run_id, time_t now, const char *acc
                    const char *region, const json_t *discovered, const struct cfg_ignore *ignores,
                    size_t nignores, json_t **ret_changes, struct err *err)
 {
-    enum tx_mode mode = TX_NONE;
+    enum store_tx mode = STORE_TX_NONE;
     json_t *changes = NULL;
     const char *vpc_id;
     json_t *model;
@@ -2076,7 +2131,7 @@ store_apply_target(struct store *st, int64_t run_id, time_t now, const char *acc
         oom(err);
         goto out;
     }
-    if (tx_enter(st, &mode, err) < 0)
+    if (store_tx_enter(st, &mode, err) < 0)
         goto out;
     /* the same path as a run's staged results, under a target index no run
      * uses, inside this transaction */
@@ -2098,7 +2153,7 @@ store_apply_target(struct store *st, int64_t run_id, time_t now, const char *acc
         goto out;
     ok = 1;
 out:
-    if (tx_leave(st, mode, ok, err) < 0) {
+    if (store_tx_leave(st, mode, ok, err) < 0) {
         store_ctx(err, "applying discovery of %s/%s", account_id, region);
         json_decref(changes);
         return -1;
@@ -2112,12 +2167,12 @@ int
 store_target_failed(struct store *st, int64_t run_id, time_t now, const char *account_id,
                     const char *region, const char *error_text, struct err *err)
 {
-    enum tx_mode mode = TX_NONE;
+    enum store_tx mode = STORE_TX_NONE;
     int ok = 0;
 
     if (error_text == NULL || *error_text == '\0')
         error_text = "failed";
-    if (tx_enter(st, &mode, err) < 0)
+    if (store_tx_enter(st, &mode, err) < 0)
         goto out;
     if (q_exec(st, err,
                "INSERT INTO targets (account_id, region, last_run, last_error, last_error_at)"
@@ -2133,7 +2188,7 @@ store_target_failed(struct store *st, int64_t run_id, time_t now, const char *ac
         goto out;
     ok = 1;
 out:
-    if (tx_leave(st, mode, ok, err) < 0) {
+    if (store_tx_leave(st, mode, ok, err) < 0) {
         store_ctx(err, "recording failure of %s/%s", account_id, region);
         return -1;
     }
@@ -2287,7 +2342,7 @@ store_model_put(struct store *st, const struct store_vpc_ref *vpc, const json_t 
                 size_t nignores, struct err *err)
 {
     struct vpc_key v = key_of(vpc);
-    enum tx_mode mode = TX_NONE;
+    enum store_tx mode = STORE_TX_NONE;
     char what[256];
     int ok = 0;
 
@@ -2296,13 +2351,13 @@ store_model_put(struct store *st, const struct store_vpc_ref *vpc, const json_t 
         return -1;
     if (updated_by == NULL || *updated_by == '\0')
         return err_set(err, ERR_CONFIG, "store: saving %s: no updated_by given", what);
-    if (tx_enter(st, &mode, err) < 0)
+    if (store_tx_enter(st, &mode, err) < 0)
         goto out;
     if (put_and_reconcile(st, &v, model, updated_by, now, ignores, nignores, NULL, err) < 0)
         goto out;
     ok = 1;
 out:
-    if (tx_leave(st, mode, ok, err) < 0) {
+    if (store_tx_leave(st, mode, ok, err) < 0) {
         store_ctx(err, "saving %s", what);
         return -1;
     }
@@ -2313,12 +2368,12 @@ int
 store_model_delete(struct store *st, const struct store_vpc_ref *vpc, time_t now, struct err *err)
 {
     struct vpc_key v = key_of(vpc);
-    enum tx_mode mode = TX_NONE;
+    enum store_tx mode = STORE_TX_NONE;
     struct reconcile_out counts;
     int64_t has_disc = 0;
     int ok = 0, n;
 
-    if (tx_enter(st, &mode, err) < 0)
+    if (store_tx_enter(st, &mode, err) < 0)
         goto out;
     n = q_exec(st, err, "DELETE FROM models WHERE account_id = ? AND region = ? AND vpc_id = ?",
                "sss", v.account_id, v.region, v.vpc_id);
@@ -2340,7 +2395,7 @@ store_model_delete(struct store *st, const struct store_vpc_ref *vpc, time_t now
         goto out;
     ok = 1;
 out:
-    if (tx_leave(st, mode, ok, err) < 0) {
+    if (store_tx_leave(st, mode, ok, err) < 0) {
         store_ctx(err, "deleting model for %s/%s/%s", v.account_id, v.region, v.vpc_id);
         return -1;
     }
@@ -2559,12 +2614,12 @@ store_model_accept(struct store *st, const struct store_vpc_ref *vpc, const char
                    size_t *ret_accepted, struct err *err)
 {
     struct vpc_key v = key_of(vpc);
-    enum tx_mode mode = TX_NONE;
+    enum store_tx mode = STORE_TX_NONE;
     json_t *model = NULL, *disc = NULL, *keymap = NULL, *next = NULL;
     size_t accepted = 0, i;
     int ok = 0;
 
-    if (tx_enter(st, &mode, err) < 0)
+    if (store_tx_enter(st, &mode, err) < 0)
         goto out;
     if (load_doc(st, "models", &v, &model, err) < 0 ||
         load_doc(st, "discovered", &v, &disc, err) < 0)
@@ -2624,7 +2679,7 @@ out:
     json_decref(disc);
     json_decref(keymap);
     json_decref(next);
-    if (tx_leave(st, mode, ok, err) < 0) {
+    if (store_tx_leave(st, mode, ok, err) < 0) {
         store_ctx(err, "accepting discovered state into model for %s/%s/%s", v.account_id, v.region,
                   v.vpc_id);
         return -1;
@@ -2911,7 +2966,7 @@ store_log_verify(struct store *st, char **ret_problem, size_t *ret_events, struc
             err_clear(err);
             break;
         }
-        content = canon(entry);
+        content = store_canon(entry);
         json_decref(entry);
         if (content == NULL) {
             oom(err);

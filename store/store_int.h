@@ -21,6 +21,42 @@ struct store_stmt {
     int busy;         /* handed out, not yet returned by q_finish */
 };
 
+struct store;
+typedef struct json_t json_t;
+struct err;
+
+/*
+ * store.c's SQL helpers, shared with store/compliance.c so that both speak
+ * SQL one way (one statement cache, one transaction discipline).
+ *   store_sql_prep  prepares sql (a string literal: the statement cache keys
+ *                   on its address) and binds the variadic arguments by fmt:
+ *                   s const char * (NULL binds NULL), i int64_t, I int64_t
+ *                   (0 binds NULL), j const json_t * as canonical JSON
+ *   store_sql_step  1 = a row, 0 = done, -1 = error
+ *   store_sql_run   steps to the end, then store_sql_finish
+ *   store_sql_finish  gives a statement back (cached ones are reset)
+ *   store_sql_col_* a column as a JSON string/RFC 3339 time (null when NULL),
+ *                   or parsed JSON text (what names it in the error)
+ *   store_canon     compact, sorted-keys JSON text (malloc'd)
+ *   store_tx_enter/leave  BEGIN IMMEDIATE, or a SAVEPOINT inside the
+ *                   caller's transaction (none inside store_begin_all);
+ *                   leave commits or undoes.
+ * All return -1 with err set on failure unless they say otherwise.
+ */
+enum store_tx { STORE_TX_NONE, STORE_TX_BEGIN, STORE_TX_SAVEPOINT };
+
+int store_sql_prep(struct store *st, sqlite3_stmt **ret, struct err *err, const char *sql,
+    const char *fmt, ...);
+int store_sql_step(struct store *st, sqlite3_stmt *s, struct err *err);
+int store_sql_run(struct store *st, sqlite3_stmt *s, struct err *err);
+void store_sql_finish(struct store *st, sqlite3_stmt *s);
+json_t *store_sql_col_str(sqlite3_stmt *s, int i);
+json_t *store_sql_col_time(sqlite3_stmt *s, int i);
+int store_sql_col_json(sqlite3_stmt *s, int i, const char *what, json_t **ret, struct err *err);
+char *store_canon(const json_t *j);
+int store_tx_enter(struct store *st, enum store_tx *ret, struct err *err);
+int store_tx_leave(struct store *st, enum store_tx mode, int ok, struct err *err);
+
 struct store {
     sqlite3 *db; /* owned */
     char *path;  /* owned, for messages */
