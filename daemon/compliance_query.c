@@ -54,8 +54,9 @@ cmp_str(const void *a, const void *b)
     return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
 }
 
+/* Sorts arr's elements in place by cmp (over json_t **). */
 static void
-sort_strings(json_t *arr)
+sort_array(json_t *arr, int (*cmp)(const void *, const void *))
 {
     size_t n = json_array_size(arr), i;
     json_t **v;
@@ -64,7 +65,7 @@ sort_strings(json_t *arr)
         return;
     for (i = 0; i < n; i++)
         v[i] = json_incref(json_array_get(arr, i));
-    qsort(v, n, sizeof(*v), cmp_str);
+    qsort(v, n, sizeof(*v), cmp);
     json_array_clear(arr);
     for (i = 0; i < n; i++)
         json_array_append_new(arr, v[i]);
@@ -124,7 +125,7 @@ component_keys(json_t *comps, const char *vpc)
             continue;
         add_unique(out, key);
     }
-    sort_strings(out);
+    sort_array(out, cmp_str);
     return out;
 }
 
@@ -169,23 +170,6 @@ cmp_ctl(const void *a, const void *b)
     return compliance_control_cmp(
         json_string_value(json_object_get(*(json_t *const *)a, "control_id")),
         json_string_value(json_object_get(*(json_t *const *)b, "control_id")));
-}
-
-static void
-sort_objects(json_t *arr, int (*cmp)(const void *, const void *))
-{
-    size_t n = json_array_size(arr), i;
-    json_t **v;
-
-    if (n < 2 || (v = calloc(n, sizeof(*v))) == NULL)
-        return;
-    for (i = 0; i < n; i++)
-        v[i] = json_incref(json_array_get(arr, i));
-    qsort(v, n, sizeof(*v), cmp);
-    json_array_clear(arr);
-    for (i = 0; i < n; i++)
-        json_array_append_new(arr, v[i]);
-    free(v);
 }
 
 int
@@ -255,7 +239,7 @@ compliance_query_run(struct store *st, const struct compliance_query *q, json_t 
                 json_object_get(row, "suppressed"), "since", json_object_get(row, "since"),
                 "since_run", json_object_get(row, "since_run")));
     }
-    sort_objects(stds, cmp_std);
+    sort_array(stds, cmp_std);
     json_array_foreach(stds, i, t) {
         json_t *c;
         size_t k;
@@ -263,13 +247,13 @@ compliance_query_run(struct store *st, const struct compliance_query *q, json_t 
         ctls = json_object_get(t, "controls");
         keep = json_array();
         json_array_foreach(ctls, k, c) {
-            sort_strings(json_object_get(c, "failed_resources"));
-            sort_strings(json_object_get(c, "components"));
+            sort_array(json_object_get(c, "failed_resources"), cmp_str);
+            sort_array(json_object_get(c, "components"), cmp_str);
             if (status[0] == '\0' ||
                 strcmp(json_string_value(json_object_get(c, "status")), status) == 0)
                 json_array_append(keep, c);
         }
-        sort_objects(keep, cmp_ctl);
+        sort_array(keep, cmp_ctl);
         json_object_set_new(t, "controls", keep);
     }
     /* targets: the ones the filters select */
@@ -396,7 +380,7 @@ compliance_annotate_model(struct store *st, json_t *model, struct err *err)
                 if (r > worst)
                     worst = r;
             }
-            sort_strings(failed);
+            sort_array(failed, cmp_str);
             json_object_set_new(req, "status", json_string(status_order[worst]));
             json_object_set_new(req, "failed_findings", failed);
             json_object_set_new(req, "findings", json_integer(n));
