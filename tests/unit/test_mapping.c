@@ -7,7 +7,6 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "mapping/model.h"
 #include "mapping/rules.h"
 #include "testutil.h"
+#include "sampleorg.h"
 
 static const char *data_dir;
 static const char *shared_dir;
@@ -680,76 +680,43 @@ test_recorded(const struct map_rules *rules)
     json_decref(items);
 }
 
+struct sample_totals {
+    const struct map_rules *rules;
+    size_t total;
+};
+
+static void
+sample_target(void *ctx, const char *account, const char *region, json_t *items,
+    const char *file, size_t lines)
+{
+    struct sample_totals *st = ctx;
+    struct map_result res;
+    struct err err = {0};
+
+    memset(&res, 0, sizeof(res));
+    CHECK_MSG(map_target(st->rules, account, region, items, &res, &err) == 0, "%s", err.msg);
+    CHECK_INT(res.items, lines);
+    CHECK_MSG(res.items == res.mapped + unmapped_total(res.unmapped) + res.skipped_count,
+        "%s: %zu items, %zu mapped", file, res.items, res.mapped);
+    CHECK_MSG(json_object_size(res.unmapped) == 0, "%s: types without a rule", file);
+    CHECK_MSG(res.skipped_count == 0, "%s: %zu skipped", file, res.skipped_count);
+    st->total += res.items;
+    map_result_clear(&res);
+}
+
 static void
 test_sample_org(const struct map_rules *rules)
 {
-    char root[1024];
-    DIR *accounts;
-    struct dirent *a;
-    size_t targets = 0, total = 0;
+    struct sample_totals st = {rules, 0};
+    int targets = sampleorg_foreach(data_dir, sample_target, &st);
 
-    snprintf(root, sizeof(root), "%s/../../../examples/sample-org/accounts", data_dir);
-    accounts = opendir(root);
-    if (accounts == NULL) {
+    if (targets < 0) {
         printf("examples/sample-org not present, sample test skipped\n");
         return;
     }
-    while ((a = readdir(accounts)) != NULL) {
-        char adir[1600];
-        DIR *regions;
-        struct dirent *r;
-
-        if (a->d_name[0] == '.')
-            continue;
-        snprintf(adir, sizeof(adir), "%s/%s", root, a->d_name);
-        regions = opendir(adir);
-        if (regions == NULL)
-            continue;
-        while ((r = readdir(regions)) != NULL) {
-            char file[2000], *line = NULL;
-            size_t cap = 0, lines = 0;
-            FILE *f;
-            json_t *items;
-            struct map_result res;
-            struct err err = {0};
-
-            if (r->d_name[0] == '.')
-                continue;
-            items = json_array();
-            snprintf(file, sizeof(file), "%s/%s/resources.ndjson", adir, r->d_name);
-            f = fopen(file, "r");
-            if (f == NULL) {
-                json_decref(items);
-                continue;
-            }
-            while (getline(&line, &cap, f) > 0) {
-                json_t *v = json_loads(line, 0, NULL);
-                lines++;
-                CHECK_MSG(v != NULL, "%s:%zu", file, lines);
-                if (v != NULL)
-                    json_array_append_new(items, v);
-            }
-            free(line);
-            fclose(f);
-            memset(&res, 0, sizeof(res));
-            CHECK_MSG(map_target(rules, a->d_name, r->d_name, items, &res, &err) == 0, "%s",
-                err.msg);
-            CHECK_INT(res.items, lines);
-            CHECK_MSG(res.items == res.mapped + unmapped_total(res.unmapped) + res.skipped_count,
-                "%s: %zu items, %zu mapped", file, res.items, res.mapped);
-            CHECK_MSG(json_object_size(res.unmapped) == 0, "%s: types without a rule", file);
-            CHECK_MSG(res.skipped_count == 0, "%s: %zu skipped", file, res.skipped_count);
-            total += res.items;
-            targets++;
-            map_result_clear(&res);
-            json_decref(items);
-        }
-        closedir(regions);
-    }
-    closedir(accounts);
     CHECK(targets >= 2);
-    CHECK(total > 0);
-    printf("sample-org: %zu targets, %zu items mapped or accounted for\n", targets, total);
+    CHECK(st.total > 0);
+    printf("sample-org: %d targets, %zu items mapped or accounted for\n", targets, st.total);
 }
 
 int

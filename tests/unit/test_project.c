@@ -14,7 +14,7 @@
  * nested JSON. Also: projection is idempotent, actually smaller, and the
  * failure paths (NULL and non-object items, unknown types, no rules).
  */
-#include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +25,7 @@
 #include "mapping/map.h"
 #include "mapping/rules.h"
 #include "tests/unit/testutil.h"
+#include "tests/unit/sampleorg.h"
 
 static const char *data_dir;
 static size_t total_before, total_after;
@@ -167,64 +168,30 @@ test_fixture(const struct map_rules *rules)
 }
 
 static void
+sample_target(void *ctx, const char *account, const char *region, json_t *items,
+    const char *file, size_t lines)
+{
+    const struct map_rules *rules = ctx;
+    char what[200];
+    json_t *rev;
+
+    (void)file;
+    (void)lines;
+    snprintf(what, sizeof(what), "sample-org %.20s/%.30s", account, region);
+    differential(rules, account, region, items, what);
+    rev = reversed(items);
+    snprintf(what, sizeof(what), "sample-org %.20s/%.30s reversed", account, region);
+    differential(rules, account, region, rev, what);
+    json_decref(rev);
+}
+
+static void
 test_sample_org(const struct map_rules *rules)
 {
-    char root[1100];
-    DIR *accounts;
-    struct dirent *a;
-    size_t targets = 0;
+    int targets = sampleorg_foreach(data_dir, sample_target, (void *)(uintptr_t)rules);
 
-    snprintf(root, sizeof(root), "%s/../../../examples/sample-org/accounts", data_dir);
-    accounts = opendir(root);
-    CHECK_MSG(accounts != NULL, "%s: cannot open", root);
-    if (accounts == NULL)
-        return;
-    while ((a = readdir(accounts)) != NULL) {
-        char adir[1400];
-        DIR *regions;
-        struct dirent *r;
-
-        if (a->d_name[0] == '.')
-            continue;
-        snprintf(adir, sizeof(adir), "%s/%s", root, a->d_name);
-        regions = opendir(adir);
-        if (regions == NULL)
-            continue;
-        while ((r = readdir(regions)) != NULL) {
-            char file[1800], what[200], *line = NULL;
-            size_t cap = 0, lines = 0;
-            FILE *f;
-            json_t *items, *rev;
-
-            if (r->d_name[0] == '.')
-                continue;
-            snprintf(file, sizeof(file), "%s/%s/resources.ndjson", adir, r->d_name);
-            f = fopen(file, "re");
-            if (f == NULL)
-                continue;
-            items = json_array();
-            while (getline(&line, &cap, f) > 0) {
-                json_t *v = json_loads(line, 0, NULL);
-                lines++;
-                CHECK_MSG(v != NULL, "%s:%zu: not JSON", file, lines);
-                if (v != NULL)
-                    json_array_append_new(items, v);
-            }
-            free(line);
-            fclose(f);
-            snprintf(what, sizeof(what), "sample-org %.20s/%.30s", a->d_name, r->d_name);
-            differential(rules, a->d_name, r->d_name, items, what);
-            rev = reversed(items);
-            snprintf(what, sizeof(what), "sample-org %.20s/%.30s reversed", a->d_name, r->d_name);
-            differential(rules, a->d_name, r->d_name, rev, what);
-            json_decref(rev);
-            json_decref(items);
-            targets++;
-        }
-        closedir(regions);
-    }
-    closedir(accounts);
-    CHECK_MSG(targets >= 8, "sample-org: %zu targets, want 8", targets);
+    CHECK_MSG(targets >= 0, "%s/../../../examples/sample-org: cannot open", data_dir);
+    CHECK_MSG(targets >= 8, "sample-org: %d targets, want 8", targets);
 }
 
 static void
