@@ -52,5 +52,8 @@ char *util_strdup(const char *s, struct err *err);
 /* Wipes then frees a NUL-terminated secret. NULL-safe. */
 void util_free_secret(char *s);
 
+/* Lower-case hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
+void util_hex(const unsigned char *in, size_t n, char *out);
+
 /* Monotonic clock in milliseconds. */
 int64_t util_now_ms(void);

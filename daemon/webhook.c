@@ -56,16 +56,11 @@ webhook_sign(const void *key, size_t keylen, const void *body, size_t len, char 
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int maclen = 0;
-    static const char hex[] = "0123456789abcdef";
 
     if (HMAC(EVP_sha256(), key, (int)keylen, body, len, mac, &maclen) == NULL || maclen != 32)
         return err_set(err, ERR_INTERNAL, "webhook: HMAC-SHA256 failed");
-    memcpy(out, "sha256=", 7);
-    for (unsigned int i = 0; i < maclen; i++) {
-        out[7 + 2 * i] = hex[mac[i] >> 4];
-        out[7 + 2 * i + 1] = hex[mac[i] & 15];
-    }
-    out[7 + 64] = '\0';
+    snprintf(out, 8, "sha256=");
+    util_hex(mac, maclen, out + 7);
     explicit_bzero(mac, sizeof(mac));
     return 0;
 }

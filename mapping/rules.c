@@ -1191,7 +1191,6 @@ rules_merge(struct map_rules *base, struct map_rules *user, struct err *err)
 static int
 rules_digest(struct map_rules *rules, const char *user, size_t user_len, struct err *err)
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -1209,11 +1208,7 @@ rules_digest(struct map_rules *rules, const char *user, size_t user_len, struct 
     EVP_MD_CTX_free(ctx);
     if (!ok || mdlen != 32)
         return err_set(err, ERR_INTERNAL, "SHA-256 of the rules failed");
-    for (unsigned int i = 0; i < mdlen; i++) {
-        rules->digest[2 * i] = hex[md[i] >> 4];
-        rules->digest[2 * i + 1] = hex[md[i] & 15];
-    }
-    rules->digest[64] = '\0';
+    util_hex(md, mdlen, rules->digest);
     return 0;
 }
 

@@ -856,9 +856,8 @@ out:
 static int
 sha256_hex(const char *a, const char *b, char out[65], struct err *err)
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0, i;
+    unsigned int mdlen = 0;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int ok;
 
@@ -870,11 +869,7 @@ sha256_hex(const char *a, const char *b, char out[65], struct err *err)
     EVP_MD_CTX_free(ctx);
     if (!ok || mdlen != 32)
         return err_set(err, ERR_INTERNAL, "store: SHA-256 failed");
-    for (i = 0; i < mdlen; i++) {
-        out[(size_t)2 * i] = hex[md[i] >> 4];
-        out[(size_t)2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = '\0';
+    util_hex(md, mdlen, out);
     return 0;
 }
 
@@ -1630,7 +1625,6 @@ int
 store_staged_models_digest(struct store *st, int64_t target, const char *account_id,
                            const char *region, char out[65], struct err *err)
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -1656,11 +1650,7 @@ store_staged_models_digest(struct store *st, int64_t target, const char *account
         r = err_set(err, ERR_INTERNAL, "store: SHA-256 failed");
         goto out;
     }
-    for (unsigned int i = 0; i < mdlen; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = '\0';
+    util_hex(md, mdlen, out);
     r = 0;
 out:
     q_finish(st, s);

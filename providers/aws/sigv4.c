@@ -159,19 +159,6 @@ dup_mem(const char *s, size_t n, struct err *err)
 /* Hashing.                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static void
-hex_encode(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 0xf];
-    }
-    out[2 * n] = '\0';
-}
-
 static int
 sha256_hex(const void *data, size_t len, char out[65], struct err *err)
 {
@@ -180,7 +167,7 @@ sha256_hex(const void *data, size_t len, char out[65], struct err *err)
 
     if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != SHA256_LEN)
         return err_set(err, ERR_INTERNAL, "sha256 failed in libcrypto");
-    hex_encode(md, SHA256_LEN, out);
+    util_hex(md, SHA256_LEN, out);
     return 0;
 }
 
@@ -1211,7 +1198,7 @@ sign_common(const struct sigv4_request *req, const struct sigv4_credentials *cre
         goto out;
     if (hmac_sha256(key, SHA256_LEN, res.string_to_sign, strlen(res.string_to_sign), sig, err) < 0)
         goto out;
-    hex_encode(sig, SHA256_LEN, res.signature);
+    util_hex(sig, SHA256_LEN, res.signature);
 
     if (presign) {
         if (sb_add(&canon, cq.p, cq.len, err) < 0)
