@@ -1543,18 +1543,15 @@ out:
     return 0;
 }
 
-/* The staged models of a target whole, or (links) cut down in SQL to what
- * compliance linking reads: account_id, vpc_id and each component's key
- * and resource_id (a few dozen bytes per component instead of the whole
- * document as a tree). */
-static int
-staged_models(struct store *st, int64_t target, const char *account_id, const char *region,
-              int links, json_t **ret_models, json_t **ret_account, struct err *err)
+/* The staged models of a target cut down in SQL to what compliance linking
+ * reads: account_id, vpc_id and each component's key and resource_id (a
+ * few dozen bytes per component instead of the whole document as a tree). */
+int
+store_staged_link_models(struct store *st, int64_t target, const char *account_id,
+                         const char *region, json_t **ret_models, json_t **ret_account,
+                         struct err *err)
 {
-    static const char *const sql_whole =
-        "SELECT vpc_id, model FROM temp.stage_models"
-        " WHERE target = ? AND account_id = ? AND region = ? ORDER BY vpc_id";
-    static const char *const sql_links =
+    static const char *const sql =
         "SELECT vpc_id, json_object('account_id', json_extract(model, '$.account_id'),"
         "  'vpc_id', json_extract(model, '$.vpc_id'), 'components',"
         "  (SELECT json_group_array(json_object('key', json_extract(c.value, '$.key'),"
@@ -1570,8 +1567,7 @@ staged_models(struct store *st, int64_t target, const char *account_id, const ch
         oom(err);
         goto out;
     }
-    if (q_prep(st, &s, err, links ? sql_links : sql_whole, "iss", target, account_id,
-               region) < 0)
+    if (q_prep(st, &s, err, sql, "iss", target, account_id, region) < 0)
         goto out;
     while ((r = q_step(st, s, err)) == 1) {
         const char *vpc = col_text(s, 0);
@@ -1606,20 +1602,6 @@ out:
     return rc;
 }
 
-int
-store_staged_models(struct store *st, int64_t target, const char *account_id, const char *region,
-                    json_t **ret_models, json_t **ret_account, struct err *err)
-{
-    return staged_models(st, target, account_id, region, 0, ret_models, ret_account, err);
-}
-
-int
-store_staged_link_models(struct store *st, int64_t target, const char *account_id,
-                         const char *region, json_t **ret_models, json_t **ret_account,
-                         struct err *err)
-{
-    return staged_models(st, target, account_id, region, 1, ret_models, ret_account, err);
-}
 
 int
 store_staged_models_digest(struct store *st, int64_t target, const char *account_id,

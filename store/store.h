@@ -156,14 +156,11 @@ MUST_CHECK int store_stage_models(struct store *st, int64_t target, const char *
 /* summaries: n JSON texts (sh_finding_summarize objects), kept in order. */
 MUST_CHECK int store_stage_findings(struct store *st, int64_t target, char *const *summaries,
                                     size_t n, struct err *err);
-/* The staged models of target's account x region as {"vpc-...": MODEL} and
- * the account document (*ret_account NULL when none; ret_account may be
- * NULL). Owned by the caller. */
-MUST_CHECK int store_staged_models(struct store *st, int64_t target, const char *account_id,
-                                   const char *region, json_t **ret_models, json_t **ret_account,
-                                   struct err *err);
-/* The same, each document cut down to what compliance linking reads:
- * {"account_id", "vpc_id", "components": [{"key", "resource_id"}]}. */
+/* The staged models of target's account x region as {"vpc-...": DOC}, each
+ * cut down to what compliance linking reads: {"account_id", "vpc_id",
+ * "components": [{"key", "resource_id"}]}, and the account document the
+ * same way (*ret_account NULL when none; ret_account may be NULL). Owned by
+ * the caller. */
 MUST_CHECK int store_staged_link_models(struct store *st, int64_t target,
                                         const char *account_id, const char *region,
                                         json_t **ret_models, json_t **ret_account,
