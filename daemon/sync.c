@@ -69,7 +69,7 @@ struct run {
     const struct sync_env *env;
     struct target_env tenv;
     pthread_mutex_t store_lock;  /* the workers' staging calls */
-    struct target_gate map_gate;
+    pthread_mutex_t map_lock;    /* one target maps at a time (see target.h) */
     struct target *targets;
     size_t ntargets;
     json_t *events;      /* owned: this run's compliance status changes */
@@ -505,17 +505,6 @@ out:
     return rc;
 }
 
-/* Targets mapped at once: one. Mapping is the only phase that holds a
- * whole target as trees (its items and models, ~8 KB per item), so it is
- * what sets the peak RSS; the other workers keep reading pages meanwhile,
- * so one mapping at a time still fills two cores (bench/, 100k resources:
- * peak RSS 173 -> 154 MB, wall unchanged). */
-static int
-map_slots(void)
-{
-    return 1;
-}
-
 int
 sync_run(const struct sync_env *env, struct sync_report *rep, struct err *err)
 {
@@ -539,7 +528,7 @@ sync_run(const struct sync_env *env, struct sync_report *rep, struct err *err)
 
     memset(rep, 0, sizeof(*rep));
     pthread_mutex_init(&r.store_lock, NULL);
-    target_gate_init(&r.map_gate, map_slots());
+    pthread_mutex_init(&r.map_lock, NULL);
     rep->errors = json_array();
     rep->unmapped_types = json_object();
     rep->api = json_array();
@@ -556,7 +545,7 @@ sync_run(const struct sync_env *env, struct sync_report *rep, struct err *err)
     r.tenv.stop = env->stop;
     r.tenv.store = env->store;
     r.tenv.store_lock = &r.store_lock;
-    r.tenv.map_gate = &r.map_gate;
+    r.tenv.map_lock = &r.map_lock;
     r.tenv.rules_digest = map_rules_digest(env->rules);
     if (aws_ratelimit_new(&r.tenv.ratelimit, err) < 0 || aws_stats_new(&r.tenv.stats, err) < 0 ||
         discover_configure_ratelimit(r.tenv.ratelimit, err) < 0)
@@ -623,7 +612,7 @@ out:
     if (store_stage_reset(env->store, &serr) < 0)
         log_warnx("run %lld: %s", (long long)run_id, serr.msg);
 early:
-    target_gate_destroy(&r.map_gate);
+    pthread_mutex_destroy(&r.map_lock);
     pthread_mutex_destroy(&r.store_lock);
     return rc;
 }

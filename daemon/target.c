@@ -35,44 +35,6 @@
 /* The canonical form the store compares snapshots in (store.c's canon). */
 #define CANON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
 
-void
-target_gate_init(struct target_gate *g, int n)
-{
-    pthread_mutex_init(&g->lock, NULL);
-    pthread_cond_init(&g->cond, NULL);
-    g->free_slots = n > 0 ? n : 1;
-}
-
-void
-target_gate_destroy(struct target_gate *g)
-{
-    pthread_mutex_destroy(&g->lock);
-    pthread_cond_destroy(&g->cond);
-}
-
-static void
-gate_enter(struct target_gate *g)
-{
-    if (g == NULL)
-        return;
-    pthread_mutex_lock(&g->lock);
-    while (g->free_slots == 0)
-        pthread_cond_wait(&g->cond, &g->lock);
-    g->free_slots--;
-    pthread_mutex_unlock(&g->lock);
-}
-
-static void
-gate_leave(struct target_gate *g)
-{
-    if (g == NULL)
-        return;
-    pthread_mutex_lock(&g->lock);
-    g->free_slots++;
-    pthread_cond_signal(&g->cond);
-    pthread_mutex_unlock(&g->lock);
-}
-
 /* One account x region's projected items (organisation mode has many). */
 struct group {
     char account_id[13];
@@ -419,7 +381,7 @@ map_parts(const struct target_env *env, struct target *t, struct collect *col)
     t->parts = calloc(col->ngroups + 1, sizeof(*t->parts));
     if (t->parts == NULL)
         return err_set(&t->err, ERR_INTERNAL, "out of memory");
-    gate_enter(env->map_gate);
+    pthread_mutex_lock(env->map_lock);
     for (size_t i = 0; i < col->ngroups && rc == 0; i++)
         rc = map_group(env, t, &col->groups[i], col->cache != NULL);
 #ifdef __GLIBC__
@@ -428,7 +390,7 @@ map_parts(const struct target_env *env, struct target *t, struct collect *col)
      * releases free pages inside its arenas too) */
     malloc_trim(0);
 #endif
-    gate_leave(env->map_gate);
+    pthread_mutex_unlock(env->map_lock);
     return rc;
 }
 

@@ -9,8 +9,9 @@
  * projected (map_project) to what the mapping reads as soon as discovery
  * hands it over and kept as compact JSON text (select mode: staged in the
  * store with its hash, for the item cache); the mapping runs once the
- * target is read, one target at a time (env->map_gate; a CPU phase
- * that briefly holds the target's items and models as trees); each
+ * target is read, one target at a time (env->map_lock: the only phase
+ * that holds a whole target as trees, its items and models, so it sets the
+ * peak RSS; the other workers keep reading pages meanwhile); each
  * model's canonical text is then staged in the store (store_stage_models)
  * and the trees are freed. Finding summaries are staged in batches as they
  * are read. A worker touches nothing shared but the rate limiter, the
@@ -66,16 +67,10 @@ struct target_env {
     volatile const int *stop;                    /* set by signal handlers; may be NULL */
     struct store *store;                         /* shared: staging only, under store_lock */
     pthread_mutex_t *store_lock;
-    struct target_gate *map_gate;                /* bounds concurrent mapping phases */
+    pthread_mutex_t *map_lock;                   /* held while a target maps */
     const char *rules_digest;                    /* map_rules_digest; NULL: no item cache */
 };
 
-/* A counting gate: at most n holders at once. */
-struct target_gate {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int free_slots;
-};
 
 /* The mapped result of one account and region: its models are staged in
  * the store under the target's index; the counts stay here. */
@@ -123,8 +118,6 @@ struct target {
 
 /* Reads and maps one target; sets t->done, and t->failed + t->err on error. */
 void target_run(const struct target_env *env, struct target *t);
-void target_gate_init(struct target_gate *g, int n);
-void target_gate_destroy(struct target_gate *g);
 
 /* Frees the results (standards, catalogue) but keeps what the run report
  * needs (identity, counts, errors); target_clear later frees the rest. */
