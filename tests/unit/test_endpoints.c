@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "providers/aws/aws.h"
+#include "providers/aws/discover.h"
+#include "providers/aws/securityhub.h"
 #include "testutil.h"
 
 static void
@@ -167,6 +169,40 @@ test_overrides(void)
     clear_env();
 }
 
+/* The limits the daemon sets: AWS's published ones, one token kept back
+ * from GetFindings' and AWS Config's bursts (sh_configure_ratelimit,
+ * discover_configure_ratelimit). */
+static void
+test_configured_limits(void)
+{
+    struct aws_ratelimit *rl = NULL;
+    struct err err;
+
+    CHECK(aws_ratelimit_new(&rl, &err) == 0);
+    if (rl == NULL)
+        return;
+    CHECK(sh_configure_ratelimit(rl, &err) == 0);
+    CHECK(discover_configure_ratelimit(rl, &err) == 0);
+    for (int i = 0; i < 5; i++)
+        CHECK_INT(aws_ratelimit_reserve(rl, "securityhub", "GetFindings", "1/r", 1000), 0);
+    CHECK_INT(aws_ratelimit_reserve(rl, "securityhub", "GetFindings", "1/r", 1000), 334);
+    for (int i = 0; i < 30; i++) /* the service-wide burst is AWS's own */
+        CHECK_INT(aws_ratelimit_reserve(rl, "securityhub", "GetEnabledStandards", "1/r", 0), 0);
+    CHECK_INT(aws_ratelimit_reserve(rl, "securityhub", "GetEnabledStandards", "1/r", 0), 100);
+    for (int i = 0; i < 19; i++)
+        CHECK_INT(aws_ratelimit_reserve(rl, "config", "SelectResourceConfig", "1/r", 0), 0);
+    CHECK_INT(aws_ratelimit_reserve(rl, "config", "SelectResourceConfig", "1/r", 0), 100);
+    for (int i = 0; i < 19; i++)
+        CHECK_INT(aws_ratelimit_reserve(rl, "config", "SelectAggregateResourceConfig", "1/r", 0),
+            0);
+    CHECK_INT(aws_ratelimit_reserve(rl, "config", "SelectAggregateResourceConfig", "1/r", 0), 100);
+    for (int i = 0; i < 38; i++)
+        CHECK_INT(aws_ratelimit_reserve(rl, "config", "BatchGetResourceConfig", "1/r", 0), 0);
+    CHECK_INT(aws_ratelimit_reserve(rl, "config", "ListDiscoveredResources", "1/r", 0), 0);
+    CHECK_INT(aws_ratelimit_reserve(rl, "config", "ListDiscoveredResources", "1/r", 0), 50);
+    aws_ratelimit_free(rl);
+}
+
 static void
 test_ratelimit(void)
 {
@@ -283,6 +319,7 @@ main(void)
     test_bad_input();
     test_overrides();
     test_ratelimit();
+    test_configured_limits();
     test_stats();
     TEST_END();
 }
