@@ -1,0 +1,337 @@
+/*
+ * jsonw: json_dumps for JSON_COMPACT [| JSON_SORT_KEYS] [| JSON_ENCODE_ANY],
+ * written straight into one growing buffer.
+ *
+ * What jansson 2.14 writes, and so what this writes (unit.jsonw compares the
+ * two on the sample organisation, the recorded AWS answers and generated
+ * trees):
+ *   - compact separators "," and ":", no newline at the end;
+ *   - objects in insertion order, or with JSON_SORT_KEYS by key bytes
+ *     (memcmp over the shorter length, the shorter key first on a tie);
+ *   - strings: '"' and '\\' escaped, \b \f \n \r \t by name, every other
+ *     byte below 0x20 as \u00XX (upper-case hex), everything else (incl.
+ *     0x7f and non-ASCII) as is; a string that is not valid UTF-8 fails
+ *     the whole dump, as in jansson (which, for a key, ignores the failure
+ *     and writes broken JSON: here it fails too);
+ *   - integers with "%" JSON_INTEGER_FORMAT; reals are handed to jansson
+ *     (json_dumps with JSON_ENCODE_ANY), they are rare and their format has
+ *     locale and exponent rules not worth repeating;
+ *   - a top-level scalar only with JSON_ENCODE_ANY.
+ * A tree deeper than JSONW_MAX_DEPTH fails (jansson fails on cycles; a
+ * parsed tree is at most 2048 deep).
+ */
+#include "daemon/jsonw.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSONW_MAX_DEPTH 4096
+#define JSONW_SORT_STACK 32 /* keys sorted without allocating */
+
+struct wbuf {
+    char *p;
+    size_t len, cap;
+    int failed;
+};
+
+static int
+wb_grow(struct wbuf *b, size_t need)
+{
+    size_t cap;
+    char *p;
+
+    if (b->failed)
+        return -1;
+    cap = b->cap != 0 ? b->cap : 256;
+    while (cap - b->len < need) {
+        if (cap > SIZE_MAX / 2) {
+            b->failed = 1;
+            return -1;
+        }
+        cap *= 2;
+    }
+    p = realloc(b->p, cap);
+    if (p == NULL) {
+        b->failed = 1;
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static inline int
+wb_put(struct wbuf *b, const char *s, size_t n)
+{
+    if (b->cap - b->len < n && wb_grow(b, n) < 0)
+        return -1;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    return 0;
+}
+
+static inline int
+wb_ch(struct wbuf *b, char c)
+{
+    if (b->cap == b->len && wb_grow(b, 1) < 0)
+        return -1;
+    b->p[b->len++] = c;
+    return 0;
+}
+
+/* 1 for bytes that leave the plain-ASCII run: escapes and non-ASCII. */
+static const unsigned char special[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x10 */
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* '"' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* '\\' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x80.. */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid:
+ * no overlong forms, no UTF-16 surrogates, nothing above U+10FFFF. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+
+    if (c < 0xc2 || c > 0xf4)
+        return 0;
+    if (c < 0xe0)
+        return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c < 0xf0) {
+        if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+            return 0;
+        if (c == 0xe0 && s[1] < 0xa0)
+            return 0; /* overlong */
+        if (c == 0xed && s[1] >= 0xa0)
+            return 0; /* surrogate */
+        return 3;
+    }
+    if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+        return 0;
+    if (c == 0xf0 && s[1] < 0x90)
+        return 0; /* overlong */
+    if (c == 0xf4 && s[1] >= 0x90)
+        return 0; /* above U+10FFFF */
+    return 4;
+}
+
+static int
+put_string(struct wbuf *b, const char *str, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+
+    if (wb_ch(b, '"') < 0)
+        return -1;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && !special[s[run]])
+            run++;
+        if (run > i && wb_put(b, str + i, run - i) < 0)
+            return -1;
+        i = run;
+        if (i == n)
+            break;
+        unsigned char c = s[i];
+        if (c >= 0x80) {
+            size_t k = utf8_len(s + i, n - i);
+            if (k == 0) {
+                b->failed = 1; /* jansson: invalid UTF-8 fails the dump */
+                return -1;
+            }
+            if (wb_put(b, str + i, k) < 0)
+                return -1;
+            i += k;
+            continue;
+        }
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t elen = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            elen = 6;
+        }
+        if (wb_put(b, esc, elen) < 0)
+            return -1;
+        i++;
+    }
+    return wb_ch(b, '"');
+}
+
+struct kv {
+    const char *key;
+    size_t len;
+    json_t *value;
+};
+
+static int
+kv_cmp(const void *a, const void *b)
+{
+    const struct kv *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, n);
+
+    if (c != 0)
+        return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int put_value(struct wbuf *b, const json_t *j, size_t flags, int depth);
+
+/* jansson's iterators take a non-const object but only read it (json_dumps
+ * itself takes const and does the same). */
+static json_t *
+mut(const json_t *j)
+{
+    return (json_t *)(uintptr_t)j;
+}
+
+static int
+put_object(struct wbuf *b, const json_t *j, size_t flags, int depth)
+{
+    size_t n = json_object_size(j), k = 0;
+    struct kv stack[JSONW_SORT_STACK], *kv = stack;
+    void *it;
+    int rc = -1;
+
+    if (wb_ch(b, '{') < 0)
+        return -1;
+    if (!(flags & JSON_SORT_KEYS) || n < 2) {
+        for (it = json_object_iter(mut(j)); it != NULL;
+             it = json_object_iter_next(mut(j), it)) {
+            if ((k++ > 0 && wb_ch(b, ',') < 0) ||
+                put_string(b, json_object_iter_key(it), json_object_iter_key_len(it)) < 0 ||
+                wb_ch(b, ':') < 0 ||
+                put_value(b, json_object_iter_value(it), flags, depth + 1) < 0)
+                return -1;
+        }
+        return wb_ch(b, '}');
+    }
+    if (n > JSONW_SORT_STACK) {
+        kv = malloc(n * sizeof(*kv));
+        if (kv == NULL) {
+            b->failed = 1;
+            return -1;
+        }
+    }
+    for (it = json_object_iter(mut(j)); it != NULL && k < n;
+         it = json_object_iter_next(mut(j), it), k++) {
+        kv[k].key = json_object_iter_key(it);
+        kv[k].len = json_object_iter_key_len(it);
+        kv[k].value = json_object_iter_value(it);
+    }
+    qsort(kv, k, sizeof(*kv), kv_cmp);
+    for (size_t i = 0; i < k; i++) {
+        if ((i > 0 && wb_ch(b, ',') < 0) || put_string(b, kv[i].key, kv[i].len) < 0 ||
+            wb_ch(b, ':') < 0 || put_value(b, kv[i].value, flags, depth + 1) < 0)
+            goto out;
+    }
+    rc = wb_ch(b, '}');
+out:
+    if (kv != stack)
+        free(kv);
+    return rc;
+}
+
+static int
+put_real(struct wbuf *b, const json_t *j)
+{
+    char *t = json_dumps(j, JSON_ENCODE_ANY);
+    int rc;
+
+    if (t == NULL) {
+        b->failed = 1;
+        return -1;
+    }
+    rc = wb_put(b, t, strlen(t));
+    free(t);
+    return rc;
+}
+
+static int
+put_value(struct wbuf *b, const json_t *j, size_t flags, int depth)
+{
+    char num[32];
+    int n;
+
+    if (depth > JSONW_MAX_DEPTH) {
+        b->failed = 1;
+        return -1;
+    }
+    switch (json_typeof(j)) {
+    case JSON_OBJECT:
+        return put_object(b, j, flags, depth);
+    case JSON_ARRAY: {
+        size_t len = json_array_size(j);
+        if (wb_ch(b, '[') < 0)
+            return -1;
+        for (size_t i = 0; i < len; i++) {
+            if ((i > 0 && wb_ch(b, ',') < 0) ||
+                put_value(b, json_array_get(j, i), flags, depth + 1) < 0)
+                return -1;
+        }
+        return wb_ch(b, ']');
+    }
+    case JSON_STRING:
+        return put_string(b, json_string_value(j), json_string_length(j));
+    case JSON_INTEGER:
+        n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+        return wb_put(b, num, (size_t)n);
+    case JSON_REAL:
+        return put_real(b, j);
+    case JSON_TRUE:
+        return wb_put(b, "true", 4);
+    case JSON_FALSE:
+        return wb_put(b, "false", 5);
+    case JSON_NULL:
+        return wb_put(b, "null", 4);
+    }
+    b->failed = 1;
+    return -1;
+}
+
+char *
+jsonw_dumps(const json_t *json, size_t flags)
+{
+    struct wbuf b = {0};
+
+    if (json == NULL)
+        return NULL;
+    if ((flags & ~(size_t)JSONW_FLAGS) != 0 || !(flags & JSON_COMPACT))
+        return json_dumps(json, flags);
+    if (!(flags & JSON_ENCODE_ANY) && !json_is_object(json) && !json_is_array(json))
+        return NULL;
+    if (put_value(&b, json, flags, 0) < 0 || wb_ch(&b, '\0') < 0) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}
