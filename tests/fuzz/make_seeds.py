@@ -281,6 +281,29 @@ def seeds_sigv4(c, shared):
         c.add("sigv4", NUL.join(parts))
 
 
+def seeds_jsonr(c, shared):
+    """fuzz_jsonr: first byte = flags (bit 0 JSON_DECODE_ANY, 1 JSON_ALLOW_NUL,
+    2 JSON_REJECT_DUPLICATES), then the text: recorded answers, one Select row, and the
+    edges the differential test found in jansson (escapes, NULs, numbers, depth)."""
+    for p in sorted(glob.glob(os.path.join(shared, "testdata/aws/cloud-custodian/placebo",
+                                           "config.*.json")))[:2]:
+        c.add("jsonr", NUL + read(p))
+    for p in sorted(glob.glob(os.path.join(shared, "testdata/aws/cloud-custodian/placebo",
+                                           "securityhub.*.json")))[:1]:
+        c.add("jsonr", NUL + read(p))
+    for p in sorted(glob.glob(os.path.join(shared, "testdata/aws/aws-config-rdk", "**",
+                                           "*.json"), recursive=True))[:1]:
+        c.add("jsonr", b"\x01" + read(p))
+    for text in (b'{"a\\n":"b\\u00e9\\ud83d\\ude00","c":[1,-0,1e2,-1.5E-3,true,false,null]}',
+                 b'["a\\u0000b",{"k":"\\"\\\\\\/\\b\\f\\n\\r\\t"}]',
+                 b'{"a":1,"b":{"a":2},"a":3}', b' -0.0e-0 ',
+                 b'[9223372036854775807,-9223372036854775808,9223372036854775808]',
+                 "[\"\u00e9\u20ac\U0001f600\ud7ff\"]".encode(), b"[1\x00]",
+                 b"[" * 2048 + b"]" * 2048, b"[" * 2049 + b"]" * 2049):
+        for flags in (0, 1, 2, 3, 4):
+            c.add("jsonr", bytes([flags]) + text)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", default=os.path.join(ROOT, "..", "shared"))
@@ -299,6 +322,7 @@ def main():
     seeds_creds(c, a.shared)
     seeds_xml(c, a.shared)
     seeds_sigv4(c, a.shared)
+    seeds_jsonr(c, a.shared)
     for h in sorted(c.count):
         print(f"{h}: {c.count[h]} seeds")
 

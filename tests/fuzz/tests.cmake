@@ -17,7 +17,7 @@
 #   clear message when clang, cppcheck or clang-tidy are missing.
 set(FUZZ_HARNESSES
   config rules model map discover discover_item sh_findings sh_standards
-  creds sts awserr sigv4 store)
+  creds sts awserr sigv4 store jsonr)
 set(FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 foreach(h ${FUZZ_HARNESSES})
