@@ -57,6 +57,8 @@
 #include <openssl/evp.h>
 
 #include "daemon/err.h"
+#include "daemon/jsonr.h"
+#include "daemon/jsonw.h"
 #include "mapping/map.h"
 #include "providers/aws/discover.h"
 #include "store/store.h"
@@ -299,7 +301,7 @@ project_target(const struct map_rules *rules, struct target *t, struct err *err)
         discover_item_ident(item, ident, sizeof(ident));
         t->ident[j] = strdup(ident);
         proj = map_project(rules, item);
-        t->proj[j] = proj != NULL ? json_dumps(proj, JSON_COMPACT) : NULL;
+        t->proj[j] = proj != NULL ? jsonw_dumps(proj, JSON_COMPACT) : NULL;
         json_decref(proj);
         if (t->ident[j] == NULL || t->proj[j] == NULL)
             return err_set(err, ERR_INTERNAL, "%s/%s: out of memory projecting item %zu",
@@ -322,7 +324,7 @@ map_one(const struct map_rules *rules, struct target *t, struct err *err)
         return err_set(err, ERR_INTERNAL, "out of memory");
     for (size_t j = 0; j < t->n; j++) {
         json_error_t jerr;
-        json_t *item = json_loads(t->proj[j], 0, &jerr);
+        json_t *item = jsonr_loads(t->proj[j], JSON_ALLOW_NUL, &jerr);
 
         if (item == NULL || json_array_append_new(items, item) < 0) {
             err_set(err, ERR_INTERNAL, "%s/%s: re-reading projected item %zu: %s", t->account,
@@ -342,7 +344,7 @@ map_one(const struct map_rules *rules, struct target *t, struct err *err)
         goto out;
     }
     json_object_foreach(t->res.models, vpc, model) {
-        char *text = json_dumps(model, CANON_FLAGS);
+        char *text = jsonw_dumps(model, CANON_FLAGS);
 
         if (text == NULL) {
             err_set(err, ERR_INTERNAL, "%s/%s/%s: out of memory dumping the model", t->account,
@@ -355,7 +357,7 @@ map_one(const struct map_rules *rules, struct target *t, struct err *err)
         t->nmodels = k;
     }
     if (t->res.account != NULL) {
-        char *text = json_dumps(t->res.account, CANON_FLAGS);
+        char *text = jsonw_dumps(t->res.account, CANON_FLAGS);
 
         if (text == NULL) {
             err_set(err, ERR_INTERNAL, "%s/%s: out of memory dumping the account document",
@@ -427,7 +429,7 @@ stage_fresh(struct store *st, const char *rules_digest, struct target *t, int64_
         if (store_stage_items(st, index, batch, n, err) < 0)
             goto out;
     }
-    unmapped = json_dumps(t->res.unmapped, CANON_FLAGS);
+    unmapped = jsonw_dumps(t->res.unmapped, CANON_FLAGS);
     if (unmapped == NULL) {
         err_set(err, ERR_INTERNAL, "out of memory");
         goto out;
@@ -461,7 +463,7 @@ stage_reused(struct store *st, const char *rules_digest, struct target *t, int64
             json_object_size(t->res.models));
         goto out;
     }
-    text = json_dumps(unmapped, CANON_FLAGS);
+    text = jsonw_dumps(unmapped, CANON_FLAGS);
     if (text == NULL) {
         err_set(err, ERR_INTERNAL, "out of memory");
         goto out;

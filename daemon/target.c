@@ -22,6 +22,8 @@
 
 #include "config/config.h"
 #include "daemon/itemcache.h"
+#include "daemon/jsonr.h"
+#include "daemon/jsonw.h"
 #include "daemon/log.h"
 #include "daemon/util.h"
 #include "providers/aws/aws.h"
@@ -204,7 +206,7 @@ collect_item(void *ctx, json_t *item, struct err *err)
         }
     }
     proj = map_project(c->rules, item);
-    text = proj != NULL ? json_dumps(proj, JSON_COMPACT) : NULL;
+    text = proj != NULL ? jsonw_dumps(proj, JSON_COMPACT) : NULL;
     json_decref(proj);
     if (text == NULL)
         return err_set(err, ERR_INTERNAL, "out of memory collecting items");
@@ -271,7 +273,7 @@ stage_result(const struct target_env *env, const struct target *t, const struct 
     if (v == NULL)
         return err_set(err, ERR_INTERNAL, "out of memory staging models");
     json_object_foreach(res->models, vpc, model) {
-        char *text = json_dumps(model, CANON_FLAGS);
+        char *text = jsonw_dumps(model, CANON_FLAGS);
 
         if (text == NULL) {
             err_set(err, ERR_INTERNAL, "out of memory staging models");
@@ -282,7 +284,7 @@ stage_result(const struct target_env *env, const struct target *t, const struct 
         v[k++].model = text;
     }
     if (res->account != NULL) {
-        char *text = json_dumps(res->account, CANON_FLAGS);
+        char *text = jsonw_dumps(res->account, CANON_FLAGS);
 
         if (text == NULL) {
             err_set(err, ERR_INTERNAL, "out of memory staging models");
@@ -301,8 +303,6 @@ out:
     return rc;
 }
 
-/* Parses one group's projected items back, maps them and stages the
- * models; the texts are freed as they are parsed. */
 /* Parses one projected item back into items. JSON_ALLOW_NUL as discovery
  * parsed it: an escaped NUL in a tag survives projection and is cut
  * wherever it is used as C text. */
@@ -310,7 +310,7 @@ static int
 add_parsed(void *ctx, const char *text, struct err *err)
 {
     json_error_t jerr;
-    json_t *item = json_loads(text, JSON_ALLOW_NUL, &jerr);
+    json_t *item = jsonr_loads(text, JSON_ALLOW_NUL, &jerr);
 
     if (item == NULL || json_array_append_new(ctx, item) < 0)
         return err_set(err, ERR_INTERNAL, "re-reading a projected item: %s",
@@ -430,7 +430,7 @@ collect_finding(void *ctx, json_t *finding, struct err *err)
         return err_set(err, ERR_TRANSIENT, "run abandoned: stopping");
     if (sh_finding_summarize(finding, &sum, err) < 0)
         return -1;
-    text = json_dumps(sum, JSON_COMPACT);
+    text = jsonw_dumps(sum, JSON_COMPACT);
     json_decref(sum);
     if (text == NULL)
         return err_set(err, ERR_INTERNAL, "out of memory collecting findings");
@@ -516,7 +516,7 @@ out:
 static int
 stage_part(const struct target_env *env, struct target *t, int reused)
 {
-    char *unmapped = json_dumps(t->parts[0].unmapped, CANON_FLAGS);
+    char *unmapped = jsonw_dumps(t->parts[0].unmapped, CANON_FLAGS);
     int rc;
 
     if (unmapped == NULL)

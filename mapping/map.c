@@ -32,6 +32,8 @@
 
 #include <jansson.h>
 
+#include "daemon/jsonr.h"
+#include "daemon/jsonw.h"
 #include "daemon/util.h"
 #include "mapping/model.h"
 #include "mapping/rules.h"
@@ -322,8 +324,8 @@ entry_better(struct ctx *ctx, const struct entry *a, const struct entry *b)
         return c < 0;
     pa = map_project(ctx->rules, a->item);
     pb = map_project(ctx->rules, b->item);
-    da = pa != NULL ? json_dumps(pa, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    db = pb != NULL ? json_dumps(pb, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    da = pa != NULL ? jsonw_dumps(pa, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    db = pb != NULL ? jsonw_dumps(pb, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     if (da == NULL || db == NULL)
         oom(ctx);
     c = strcmp(da ? da : "", db ? db : "");
@@ -374,7 +376,7 @@ load_config(json_t *item, json_t **ret)
         return 0;
     }
     if (json_is_string(cfg)) {
-        json_t *parsed = json_loadb(json_string_value(cfg), json_string_length(cfg), 0, NULL);
+        json_t *parsed = jsonr_loadb(json_string_value(cfg), json_string_length(cfg), 0, NULL);
         if (json_is_object(parsed)) {
             *ret = parsed;
             return 0;
@@ -854,7 +856,8 @@ normalise(json_t *v)
             if (els[i].v == NULL)
                 ok = 0;
             else if (n > 1)
-                els[i].dump = json_dumps(els[i].v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+                els[i].dump =
+                    jsonw_dumps(els[i].v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
             if (n > 1 && els[i].dump == NULL)
                 ok = 0;
         }
@@ -890,7 +893,7 @@ stored_value(json_t *one)
     if (json_is_string(one)) {
         const char *s = json_string_value(one);
         if (s[0] == '{' || s[0] == '[')
-            parsed = json_loadb(s, json_string_length(one), 0, NULL);
+            parsed = jsonr_loadb(s, json_string_length(one), 0, NULL);
     }
     v = normalise(parsed != NULL ? parsed : one);
     json_decref(parsed);

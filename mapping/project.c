@@ -38,6 +38,7 @@
 
 #include <jansson.h>
 
+#include "daemon/jsonr.h"
 #include "mapping/rules.h"
 
 #define PROJECT_MAX_SEGS 32 /* fixed paths below are short */
@@ -429,7 +430,7 @@ project_config(json_t *cfg, const struct keep_node *node, json_t **ret)
     if (!json_is_string(cfg))
         return -1;
     /* the API form: configuration as a JSON string (load_config's parse) */
-    parsed = json_loadb(json_string_value(cfg), json_string_length(cfg), 0, NULL);
+    parsed = jsonr_loadb(json_string_value(cfg), json_string_length(cfg), 0, NULL);
     if (!json_is_object(parsed)) {
         json_decref(parsed);
         return -1;

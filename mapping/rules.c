@@ -25,6 +25,7 @@
 #include <yaml.h>
 
 #include "daemon/buf.h"
+#include "daemon/jsonr.h"
 #include "daemon/util.h"
 #include "mapping/map.h"
 #include "mapping/model.h"
@@ -1311,7 +1312,7 @@ map_json_nested(json_t *v)
     }
     if (len == 0 || len > RULES_MAX_JSON || (s[0] != '{' && s[0] != '['))
         return NULL;
-    return json_loadb(s, len, JSON_DECODE_ANY, NULL);
+    return jsonr_loadb(s, len, JSON_DECODE_ANY, NULL);
 }
 
 static int

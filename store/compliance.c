@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "daemon/jsonw.h"
 #include "daemon/util.h"
 #include "mapping/compliance.h"
 #include "providers/aws/securityhub.h"
@@ -151,7 +152,7 @@ store_findings(struct store *st, const char *account_id, const char *region,
             use = del;
         } else {
             use = ins;
-            text = json_dumps(f, JSON_COMPACT); /* the summariser's key order */
+            text = jsonw_dumps(f, JSON_COMPACT); /* the summariser's key order */
             if (text == NULL) {
                 err_set(err, ERR_INTERNAL, "store: out of memory");
                 goto out;

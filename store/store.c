@@ -32,6 +32,8 @@
 #include <sqlite3.h>
 
 #include "config/config.h"
+#include "daemon/jsonr.h"
+#include "daemon/jsonw.h"
 #include "daemon/util.h"
 #include "mapping/diff.h"
 #include "mapping/model.h"
@@ -157,7 +159,7 @@ store_ctx(struct err *err, const char *fmt, ...)
 char *
 store_canon(const json_t *j)
 {
-    return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    return jsonw_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 }
 
 /*
@@ -396,7 +398,7 @@ col_json(sqlite3_stmt *s, int i, const char *what, json_t **ret, struct err *err
         *ret = json_null();
         return 0;
     }
-    j = json_loads(t, JSON_DECODE_ANY, &jerr);
+    j = jsonr_loads(t, JSON_DECODE_ANY, &jerr);
     if (j == NULL)
         return err_set(err, ERR_STORE, "%s is not valid JSON: %s", what, jerr.text);
     *ret = j;
@@ -1725,7 +1727,7 @@ apply_staged_vpc(struct store *st, int64_t run_id, time_t now, const struct vpc_
         if (saved != NULL) {
             snprintf(what, sizeof(what), "discovered model for %s/%s/%s", v->account_id,
                      v->region, v->vpc_id);
-            model = json_loads(text, 0, &jerr);
+            model = jsonr_loads(text, 0, &jerr);
             if (model == NULL) {
                 err_set(err, ERR_INTERNAL, "%s: not valid JSON: %s", what, jerr.text);
                 goto out;

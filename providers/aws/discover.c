@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "daemon/buf.h"
+#include "daemon/jsonr.h"
 #include "daemon/util.h"
 #include "providers/aws/aws.h"
 #include "providers/aws/pager.h"
@@ -85,7 +86,7 @@ decode_embedded(json_t *v, const char *what, struct err *err)
     /* JSON_ALLOW_NUL: a NUL escaped in one tag or name must not cost the
      * whole account and region; such strings are cut at the NUL wherever
      * they are used as C strings, and stored escaped */
-    out = json_loadb(json_string_value(v), json_string_length(v),
+    out = jsonr_loadb(json_string_value(v), json_string_length(v),
         JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (out == NULL) {
         err_set(err, ERR_REMOTE, "%s is not valid JSON: %s at offset %d", what, jerr.text,
@@ -310,7 +311,7 @@ config_call(struct aws_client *client, const char *op, json_t *req, json_t **ret
     for (int tries = 1;; tries++) {
         if (aws_call(client, &call, &resp, err) < 0)
             goto out;
-        doc = json_loadb(buf_str(&resp.body), resp.body.len, 0, &jerr);
+        doc = jsonr_loadb(buf_str(&resp.body), resp.body.len, 0, &jerr);
         if (json_is_object(doc))
             break;
         json_decref(doc);

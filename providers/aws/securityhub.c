@@ -46,6 +46,7 @@
 #include <jansson.h>
 
 #include "daemon/buf.h"
+#include "daemon/jsonr.h"
 #include "daemon/util.h"
 #include "providers/aws/aws.h"
 #include "providers/aws/pager.h"
@@ -207,7 +208,7 @@ sh_call(struct aws_client *client, const char *op, const char *method, const cha
     };
     if (aws_call(client, &call, &resp, err) < 0)
         goto out;
-    doc = json_loadb(buf_str(&resp.body), resp.body.len, 0, &jerr);
+    doc = jsonr_loadb(buf_str(&resp.body), resp.body.len, 0, &jerr);
     if (!json_is_object(doc)) {
         json_decref(doc);
         err_set(err, ERR_REMOTE,
