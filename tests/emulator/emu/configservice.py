@@ -418,6 +418,15 @@ class Service:
             out["nextToken"] = nxt
         return out
 
+    def preload(self):
+        """Loads every account and region of the organisation now (the control endpoint
+        POST /__emulator/preload), as AWS has its data before anyone asks; returns the
+        number of account/region pairs loaded."""
+        pairs = [(a, r) for a in self.state.account_ids() for r in self.state.regions()]
+        for acct, region in pairs:
+            self.ensure(acct, region)
+        return len(pairs)
+
     # -- staged drift (control endpoint) -----------------------------------------
     def control(self, action, body):
         """action 'put': body {"items": [item, ...]} (or one item / a list);

@@ -1,6 +1,7 @@
 """The emulator's AWS Security Hub service (REST-JSON, botocore "securityhub").
 
-Operations: GetFindings, GetEnabledStandards, DescribeStandards,
+Operations: GetFindings, GetEnabledStandards, DescribeHub (its
+ControlFindingGenerator follows the hub's consolidated_controls), DescribeStandards,
 DescribeStandardsControls, ListSecurityControlDefinitions.  Every one of them
 needs Security Hub enabled in the caller's account and region (a
 `securityhub.json` in accounts/<account>/<region>/ of the dataset, see
@@ -1006,6 +1007,15 @@ class Service:
             self._cache.clear()
         return missing
 
+    def preload(self):
+        """Reads every hub's findings now (POST /__emulator/preload) instead of at its
+        first GetFindings; returns the number of hubs."""
+        with self._lock:
+            hubs = list(self._hubs.values())
+            for hub in hubs:
+                hub.load()
+        return len(hubs)
+
     def control(self, action, doc):
         """The control API hook: POST /__emulator/findings/<action> with a
         JSON body `doc` (the server calls this under the state lock).
@@ -1050,6 +1060,7 @@ class Service:
         fn = {
             "GetFindings": self._get_findings,
             "GetEnabledStandards": self._get_enabled_standards,
+            "DescribeHub": self._describe_hub,
             "DescribeStandards": self._describe_standards,
             "DescribeStandardsControls": self._describe_standards_controls,
             "ListSecurityControlDefinitions": self._list_security_control_definitions,
@@ -1193,6 +1204,21 @@ class Service:
         items = [self._subscription_out(s) for s in subs]
         return self._paginate(ctx, "GetEnabledStandards", params, items,
                               PAGE_DEFAULTS["GetEnabledStandards"], "StandardsSubscriptions")
+
+    def _describe_hub(self, ctx, params):
+        """The hub's settings; ControlFindingGenerator follows securityhub.json's
+        consolidated_controls (SECURITY_CONTROL when on), as the findings' style does."""
+        hub = self._enabled_hub(ctx)
+        arn = hub.conf.get("hub_arn") or f"arn:aws:securityhub:{ctx.region}:{ctx.account_id}:hub/default"
+        wanted = params.get("HubArn")
+        if wanted is not None and wanted != arn:
+            raise ApiError(404, "ResourceNotFoundException", f"Hub {wanted} not found")
+        out = {"HubArn": arn, "AutoEnableControls": True,
+               "ControlFindingGenerator": "SECURITY_CONTROL"
+               if hub.conf.get("consolidated_controls") else "STANDARD_CONTROL"}
+        if hub.conf.get("subscribed_at"):
+            out["SubscribedAt"] = hub.conf["subscribed_at"]
+        return out
 
     @staticmethod
     def _subscription_out(s):

@@ -547,6 +547,10 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: a client opening more connections at
+    # once (driftsync: two per target, eight targets at a time) had SYNs dropped and
+    # retried a second later, a stall AWS's endpoints never show
+    request_queue_size = 128
 
     def __init__(self, addr, app):
         self.app = app
@@ -674,6 +678,15 @@ def control(app, method, raw_path, raw_query, body):
             if method == "POST":   # reset
                 app.reset_stats()
                 return _json(200, {"ok": True})
+        if what == "preload" and method == "POST":
+            # what a service would otherwise read at its first request (Config's items per
+            # account/region, each hub's findings): benchmarks time the client, not this
+            loaded = {}
+            for name in ("config", "securityhub"):
+                svc = app.services.get(name)
+                if svc is not None and hasattr(svc, "preload"):
+                    loaded[name] = svc.preload()
+            return _json(200, {"loaded": loaded})
         if what == "reload" and method == "POST":
             return _json(200, {"generation": app.reload()})
         if what == "faults":

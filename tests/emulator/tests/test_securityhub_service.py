@@ -324,6 +324,7 @@ def S(comparison, value):
 class TestNotSubscribed(Base):
     def test_every_operation_needs_security_hub(self):
         ops = {"GetFindings": {}, "GetEnabledStandards": {}, "DescribeStandards": {},
+               "DescribeHub": {},
                "DescribeStandardsControls": {"StandardsSubscriptionArn": CIS_SUB},
                "ListSecurityControlDefinitions": {}}
         for op, params in ops.items():
@@ -337,6 +338,22 @@ class TestNotSubscribed(Base):
         e = self.err("BatchImportFindings", {"Findings": []})
         self.assertEqual(e.code, "InvalidInputException")
         self.assertIn("BatchImportFindings", e.message)
+
+
+class TestDescribeHub(Base):
+    def test_generator_follows_consolidated_controls(self):
+        out = self.call("DescribeHub")
+        self.assertEqual(out["HubArn"], f"arn:aws:securityhub:{R1}:{A1}:hub/default")
+        self.assertEqual(out["ControlFindingGenerator"], "SECURITY_CONTROL")
+        self.assertEqual(out["SubscribedAt"], "2025-01-10T10:00:00.000Z")
+        self.svc._hubs[(A1, R1)].conf["consolidated_controls"] = False
+        self.assertEqual(self.call("DescribeHub")["ControlFindingGenerator"], "STANDARD_CONTROL")
+
+    def test_hub_arn(self):
+        arn = f"arn:aws:securityhub:{R1}:{A1}:hub/default"
+        self.assertEqual(self.call("DescribeHub", {"HubArn": arn})["HubArn"], arn)
+        e = self.err("DescribeHub", {"HubArn": f"arn:aws:securityhub:{R1}:{A2}:hub/default"})
+        self.assertEqual((e.status, e.code), (404, "ResourceNotFoundException"))
 
 
 class TestGetFindingsBasics(Base):
