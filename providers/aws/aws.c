@@ -442,6 +442,7 @@ aws_call(struct aws_client *c, const struct aws_call *call, struct aws_response 
     char scope[80]; /* rate-limit bucket: AWS limits per account and region */
     int attempt = 0, refreshed = 0;
     long calls = 0, throttles = 0, retries = 0;
+    int64_t sent_at;
     int rc = -1;
 
     http_response_init(&hr, 0);
@@ -501,6 +502,7 @@ aws_call(struct aws_client *c, const struct aws_call *call, struct aws_response 
         wait = aws_ratelimit_reserve(c->ratelimit, call->service, call->operation, scope,
                                      util_now_ms());
         do_sleep(c, wait);
+        sent_at = util_now_ms();
         http_response_clear(&hr);
         if (send_once(c, call, url, host, sign_path, &hr, &session, &sent, err) < 0) {
             calls += sent;
@@ -515,6 +517,9 @@ aws_call(struct aws_client *c, const struct aws_call *call, struct aws_response 
                 copy_request_id(&hr, resp->request_id, sizeof(resp->request_id));
                 resp->attempts = attempt;
                 err_clear(err); /* an earlier attempt's error is not this call's */
+                /* where a run's time goes: the answer's latency and the rate limit's wait */
+                log_debug("%s: %ld in %lld ms, %zu bytes (rate limit wait %ld ms)", where,
+                          hr.status, (long long)(util_now_ms() - sent_at), resp->body.len, wait);
                 rc = 0;
                 goto out;
             }
