@@ -21,6 +21,9 @@
  * over up to a day, in either order. The rule, which never loses a finding
  * for longer than that switch-over lasts in AWS itself:
  *  - SH_STYLE_UNKNOWN: both passes, as the query says (full or incremental);
+ *    but a full read with describe_hub set first asks DescribeHub for the
+ *    hub's ControlFindingGenerator and, when it answers, goes on as for that
+ *    known style (below);
  *  - a known style, full read: its own pass; when that returns no finding
  *    at all, the other pass too (the hub may have switched);
  *  - a known style, incremental read: its own pass only; when that returns
@@ -47,6 +50,7 @@
 
 #include "daemon/buf.h"
 #include "daemon/jsonr.h"
+#include "daemon/log.h"
 #include "daemon/util.h"
 #include "providers/aws/aws.h"
 #include "providers/aws/pager.h"
@@ -405,6 +409,35 @@ sh_get_enabled_standards(struct aws_client *client, json_t **ret, struct err *er
 {
     return list_all(client, "GetEnabledStandards", "POST", "/standards/get", NULL,
         "StandardsSubscriptions", 0, 100, conv_subscription, ret, err);
+}
+
+/* ---- DescribeHub ---- */
+
+int
+sh_describe_hub(struct aws_client *client, enum sh_style *ret, struct err *err)
+{
+    json_t *doc = NULL, *gen;
+    int rc = -1;
+
+    if (sh_call(client, "DescribeHub", "GET", "/accounts", NULL, NULL, 1, &doc, err) < 0)
+        return -1;
+    gen = json_object_get(doc, "ControlFindingGenerator");
+    if (json_is_string(gen) && strcmp(json_string_value(gen), "SECURITY_CONTROL") == 0) {
+        *ret = SH_STYLE_CONSOLIDATED;
+        rc = 0;
+    } else if (json_is_string(gen) && strcmp(json_string_value(gen), "STANDARD_CONTROL") == 0) {
+        *ret = SH_STYLE_LEGACY;
+        rc = 0;
+    } else if (gen == NULL || json_is_null(gen)) {
+        /* older hubs may not say; the caller reads both kinds */
+        *ret = SH_STYLE_UNKNOWN;
+        rc = 0;
+    } else {
+        err_set(err, ERR_REMOTE, "securityhub DescribeHub: ControlFindingGenerator is %s",
+            json_is_string(gen) ? "an unknown value" : "not a string");
+    }
+    json_decref(doc);
+    return rc;
 }
 
 /* ---- DescribeStandardsControls ---- */
@@ -862,6 +895,31 @@ sh_get_findings(struct aws_client *client, const struct sh_findings_query *q, sh
     if (probe == NULL)
         return -1;
     json_decref(probe);
+    /* A full read of a hub whose style is unknown asks the hub (one call
+     * on the generous default rate limit) instead of sending a pass of
+     * GetFindings (3/s) that comes back empty. It then follows the rule
+     * for a known style, whose fall-back reads the other kind when the
+     * hub's own comes back empty. Only a full read: it replaces every
+     * stored finding, so none of the other kind can linger; an incremental
+     * read in an unknown style (a switch-over) keeps both passes to see
+     * the other kind archived. Any failure (an IAM policy without
+     * securityhub:DescribeHub) falls back to both passes. */
+    struct sh_findings_query described;
+    if (q->style == SH_STYLE_UNKNOWN && q->since == 0 && q->describe_hub) {
+        struct err derr;
+        enum sh_style style = SH_STYLE_UNKNOWN;
+
+        err_clear(&derr);
+        if (sh_describe_hub(client, &style, &derr) < 0)
+            log_debug("securityhub: the hub's finding style is unknown (%s); reading both kinds",
+                derr.msg);
+        counts->described = 1;
+        if (style != SH_STYLE_UNKNOWN) {
+            described = *q;
+            described.style = style;
+            q = &described;
+        }
+    }
     if (q->style == SH_STYLE_UNKNOWN) {
         for (int p = 0; p < 2; p++) {
             if (findings_pass(client, q, p + 1, 0, emit, ctx, counts, &seen[p], err) < 0)

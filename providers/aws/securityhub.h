@@ -122,6 +122,11 @@ enum sh_style {
 /* "legacy", "consolidated", or NULL for SH_STYLE_UNKNOWN / out of range. */
 const char *sh_style_name(enum sh_style style);
 
+/* DescribeHub: the hub's ControlFindingGenerator as a style (SECURITY_CONTROL:
+ * consolidated, STANDARD_CONTROL: legacy; absent: UNKNOWN). ERR_REMOTE for
+ * any other value; the call's own errors as aws_call's. */
+MUST_CHECK int sh_describe_hub(struct aws_client *client, enum sh_style *ret, struct err *err);
+
 struct sh_findings_query {
     const char *const *standards_arns; /* StandardsArn of each standard to read (borrowed) */
     size_t nstandards;                 /* 1..SH_MAX_STANDARDS */
@@ -129,6 +134,8 @@ struct sh_findings_query {
     time_t until;                      /* incremental upper bound; 0: none */
     long max_pages;                    /* per pass; 0 = SH_DEFAULT_MAX_PAGES */
     enum sh_style style;               /* remembered style; UNKNOWN: both passes */
+    int describe_hub;                  /* 1: a full read in an UNKNOWN style asks DescribeHub
+                                          for the style first (sh_get_findings) */
 };
 
 #define SH_PASS_LEGACY       1 /* bits of sh_findings_counts.passes / .active_in */
@@ -143,6 +150,7 @@ struct sh_findings_counts {
     int fallback;       /* 1: the other pass was added to a known style's (see above) */
     int active_in;      /* SH_PASS_* bits: the passes that returned an ACTIVE finding */
     enum sh_style style; /* the style to remember for the next read of this target */
+    int described;       /* 1: DescribeHub was asked (whatever it answered) */
 };
 
 /* Called once per finding; finding is borrowed for the call (json_incref

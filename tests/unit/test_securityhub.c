@@ -10,7 +10,9 @@
  * retried, InvalidAccessException (hub off) and AccessDeniedException
  * reported without retry, the emit callback stopping a read; finding styles
  * (passes sent per remembered style, the fall-back when the remembered style
- * finds nothing or sees an ARCHIVED finding, the style learnt, bad style);
+ * finds nothing or sees an ARCHIVED finding, the style learnt, bad style,
+ * DescribeHub asked for an unknown style's full read and every way it can
+ * fail to answer);
  * GetEnabledStandards,
  * DescribeStandardsControls (greedy ARN path, query pagination, control
  * normalisation, bad ControlStatus) and ListSecurityControlDefinitions
@@ -585,6 +587,64 @@ test_styles(void)
         CHECK_INT(err.kind, ERR_REMOTE);
         CHECK_CONTAINS(err.msg, "consolidated pass");
         CHECK_INT(e.fake.next, 2);
+    }
+
+    /* describe_hub: an unknown style's full read asks the hub, then reads
+     * as for the style it names (one pass, or the fall-back when empty) */
+    {
+        const struct step cons_hub[] = {OK("{\"ControlFindingGenerator\":\"SECURITY_CONTROL\"}"),
+            OK("{\"Findings\":[" ACT("c1") "]}")};
+        const struct step legacy_hub[] = {OK("{\"ControlFindingGenerator\":\"STANDARD_CONTROL\"}"),
+            OK("{\"Findings\":[" ACT("f1") "]}")};
+        const struct step legacy_hub_empty[] = {
+            OK("{\"ControlFindingGenerator\":\"STANDARD_CONTROL\"}"), OK("{\"Findings\":[]}"),
+            OK("{\"Findings\":[" ACT("c1") "]}")};
+        const struct step silent_hub[] = {OK("{\"HubArn\":\"arn:aws:securityhub:us-east-1:"
+                                             "111111111111:hub/default\"}"),
+            OK("{\"Findings\":[" ACT("f1") "]}"), OK("{\"Findings\":[]}")};
+        const struct step denied[] = {{.status = 403,
+                                          .body = "{\"message\":\"not authorized to perform "
+                                                  "securityhub:DescribeHub\"}",
+                                          .hname = "x-amzn-ErrorType",
+                                          .hvalue = "AccessDeniedException"},
+            OK("{\"Findings\":[" ACT("f1") "]}"), OK("{\"Findings\":[]}")};
+        const struct step odd_value[] = {OK("{\"ControlFindingGenerator\":\"BOTH\"}"),
+            OK("{\"Findings\":[]}"), OK("{\"Findings\":[" ACT("c1") "]}")};
+
+        q.style = SH_STYLE_UNKNOWN;
+        q.since = 0;
+        q.until = 0;
+        q.describe_hub = 1;
+        style_case(&e, "described consolidated", &q, cons_hub, 2, 2, SH_PASS_CONSOLIDATED, 0,
+            SH_STYLE_CONSOLIDATED, 1);
+        CHECK_STR(e.fake.seen[0].method, "GET");
+        CHECK_STR(e.fake.seen[0].url, "https://securityhub.us-east-1.amazonaws.com/accounts");
+        CHECK_CONTAINS(e.fake.seen[1].body, "ComplianceAssociatedStandardsId");
+        style_case(&e, "described legacy", &q, legacy_hub, 2, 2, SH_PASS_LEGACY, 0,
+            SH_STYLE_LEGACY, 1);
+        CHECK_CONTAINS(e.fake.seen[1].body, "arn:aws:securityhub:::ruleset");
+        /* its own kind empty: the hub may be switching, the other kind is read */
+        style_case(&e, "described legacy, empty", &q, legacy_hub_empty, 3, 3, 3, 1,
+            SH_STYLE_CONSOLIDATED, 1);
+        /* no answer to use: both passes, as without describe_hub */
+        style_case(&e, "described, no generator", &q, silent_hub, 3, 3, 3, 0, SH_STYLE_LEGACY, 1);
+        style_case(&e, "describe denied", &q, denied, 3, 3, 3, 0, SH_STYLE_LEGACY, 1);
+        style_case(&e, "described, unknown value", &q, odd_value, 3, 3, 3, 0,
+            SH_STYLE_CONSOLIDATED, 1);
+        /* not asked: a known style, or an incremental read (a switch-over
+         * needs both passes to see the other kind archived) */
+        q.style = SH_STYLE_LEGACY;
+        style_case(&e, "known style, not described", &q, one_active, 1, 1, SH_PASS_LEGACY, 0,
+            SH_STYLE_LEGACY, 1);
+        q.style = SH_STYLE_UNKNOWN;
+        q.since = 1704100000;
+        q.until = 1704200000;
+        style_case(&e, "unknown incremental, not described", &q, active_empty, 2, 2, 3, 0,
+            SH_STYLE_UNKNOWN, 1);
+        q.describe_hub = 0;
+        q.since = q.until = 0;
+        style_case(&e, "describe_hub off", &q, active_empty, 2, 2, 3, 0, SH_STYLE_LEGACY, 1);
+        CHECK_STR(e.fake.seen[0].method, "POST");
     }
     env_close(&e);
 }
