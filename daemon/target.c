@@ -485,6 +485,7 @@ read_compliance(const struct target_env *env, struct aws_client *client, struct 
             .since = t->sh_since,
             .until = t->sh_since != 0 ? t->sh_until : 0,
             .style = (enum sh_style)t->sh_style,
+            .describe_hub = 1,
         };
         log_debug("%s/%s: reading findings of %zu standard(s), %s", t->account_id, t->region, n,
             t->sh_since != 0 ? "updated since the last run" : "full");
@@ -510,6 +511,31 @@ out:
     }
     for (size_t i = 0; i < col.n; i++)
         free(col.batch[i]);
+}
+
+/* The Security Hub half of a target, run beside the Config half: its own
+ * client (a client is one connection, used by one thread at a time). */
+struct sh_job {
+    const struct target_env *env;
+    struct target *t;
+    const struct aws_client_options *co;
+};
+
+static void *
+sh_thread(void *arg)
+{
+    struct sh_job *job = arg;
+    struct aws_client *client = NULL;
+
+    err_clear(&job->t->sh_err);
+    if (aws_client_new(job->co, &client, &job->t->sh_err) < 0) {
+        job->t->sh_done = 0;
+        job->t->sh_failed = 1;
+        return NULL;
+    }
+    read_compliance(job->env, client, job->t);
+    aws_client_free(client);
+    return NULL;
 }
 
 /* The target-level facts of a read (store_stage_part). */
@@ -573,6 +599,9 @@ target_run(const struct target_env *env, struct target *t)
     };
     struct types types = {0};
     struct discover_counts counts = {0};
+    struct sh_job job = {.env = env, .t = t};
+    pthread_t sh_tid;
+    int sh_started = 0;
     int64_t started = util_now_ms();
     int ok = 0;
 
@@ -593,6 +622,17 @@ target_run(const struct target_env *env, struct target *t)
     };
     if (aws_client_new(&co, &client, &t->err) < 0)
         goto out;
+    /* Security Hub and Config have their own rate limits and nothing in
+     * common until the commit: the hub is read beside the discovery, so a
+     * target costs the longer of the two chains of calls, not their sum.
+     * Should the thread not start, it is read after the discovery. */
+    if (t->sh_wanted && !t->aggregate) {
+        job.co = &co;
+        sh_started = pthread_create(&sh_tid, NULL, sh_thread, &job) == 0;
+        if (!sh_started)
+            log_debug("%s/%s: no thread for the Security Hub read, it follows the discovery",
+                t->account_id, t->region);
+    }
     struct discover_options dopt = {
         .mode = t->aggregate                              ? DISCOVER_AGGREGATE
                 : cfg->discovery == CFG_DISCOVERY_LIST ? DISCOVER_LIST
@@ -633,10 +673,14 @@ target_run(const struct target_env *env, struct target *t)
             goto out;
     }
     collect_clear(&col); /* the models are staged; free before the hub read */
-    if (t->sh_wanted && !t->aggregate)
+    if (t->sh_wanted && !t->aggregate && !sh_started)
         read_compliance(env, client, t);
     ok = 1;
 out:
+    /* a failed target's compliance is flagged with its error at the commit,
+     * whatever the hub read brought (sync.c: commit_compliance) */
+    if (sh_started)
+        pthread_join(sh_tid, NULL);
     /* judged by the path taken, not by t->err: a call that succeeded after
      * retries leaves the last attempt's error behind */
     t->failed = !ok;

@@ -26,20 +26,22 @@
  * whose rows are exactly the last read's reuses the stored snapshots
  * (store_stage_reuse) without mapping at all.
  *
- * Compliance (Security Hub), when the main thread set sh_wanted: after the
- * discovery and mapping succeeded, the worker reads the enabled standards,
- * their control catalogue and the findings (full when sh_since is 0, else
- * updated in [sh_since, sh_until]) with the same client (account
- * credentials, region, shared rate limiter). A failed Security Hub read
+ * Compliance (Security Hub), when the main thread set sh_wanted: a second
+ * thread of the worker reads the enabled standards, their control catalogue
+ * and the findings (full when sh_since is 0, else updated in [sh_since,
+ * sh_until]) while the first discovers and maps, each with its own client
+ * on the same account credentials, region and shared rate limiter; the
+ * worker joins it before it returns. It writes only the sh_* fields, so
+ * neither half reads what the other writes. A failed Security Hub read
  * sets sh_failed + sh_err but not failed: the Config part still commits
  * and only the compliance part of the target is left as stored, flagged
  * (store_compliance_failed). Hub not enabled (sh_err_not_enabled) is a
  * success with sh_hub_enabled 0. Organisation (aggregator) targets never
  * read Security Hub: that needs each member account's hub (or the
  * delegated administrator's aggregated view, which is not implemented), so
- * sync.c logs a note and skips compliance for them. A target whose
- * discovery fails does not read Security Hub either (its stored compliance
- * stays, flagged with the target's error).
+ * sync.c logs a note and skips compliance for them. When a target's
+ * discovery fails, whatever its hub read brought is ignored: its stored
+ * compliance stays, flagged with the target's error.
  */
 #pragma once
 
