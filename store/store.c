@@ -400,7 +400,9 @@ col_json(sqlite3_stmt *s, int i, const char *what, json_t **ret, struct err *err
     }
     j = jsonr_loads(t, JSON_DECODE_ANY, &jerr);
     if (j == NULL)
-        return err_set(err, ERR_STORE, "%s is not valid JSON: %s", what, jerr.text);
+        return err_set(err, ERR_STORE, "%s is not valid JSON: %s at byte %d of %d (near '%.40s')",
+            what, jerr.text, jerr.position, sqlite3_column_bytes(s, i),
+            t + (jerr.position > 20 ? jerr.position - 20 : 0));
     *ret = j;
     return 0;
 }
