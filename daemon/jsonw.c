@@ -30,6 +30,7 @@
 
 #define JSONW_MAX_DEPTH 4096
 #define JSONW_SORT_STACK 32 /* keys sorted without allocating */
+#define JSONW_FIRST_CAP  256 /* the output buffer's first size; it doubles */
 
 struct wbuf {
     char *p;
@@ -45,7 +46,7 @@ wb_grow(struct wbuf *b, size_t need)
 
     if (b->failed)
         return -1;
-    cap = b->cap != 0 ? b->cap : 256;
+    cap = b->cap;
     while (cap - b->len < need) {
         if (cap > SIZE_MAX / 2) {
             b->failed = 1;
@@ -328,6 +329,10 @@ jsonw_dumps(const json_t *json, size_t flags)
     if ((flags & ~(size_t)JSONW_FLAGS) != 0 || !(flags & JSON_COMPACT))
         return json_dumps(json, flags);
     if (!(flags & JSON_ENCODE_ANY) && !json_is_object(json) && !json_is_array(json))
+        return NULL;
+    b.cap = JSONW_FIRST_CAP; /* the buffer is never NULL from here on */
+    b.p = malloc(b.cap);
+    if (b.p == NULL)
         return NULL;
     if (put_value(&b, json, flags, 0) < 0 || wb_ch(&b, '\0') < 0) {
         free(b.p);
