@@ -913,7 +913,6 @@ sh_get_findings(struct aws_client *client, const struct sh_findings_query *q, sh
         if (sh_describe_hub(client, &style, &derr) < 0)
             log_debug("securityhub: the hub's finding style is unknown (%s); reading both kinds",
                 derr.msg);
-        counts->described = 1;
         if (style != SH_STYLE_UNKNOWN) {
             described = *q;
             described.style = style;

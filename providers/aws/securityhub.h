@@ -150,7 +150,6 @@ struct sh_findings_counts {
     int fallback;       /* 1: the other pass was added to a known style's (see above) */
     int active_in;      /* SH_PASS_* bits: the passes that returned an ACTIVE finding */
     enum sh_style style; /* the style to remember for the next read of this target */
-    int described;       /* 1: DescribeHub was asked (whatever it answered) */
 };
 
 /* Called once per finding; finding is borrowed for the call (json_incref
