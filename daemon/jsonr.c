@@ -54,6 +54,8 @@
 
 #include <jansson.h>
 
+#include "daemon/util.h"
+
 #define JSONR_MAX_DEPTH    2048 /* jansson's JSON_PARSER_MAX_DEPTH */
 #define JSONR_KNOWN_FLAGS  (JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES)
 #define JSONR_STACK_INLINE 64
@@ -94,40 +96,6 @@ special8(const unsigned char *q)
     bs = x ^ (ONES * 0x5c);
     return (x & HIGHS) | ((x - ONES * 0x20) & ~x & HIGHS) | ((qt - ONES) & ~qt & HIGHS) |
            ((bs - ONES) & ~bs & HIGHS);
-}
-
-/* Length (2-4) of the strict UTF-8 sequence at q, or 0 when it is invalid or
- * truncated by end (the rules of jansson's utf8_check_full). */
-static inline size_t
-utf8_seq(const unsigned char *q, const unsigned char *end)
-{
-    size_t avail = (size_t)(end - q);
-    unsigned c = q[0];
-
-    if (c < 0xc2)
-        return 0; /* continuation byte, or overlong 2-byte lead */
-    if (c < 0xe0)
-        return avail >= 2 && (q[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c < 0xf0) {
-        if (avail < 3 || (q[1] & 0xc0) != 0x80 || (q[2] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xe0 && q[1] < 0xa0)
-            return 0; /* overlong */
-        if (c == 0xed && q[1] >= 0xa0)
-            return 0; /* U+D800-DFFF */
-        return 3;
-    }
-    if (c < 0xf5) {
-        if (avail < 4 || (q[1] & 0xc0) != 0x80 || (q[2] & 0xc0) != 0x80 ||
-            (q[3] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xf0 && q[1] < 0x90)
-            return 0; /* overlong */
-        if (c == 0xf4 && q[1] >= 0x90)
-            return 0; /* above U+10FFFF */
-        return 4;
-    }
-    return 0;
 }
 
 static void
@@ -242,7 +210,7 @@ scan_plain(const unsigned char *q, const unsigned char *end)
             q++;
         if (q == end || *q < 0x80)
             return q;
-        n = utf8_seq(q, end);
+        n = util_utf8_seq(q, (size_t)(end - q));
         if (n == 0)
             return q;
         q += n;

@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/util.h"
+
 #define JSONW_MAX_DEPTH 4096
 #define JSONW_SORT_STACK 32 /* keys sorted without allocating */
 #define JSONW_FIRST_CAP  256 /* the output buffer's first size; it doubles */
@@ -103,35 +105,6 @@ static const unsigned char special[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid:
- * no overlong forms, no UTF-16 surrogates, nothing above U+10FFFF. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-
-    if (c < 0xc2 || c > 0xf4)
-        return 0;
-    if (c < 0xe0)
-        return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c < 0xf0) {
-        if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xe0 && s[1] < 0xa0)
-            return 0; /* overlong */
-        if (c == 0xed && s[1] >= 0xa0)
-            return 0; /* surrogate */
-        return 3;
-    }
-    if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-        return 0;
-    if (c == 0xf0 && s[1] < 0x90)
-        return 0; /* overlong */
-    if (c == 0xf4 && s[1] >= 0x90)
-        return 0; /* above U+10FFFF */
-    return 4;
-}
-
 static int
 put_string(struct wbuf *b, const char *str, size_t n)
 {
@@ -152,7 +125,7 @@ put_string(struct wbuf *b, const char *str, size_t n)
             break;
         unsigned char c = s[i];
         if (c >= 0x80) {
-            size_t k = utf8_len(s + i, n - i);
+            size_t k = util_utf8_seq(s + i, n - i);
             if (k == 0) {
                 b->failed = 1; /* jansson: invalid UTF-8 fails the dump */
                 return -1;

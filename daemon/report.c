@@ -56,34 +56,6 @@ text(struct w *w, const char *s)
         w->failed = 1;
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), 0 when invalid. */
-static size_t
-utf8_len(const unsigned char *s)
-{
-    size_t n;
-    uint32_t cp;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        n = 2, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        n = 3, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        n = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 int
 report_html_escape(struct buf *b, const char *s, struct err *err)
 {
@@ -119,7 +91,7 @@ report_html_escape(struct buf *b, const char *s, struct err *err)
             if (*p < 0x20 || *p == 0x7f) {
                 rep = ""; /* control character: dropped */
             } else if (*p >= 0x80) {
-                n = utf8_len(p);
+                n = util_utf8_seq(p, strnlen((const char *)p, 4));
                 if (n == 0) {
                     rep = "\xef\xbf\xbd"; /* U+FFFD for each invalid byte */
                     n = 1;

@@ -276,3 +276,35 @@ util_hex(const unsigned char *in, size_t n, char *out)
     }
     out[2 * n] = '\0';
 }
+
+size_t
+util_utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c;
+
+    if (n == 0)
+        return 0;
+    c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c < 0xc2 || c > 0xf4)
+        return 0; /* continuation byte, overlong 2-byte lead, beyond U+10FFFF */
+    if (c < 0xe0)
+        return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c < 0xf0) {
+        if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+            return 0;
+        if (c == 0xe0 && s[1] < 0xa0)
+            return 0; /* overlong */
+        if (c == 0xed && s[1] >= 0xa0)
+            return 0; /* U+D800-DFFF */
+        return 3;
+    }
+    if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+        return 0;
+    if (c == 0xf0 && s[1] < 0x90)
+        return 0; /* overlong */
+    if (c == 0xf4 && s[1] >= 0x90)
+        return 0; /* above U+10FFFF */
+    return 4;
+}

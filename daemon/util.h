@@ -55,5 +55,11 @@ void util_free_secret(char *s);
 /* Lower-case hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
 void util_hex(const unsigned char *in, size_t n, char *out);
 
+/* Length (2-4) of the strict UTF-8 sequence whose lead byte (>= 0x80) is at
+ * s, with n bytes available: 0 when it is invalid (overlong form, UTF-16
+ * surrogate, above U+10FFFF, stray continuation byte) or cut short by n.
+ * An ASCII byte is 1. The rule jansson and the JSON texts follow. */
+size_t util_utf8_seq(const unsigned char *s, size_t n);
+
 /* Monotonic clock in milliseconds. */
 int64_t util_now_ms(void);

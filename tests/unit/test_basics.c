@@ -74,11 +74,49 @@ test_util(void)
     CHECK_STR(amz, "20150830T123600Z");
 }
 
+/* util_utf8_seq: every length at the edges of its range, and each way a
+ * sequence is refused (jsonr, jsonw and the HTML report share it). */
+static void
+test_utf8(void)
+{
+    static const struct {
+        const char *s;
+        size_t n, want;
+    } cases[] = {
+        {"A", 1, 1},
+        {"\xc2\x80", 2, 2},
+        {"\xdf\xbf", 2, 2},
+        {"\xe0\xa0\x80", 3, 3},
+        {"\xed\x9f\xbf", 3, 3},
+        {"\xef\xbf\xbf", 3, 3},
+        {"\xf0\x90\x80\x80", 4, 4},
+        {"\xf4\x8f\xbf\xbf", 4, 4},
+        {"\x80", 1, 0},             /* stray continuation byte */
+        {"\xc0\x80", 2, 0},         /* overlong NUL */
+        {"\xc1\xbf", 2, 0},         /* overlong */
+        {"\xe0\x9f\xbf", 3, 0},     /* overlong */
+        {"\xed\xa0\x80", 3, 0},     /* surrogate U+D800 */
+        {"\xf0\x8f\xbf\xbf", 4, 0}, /* overlong */
+        {"\xf4\x90\x80\x80", 4, 0}, /* above U+10FFFF */
+        {"\xf5\x80\x80\x80", 4, 0},
+        {"\xc3(", 2, 0},             /* not a continuation byte */
+        {"\xe2\x82\xac", 2, 0},     /* cut short by n */
+        {"\xf0\x9f\x94\x92", 3, 0},
+        {"\xc3\xa9", 0, 0},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        CHECK_MSG(util_utf8_seq((const unsigned char *)cases[i].s, cases[i].n) == cases[i].want,
+            "utf8 case %zu: %zu, want %zu", i,
+            util_utf8_seq((const unsigned char *)cases[i].s, cases[i].n), cases[i].want);
+}
+
 int
 main(void)
 {
     test_buf_cap();
     test_err();
     test_util();
+    test_utf8();
     TEST_END();
 }
