@@ -18,47 +18,8 @@
 #include <jansson.h>
 
 #include "daemon/jsonr.h"
+#include "../unit/jsonsame.h"
 #include "fuzz_common.h"
-
-static int
-same_types(json_t *a, json_t *b)
-{
-    const char *k;
-    json_t *v;
-    size_t i;
-
-    if (json_typeof(a) != json_typeof(b))
-        return 0;
-    if (json_is_object(a)) {
-        if (json_object_size(a) != json_object_size(b))
-            return 0;
-        json_object_foreach(a, k, v) {
-            json_t *w = json_object_get(b, k);
-
-            if (w == NULL || !same_types(v, w))
-                return 0;
-        }
-    } else if (json_is_array(a)) {
-        if (json_array_size(a) != json_array_size(b))
-            return 0;
-        for (i = 0; i < json_array_size(a); i++)
-            if (!same_types(json_array_get(a, i), json_array_get(b, i)))
-                return 0;
-    }
-    return 1;
-}
-
-static int
-same_dump(json_t *a, json_t *b, size_t flags)
-{
-    char *da = json_dumps(a, flags | JSON_COMPACT | JSON_ENCODE_ANY);
-    char *db = json_dumps(b, flags | JSON_COMPACT | JSON_ENCODE_ANY);
-    int same = da != NULL && db != NULL && strcmp(da, db) == 0;
-
-    free(da);
-    free(db);
-    return same;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -86,8 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (j == NULL && r == NULL)
         ok = er.text[0] != '\0' && er.position >= 0 && (size_t)er.position <= len;
     else if (j != NULL && r != NULL)
-        ok = json_equal(j, r) && same_types(j, r) && same_dump(j, r, JSON_SORT_KEYS) &&
-             same_dump(j, r, 0);
+        ok = jsonsame_trees(j, r);
     else
         ok = 0;
     if (!ok) {
