@@ -642,6 +642,26 @@ class TestDriftAndStats(EmuCase):
         st, doc = self.emu.control("findings/put", b"[1,")
         self.assertEqual(st, 400)
 
+    def test_preload(self):
+        # every account x region of the organisation and every hub read now,
+        # without counting as AWS requests; reading again finds them loaded
+        with open(os.path.join(self.emu.data, "org.json")) as f:
+            org = json.load(f)
+        # Security Hub keeps one hub per account/region directory of the dataset
+        hubs = sum(1 for a in org["accounts"] for r in org["regions"]
+                   if os.path.isdir(os.path.join(self.emu.data, "accounts", a["id"], r)))
+        self.emu.control("stats", {})
+        st, doc = self.emu.control("preload", {})
+        self.assertEqual(st, 200)
+        self.assertEqual(doc["loaded"], {"config": len(org["accounts"]) * len(org["regions"]),
+                                         "securityhub": hubs})
+        self.assertGreater(hubs, 0)
+        self.assertEqual(self.emu.control("stats")[1]["total"], 0)
+        self.assertIn("vpc-11110001", self.ids())
+        st, doc = self.emu.control("preload")
+        self.assertEqual(st, 404)
+        self.assertIn("unknown control endpoint GET", doc["error"])
+
     def test_stats_counts(self):
         self.emu.control("stats", {})
         cfg = self.client("config")
