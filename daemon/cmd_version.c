@@ -1,6 +1,7 @@
 /*
  * cmd_version.c: `driftsync version` (also `driftsync --version`): the
- * program version and the versions of the libraries it was built against.
+ * program version, the versions of the libraries it was built against and
+ * the malloc it runs on (jemalloc in a release build, see daemon/mem.c).
  */
 #include <stdio.h>
 
@@ -11,6 +12,7 @@
 #include <yaml.h>
 
 #include "daemon/commands.h"
+#include "daemon/mem.h"
 #include "version.h"
 
 static int
@@ -23,6 +25,7 @@ version_run(const struct cli_globals *g, int argc, char **argv)
     printf("built with libcurl %s, OpenSSL %s, jansson %s, libyaml %s, SQLite %s\n",
         LIBCURL_VERSION, OPENSSL_VERSION_STR, JANSSON_VERSION, yaml_get_version_string(),
         sqlite3_libversion());
+    printf("memory allocator: %s\n", mem_allocator());
     return CLI_EXIT_OK;
 }
 

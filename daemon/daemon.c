@@ -18,7 +18,6 @@
 #include <sys/signalfd.h>
 
 #include <errno.h>
-#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -37,6 +36,7 @@
 #include "daemon/buf.h"
 #include "daemon/lock.h"
 #include "daemon/log.h"
+#include "daemon/mem.h"
 #include "daemon/metrics.h"
 #include "daemon/notify.h"
 #include "daemon/sched.h"
@@ -254,11 +254,12 @@ finish_run(struct daemon *d)
         d->rep.resources, d->rep.api_calls, (double)d->rep.elapsed_ms / 1000.0);
     write_metrics(d, now);
     sync_report_clear(&d->rep);
-    /* a run frees tens of MB of JSON in small blocks that glibc keeps in its
-     * arenas, and SQLite keeps the pages it cached (the staging area's
+    /* a run frees tens of MB of JSON in small blocks that malloc keeps for
+     * reuse, and SQLite keeps the pages it cached (the staging area's
      * included); hand both back so the idle daemon stays small between runs */
     store_release_memory(d->store);
-    malloc_trim(0);
+    if (mem_release() < 0)
+        log_warnx("the allocator (%s) refused to return free memory", mem_allocator());
     apply_pending(d);
     d->next_run_ms = sched_next_ms(&d->sched, d->cfg->interval_s, d->run_started_ms, now_ms);
     if (d->run_requested) {

@@ -3,29 +3,33 @@
  * options (which must come before the command), sets up logging and hands
  * over to the command. The only file that decides the process exit code.
  *
- * Memory: glibc gives every thread that allocates its own malloc arena, and
- * each arena keeps its high-water mark; with a run's workers (one thread
- * per target in flight) parsing JSON that tripled the peak RSS of a sync
- * over the live heap (bench/: 10k resources, 31 MB live heap, 131 MB RSS
- * with 8 workers; 66 MB with two arenas). Since a target's Security Hub
- * read has its own thread, one arena: at 500k resources one per core (two)
- * still left 202-216 MB peak against 184 MB, at the same wall time: the
- * threads mostly wait on the network, so they rarely contend for it.
+ * Memory: the binary runs on jemalloc when built with DRIFTSYNC_JEMALLOC
+ * (daemon/mem.c says why), with one arena: its default (four per core)
+ * doubled a sync's peak RSS (bench/: 10k resources, 52 MB with one arena,
+ * 114 MB with eight) while the threads, which mostly wait on the network,
+ * gain nothing from more. On glibc's malloc mem_init asks for one arena
+ * too: there each thread's arena keeps its own high-water mark (at 500k
+ * resources, two arenas left 202-216 MB peak against 184 MB with one).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include <curl/curl.h>
 
 #include "daemon/cli.h"
 #include "daemon/commands.h"
 #include "daemon/log.h"
+#include "daemon/mem.h"
+
+#ifdef DRIFTSYNC_JEMALLOC
+/* jemalloc's options, read at its first allocation (malloc_conf(3));
+ * MALLOC_CONF in the environment still overrides them */
+extern const char *malloc_conf;
+const char *malloc_conf = "narenas:1";
+#endif
 
 int
 main(int argc, char **argv)
@@ -45,13 +49,7 @@ main(int argc, char **argv)
     const char *env_config = getenv("DRIFTSYNC_CONFIG");
     int c, rc;
 
-#ifdef __GLIBC__
-    /* one malloc arena for all threads (see the top); MALLOC_ARENA_MAX
-     * overrides: memory one thread frees is reused by the next instead of
-     * stranded in another arena */
-    if (getenv("MALLOC_ARENA_MAX") == NULL)
-        mallopt(M_ARENA_MAX, 1);
-#endif
+    mem_init();
 
     if (env_config != NULL && env_config[0] != '\0')
         g.config_path = env_config;

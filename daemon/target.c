@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #ifdef __GLIBC__
-#include <malloc.h>
 #endif
 
 #include <jansson.h>
@@ -25,6 +24,7 @@
 #include "daemon/jsonr.h"
 #include "daemon/jsonw.h"
 #include "daemon/log.h"
+#include "daemon/mem.h"
 #include "daemon/util.h"
 #include "providers/aws/aws.h"
 #include "providers/aws/creds.h"
@@ -384,12 +384,10 @@ map_parts(const struct target_env *env, struct target *t, struct collect *col)
     pthread_mutex_lock(env->map_lock);
     for (size_t i = 0; i < col->ngroups && rc == 0; i++)
         rc = map_group(env, t, &col->groups[i], col->cache != NULL);
-#ifdef __GLIBC__
     /* the target's trees are freed: hand their pages back before the next
      * target maps, so that the holes they leave do not add up (glibc
-     * releases free pages inside its arenas too) */
-    malloc_trim(0);
-#endif
+     * releases free pages inside its arenas too, jemalloc purges) */
+    (void)mem_release();
     pthread_mutex_unlock(env->map_lock);
     return rc;
 }

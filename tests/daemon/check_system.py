@@ -145,6 +145,11 @@ def install(binary, build, src):
             info = run(["dpkg-deb", "-I", deb]).stdout
             check("Package: driftsync" in info, "package name")
             check("libcurl4" in info, "Depends")
+            # every shared library the binary needs is a dependency of the
+            # package: jemalloc (release builds) included
+            ldd = run(["ldd", binary]).stdout if shutil.which("ldd") else ""
+            if "libjemalloc.so" in ldd:
+                check("libjemalloc2" in info, "Depends lacks libjemalloc2 (the binary links it)")
             conff = run(["dpkg-deb", "--ctrl-tarfile", deb]).stdout is not None
             ctl = os.path.join(tmp, "ctl")
             p = run(["dpkg-deb", "-e", deb, ctl])
@@ -189,10 +194,36 @@ def man(binary, build, src):
               "driftsync.yaml.5 does not document key '%s'" % k)
 
 
+def malloc(binary, build, src):
+    del src
+    cache = read(os.path.join(build, "CMakeCache.txt"))
+    on = re.search(r"^DRIFTSYNC_JEMALLOC:BOOL=(ON|TRUE|1)$", cache, re.M | re.I) is not None
+    asan = re.search(r"^CMAKE_BUILD_TYPE:\w+=Asan$", cache, re.M) is not None
+    want = on and not asan
+    ldd = run(["ldd", binary]).stdout
+    check(("libjemalloc.so" in ldd) == want,
+          "links jemalloc: %s, the build asked for it: %s" % ("libjemalloc.so" in ldd, want))
+    env = dict(os.environ)
+    env.pop("MALLOC_CONF", None)
+    out = run([binary, "version"], env=env).stdout
+    line = [ln for ln in out.splitlines() if ln.startswith("memory allocator: ")]
+    check(len(line) == 1, "`driftsync version` names no allocator: %r" % out)
+    line = line[0] if line else ""
+    if want:
+        check(re.search(r"^memory allocator: jemalloc 5\.\S+, 1 arena$", line) is not None,
+              "jemalloc with one arena (malloc_conf in main.c): %r" % line)
+        env["MALLOC_CONF"] = "narenas:3"
+        out = run([binary, "version"], env=env).stdout
+        check("jemalloc" in out and ", 3 arenas" in out, "MALLOC_CONF overrides: %r" % out)
+    else:
+        check(line == "memory allocator: glibc malloc", "glibc's malloc: %r" % line)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 5 or sys.argv[1] not in ("units", "install", "man"):
+    groups = {"units": units, "install": install, "man": man, "malloc": malloc}
+    if len(sys.argv) != 5 or sys.argv[1] not in groups:
         sys.exit(__doc__)
     group, binary, build, src = sys.argv[1:]
-    {"units": units, "install": install, "man": man}[group](binary, build, src)
+    groups[group](binary, build, src)
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed or passed == 0 else 0)

@@ -28,6 +28,11 @@ add_test(NAME daemon.install
           ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
 set_tests_properties(daemon.install PROPERTIES LABELS daemon TIMEOUT 600)
 
+add_test(NAME daemon.malloc
+  COMMAND ${DRIFTSYNC_DAEMON_PYTHON} ${_dd}/check_system.py malloc $<TARGET_FILE:driftsync>
+          ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+set_tests_properties(daemon.malloc PROPERTIES LABELS daemon TIMEOUT 60)
+
 add_test(NAME daemon.man
   COMMAND ${DRIFTSYNC_DAEMON_PYTHON} ${_dd}/check_system.py man $<TARGET_FILE:driftsync>
           ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
