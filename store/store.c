@@ -1428,6 +1428,18 @@ out:
 /* Target index of store_apply_target's own staged rows (runs use >= 0). */
 #define STAGE_DIRECT ((int64_t)-1)
 
+/*
+ * A staged VPC model whose text is NULL is the VPC's stored snapshot
+ * (discovered.model), staged by store_stage_reuse: a read equal to the last
+ * one. Copying those texts into the staging file and comparing them with
+ * themselves at the commit was most of an unchanged run's I/O (100k
+ * resources: 130 MB of model text twice). Readers take the text with
+ * STAGED_MODEL_TEXT and fail on a snapshot that is gone.
+ */
+#define STAGED_MODEL_TEXT                                                                      \
+    "coalesce(m.model, (SELECT d.model FROM discovered d WHERE d.account_id = m.account_id"     \
+    " AND d.region = m.region AND d.vpc_id = m.vpc_id))"
+
 /* Creates the staging tables when this connection has none yet. */
 static int
 stage_create(struct store *st, struct err *err)
@@ -1435,7 +1447,7 @@ stage_create(struct store *st, struct err *err)
     if (q_exec(st, err,
                "CREATE TEMP TABLE IF NOT EXISTS stage_models ("
                " target INTEGER NOT NULL, account_id TEXT NOT NULL, region TEXT NOT NULL,"
-               " vpc_id TEXT NOT NULL, name TEXT, model TEXT NOT NULL,"
+               " vpc_id TEXT NOT NULL, name TEXT, model TEXT,"
                " PRIMARY KEY (target, account_id, region, vpc_id))",
                NULL) < 0 ||
         q_exec(st, err,
@@ -1509,6 +1521,11 @@ store_stage_models(struct store *st, int64_t target, const char *account_id, con
     if (stage_begin(st, err) < 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
+        if (v[i].model == NULL) { /* NULL stands for a reused snapshot only */
+            err_set(err, ERR_INTERNAL, "no model text for VPC '%s'",
+                    v[i].vpc_id != NULL ? v[i].vpc_id : "");
+            goto out;
+        }
         if (q_exec(st, err,
                    "INSERT INTO temp.stage_models (target, account_id, region, vpc_id, name, model)"
                    " VALUES (?, ?, ?, ?, ?, ?)",
@@ -1556,13 +1573,15 @@ store_staged_link_models(struct store *st, int64_t target, const char *account_i
                          struct err *err)
 {
     static const char *const sql =
-        "SELECT vpc_id, json_object('account_id', json_extract(model, '$.account_id'),"
-        "  'vpc_id', json_extract(model, '$.vpc_id'), 'components',"
+        "SELECT vpc_id, model IS NULL, json_object('account_id',"
+        "  json_extract(model, '$.account_id'), 'vpc_id', json_extract(model, '$.vpc_id'),"
+        "  'components',"
         "  (SELECT json_group_array(json_object('key', json_extract(c.value, '$.key'),"
         "     'resource_id', json_extract(c.value, '$.resource_id')))"
         "   FROM json_each(model, '$.components') c))"
-        " FROM temp.stage_models"
-        " WHERE target = ? AND account_id = ? AND region = ? ORDER BY vpc_id";
+        " FROM (SELECT m.vpc_id, " STAGED_MODEL_TEXT " AS model FROM temp.stage_models m"
+        "  WHERE m.target = ? AND m.account_id = ? AND m.region = ?)"
+        " ORDER BY vpc_id";
     json_t *models = json_object(), *account = NULL, *doc = NULL;
     sqlite3_stmt *s = NULL;
     int rc = -1, r;
@@ -1576,7 +1595,11 @@ store_staged_link_models(struct store *st, int64_t target, const char *account_i
     while ((r = q_step(st, s, err)) == 1) {
         const char *vpc = col_text(s, 0);
 
-        if (col_json(s, 1, "staged model", &doc, err) < 0)
+        if (sqlite3_column_int(s, 1) != 0) {
+            err_set(err, ERR_STORE, "the reused snapshot of %s is gone", vpc);
+            goto out;
+        }
+        if (col_json(s, 2, "staged model", &doc, err) < 0)
             goto out;
         if (vpc[0] == '\0') {
             json_decref(account);
@@ -1621,11 +1644,16 @@ store_staged_models_digest(struct store *st, int64_t target, const char *account
         return oom(err);
     ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
     if (ok && q_prep(st, &s, err,
-                     "SELECT vpc_id, model FROM temp.stage_models"
-                     " WHERE target = ? AND account_id = ? AND region = ? ORDER BY vpc_id",
+                     "SELECT m.vpc_id, " STAGED_MODEL_TEXT " FROM temp.stage_models m"
+                     " WHERE m.target = ? AND m.account_id = ? AND m.region = ?"
+                     " ORDER BY m.vpc_id",
                      "iss", target, account_id, region) < 0)
         goto out;
     while (ok && (r = q_step(st, s, err)) == 1) {
+        if (col_text(s, 1) == NULL) {
+            r = err_set(err, ERR_STORE, "the reused snapshot of %s is gone", col_text(s, 0));
+            break;
+        }
         /* both texts with their terminating NUL: no two sequences collide */
         ok = EVP_DigestUpdate(ctx, col_text(s, 0), strlen(col_text(s, 0)) + 1) == 1 &&
              EVP_DigestUpdate(ctx, col_text(s, 1), strlen(col_text(s, 1)) + 1) == 1;
@@ -1683,8 +1711,28 @@ out:
     return rc;
 }
 
+/* The stored snapshot of v as an owned text (*ret NULL when there is none). */
+static int
+load_snapshot_text(struct store *st, const struct vpc_key *v, char **ret, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int r;
+
+    *ret = NULL;
+    if (q_prep(st, &s, err,
+               "SELECT model FROM discovered WHERE account_id = ? AND region = ? AND vpc_id = ?",
+               "sss", v->account_id, v->region, v->vpc_id) < 0)
+        return -1;
+    r = q_step(st, s, err);
+    if (r == 1 && col_text(s, 0) != NULL && (*ret = strdup(col_text(s, 0))) == NULL)
+        r = oom(err);
+    q_finish(st, s);
+    return r < 0 ? -1 : 0;
+}
+
 /* One staged VPC: touched when its snapshot and reconcile digest are
- * unchanged, else stored and reconciled like store_apply_target does. */
+ * unchanged, else stored and reconciled like store_apply_target does.
+ * text NULL: the stored snapshot itself was staged (store_stage_reuse). */
 static int
 apply_staged_vpc(struct store *st, int64_t run_id, time_t now, const struct vpc_key *v,
                  const char *name, const char *text, const char *digest,
@@ -1695,6 +1743,7 @@ apply_staged_vpc(struct store *st, int64_t run_id, time_t now, const struct vpc_
     struct reconcile_out counts;
     json_error_t jerr;
     char what[256];
+    char *snapshot = NULL;
     int64_t fresh = 0, same64 = 0;
     int same, rc = -1;
 
@@ -1702,13 +1751,21 @@ apply_staged_vpc(struct store *st, int64_t run_id, time_t now, const struct vpc_
     /* an unchanged snapshot keeps its row as it is: rewriting it would copy
      * the whole model text into the WAL (discovered.run_id and
      * discovered_at say when this content was first discovered;
-     * vpcs.last_sync and last_run when it was last confirmed) */
+     * vpcs.last_sync and last_run when it was last confirmed). A reused
+     * snapshot (text NULL) is the row itself: it only has to be there. */
     if (q_int(st, &same64, err,
-              "SELECT count(*) FROM discovered"
-              " WHERE account_id = ? AND region = ? AND vpc_id = ? AND model = ?",
-              "ssss", v->account_id, v->region, v->vpc_id, text) < 0)
+              text != NULL ? "SELECT count(*) FROM discovered"
+                             " WHERE account_id = ? AND region = ? AND vpc_id = ? AND model = ?"
+                           : "SELECT count(*) FROM discovered"
+                             " WHERE account_id = ? AND region = ? AND vpc_id = ?",
+              text != NULL ? "ssss" : "sss", v->account_id, v->region, v->vpc_id, text) < 0)
         goto out;
     same = same64 > 0;
+    if (text == NULL && !same) {
+        err_set(err, ERR_STORE, "the reused snapshot of %s/%s/%s is gone", v->account_id,
+                v->region, v->vpc_id);
+        goto out;
+    }
     if (same == 1 &&
         q_int(st, &fresh, err,
               "SELECT reconciled IS ? FROM vpcs WHERE account_id = ? AND region = ? AND vpc_id = ?",
@@ -1722,6 +1779,16 @@ apply_staged_vpc(struct store *st, int64_t run_id, time_t now, const struct vpc_
             goto out;
         *ret_unchanged = 1;
     } else {
+        if (text == NULL) { /* reused, but reconciled with other inputs: diff it again */
+            if (load_snapshot_text(st, v, &snapshot, err) < 0)
+                goto out;
+            if (snapshot == NULL) { /* checked above; kept should that change */
+                err_set(err, ERR_STORE, "the reused snapshot of %s/%s/%s is gone",
+                        v->account_id, v->region, v->vpc_id);
+                goto out;
+            }
+            text = snapshot;
+        }
         if (load_doc(st, "models", v, &saved, err) < 0)
             goto out;
         /* without a saved model there is nothing to diff: the text is the
@@ -1759,6 +1826,7 @@ apply_staged_vpc(struct store *st, int64_t run_id, time_t now, const struct vpc_
 out:
     json_decref(model);
     json_decref(saved);
+    free(snapshot);
     return rc;
 }
 
@@ -1937,9 +2005,10 @@ store_stage_reuse(struct store *st, int64_t target, const char *account_id, cons
 
     if (stage_begin(st, err) < 0)
         goto out;
+    /* the snapshots by reference (a NULL text, see STAGED_MODEL_TEXT) */
     n = q_exec(st, err,
                "INSERT INTO temp.stage_models (target, account_id, region, vpc_id, name, model)"
-               " SELECT ?1, d.account_id, d.region, d.vpc_id, v.name, d.model FROM discovered d"
+               " SELECT ?1, d.account_id, d.region, d.vpc_id, v.name, NULL FROM discovered d"
                " LEFT JOIN vpcs v ON v.account_id = d.account_id AND v.region = d.region"
                "  AND v.vpc_id = d.vpc_id"
                " WHERE d.account_id = ?2 AND d.region = ?3",

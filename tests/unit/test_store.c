@@ -1313,6 +1313,119 @@ test_staging(void)
     store_close(st);
 }
 
+/* apply_staged at now, then what it counted unchanged and the status it
+ * left vpc-1 in (status NULL: not checked) */
+static void
+apply_expect(struct store *st, int64_t run, time_t now, const struct cfg_ignore *ig, size_t nig,
+             long unchanged, const char *status)
+{
+    struct store_apply_stats as = {0};
+    json_t *row;
+
+    CHECK(apply_staged(st, run, now, ig, nig, &as) == 0);
+    CHECK_INT(as.vpcs, 1);
+    CHECK_INT(as.unchanged, unchanged);
+    if (status == NULL)
+        return;
+    row = status_row(st, "vpc-1");
+    CHECK_STR(sfield(row, "status"), status);
+    json_decref(row);
+}
+
+/* A read equal to the last one stages the stored snapshots by reference
+ * (store_stage_reuse): every reader sees the same texts as if they had been
+ * staged afresh, and a snapshot that is gone is an error, never green. */
+static void
+test_stage_reuse(void)
+{
+    char path[512];
+    struct store *st = open_new(path, sizeof(path));
+    struct store_apply_stats as = {0};
+    struct store_vpc_ref v = ref(ACCT, REG, "vpc-1");
+    struct err err = {0};
+    json_t *disc = model_for(ACCT, REG, "vpc-1"), *fewer = NULL, *row, *unmapped = NULL;
+    json_t *link1 = NULL, *link2 = NULL;
+    char d1[65] = "", d2[65] = "", attr[] = "tags.*";
+    struct cfg_ignore ig = {.attribute = attr};
+    long vpcs = -1;
+    int64_t run = 0;
+    sqlite3 *db;
+
+    CHECK(st != NULL);
+    if (st == NULL)
+        return;
+    CHECK(store_run_begin(st, T0, &run, &err) == 0);
+    CHECK(store_stage_reset(st, &err) == 0);
+    CHECK(stage_one(st, 7, "vpc-1", disc) == 0);
+    CHECK(apply_staged(st, run, T0 + 1, NULL, 0, &as) == 0);
+    CHECK(store_model_put(st, &v, disc, "create", T0 + 2, NULL, 0, &err) == 0);
+    CHECK(store_staged_models_digest(st, 7, ACCT, REG, d1, &err) == 0);
+    CHECK(store_staged_link_models(st, 7, ACCT, REG, &link1, NULL, &err) == 0);
+
+    /* reused: the same digest and linking view as the text staged afresh */
+    CHECK(store_stage_reset(st, &err) == 0);
+    CHECK(store_stage_reuse(st, 7, ACCT, REG, &vpcs, &unmapped, &err) == 0);
+    CHECK_INT(vpcs, 1);
+    CHECK(store_staged_models_digest(st, 7, ACCT, REG, d2, &err) == 0);
+    CHECK_STR(d2, d1);
+    CHECK(store_staged_link_models(st, 7, ACCT, REG, &link2, NULL, &err) == 0);
+    CHECK(link1 != NULL && link2 != NULL && json_equal(link1, link2));
+    /* same reconcile inputs: only touched, still green */
+    apply_expect(st, run, T0 + 3, NULL, 0, 1, "green");
+    /* other ignores: diffed again from the stored snapshot, then only touched */
+    apply_expect(st, run, T0 + 4, &ig, 1, 0, "green");
+    apply_expect(st, run, T0 + 5, &ig, 1, 1, NULL);
+    /* a saved model without the first component: the put reconciles (red),
+     * a reused read with the same inputs only touches; with other ignores
+     * the reused snapshot is diffed again, and it still has the component */
+    fewer = json_deep_copy(disc);
+    json_array_remove(json_object_get(fewer, "components"), 0);
+    CHECK(store_model_put(st, &v, fewer, "edit", T0 + 6, NULL, 0, &err) == 0);
+    apply_expect(st, run, T0 + 7, NULL, 0, 1, "red");
+    apply_expect(st, run, T0 + 7, &ig, 1, 0, "red");
+    row = status_row(st, "vpc-1");
+    CHECK(ifield(row, "only_in_vpc") > 0);
+    json_decref(row);
+    /* the snapshot is not rewritten by a reused read */
+    db = raw(path);
+    CHECK_INT(raw_int(db, "SELECT discovered_at FROM discovered WHERE vpc_id = 'vpc-1'"), T0 + 1);
+
+    /* the snapshot gone under a staged reuse: every reader fails, naming it */
+    CHECK(sqlite3_exec(db, "DELETE FROM discovered WHERE vpc_id = 'vpc-1'", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    sqlite3_close(db);
+    CHECK(store_staged_models_digest(st, 7, ACCT, REG, d2, &err) < 0);
+    CHECK_CONTAINS(err.msg, "the reused snapshot of vpc-1 is gone");
+    err_clear(&err);
+    json_decref(link2);
+    link2 = NULL;
+    CHECK(store_staged_link_models(st, 7, ACCT, REG, &link2, NULL, &err) < 0);
+    CHECK_CONTAINS(err.msg, "the reused snapshot of vpc-1 is gone");
+    err_clear(&err);
+    CHECK(store_apply_staged(st, run, T0 + 8, 7, ACCT, REG, NULL, 0, &as, &err) < 0);
+    CHECK_CONTAINS(err.msg, "the reused snapshot of " ACCT "/" REG "/vpc-1 is gone");
+    row = status_row(st, "vpc-1");
+    CHECK_STR(sfield(row, "status"), "red");
+    json_decref(row);
+
+    /* NULL stands for a reused snapshot only: store_stage_models refuses it */
+    err_clear(&err);
+    {
+        struct store_staged_model none = {"vpc-2", "prod", NULL};
+
+        CHECK(store_stage_models(st, 7, ACCT, REG, &none, 1, &err) < 0);
+        CHECK_CONTAINS(err.msg, "no model text for VPC 'vpc-2'");
+    }
+
+    json_decref(disc);
+    json_decref(fewer);
+    json_decref(unmapped);
+    json_decref(link1);
+    json_decref(link2);
+    store_vpc_ref_clear(&v);
+    store_close(st);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1345,6 +1458,7 @@ main(int argc, char **argv)
     test_identity_collision();
     test_tamper();
     test_staging();
+    test_stage_reuse();
     json_decref(base_model);
     remove_tmpdir();
     TEST_END();
