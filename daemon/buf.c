@@ -67,6 +67,25 @@ buf_reserve(struct buf *b, size_t extra, struct err *err)
 }
 
 int
+buf_presize(struct buf *b, size_t n, struct err *err)
+{
+    char *p;
+
+    if (n > b->max)
+        return err_set(err, ERR_REMOTE, "data exceeds the %zu-byte limit", b->max);
+    if (n < b->cap)
+        return 0;
+    p = realloc(b->data, n + 1);
+    if (p == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory growing a buffer to %zu bytes", n + 1);
+    if (b->data == NULL)
+        p[0] = '\0';
+    b->data = p;
+    b->cap = n + 1;
+    return 0;
+}
+
+int
 buf_append(struct buf *b, const void *p, size_t n, struct err *err)
 {
     if (buf_reserve(b, n, err) < 0)

@@ -31,6 +31,11 @@ void buf_clear_secure(struct buf *b);
 /* Keeps the allocation, sets len to 0. */
 void buf_reset(struct buf *b);
 
+/* Makes room for n bytes in all (and the NUL) in one allocation, for a size
+ * announced before the data (an HTTP Content-Length): no doubling steps, no
+ * copies. Fails like buf_append when n is past the cap; does nothing when
+ * the buffer holds n already. */
+MUST_CHECK int buf_presize(struct buf *b, size_t n, struct err *err);
 MUST_CHECK int buf_append(struct buf *b, const void *p, size_t n, struct err *err);
 MUST_CHECK int buf_puts(struct buf *b, const char *s, struct err *err);
 MUST_CHECK int buf_putc(struct buf *b, char c, struct err *err);

@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -360,11 +361,13 @@ http_client_set_transport(struct http_client *c, const struct http_transport *t)
 /* ---- the libcurl transport ---- */
 
 struct xfer {
+    CURL *easy;
     struct http_response *resp;
     struct err *err;
     size_t header_bytes;
     int body_over_cap;
     int header_fail;
+    int sized; /* the announced length was looked at */
 };
 
 static size_t
@@ -372,8 +375,24 @@ on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     struct xfer *x = ud;
     size_t n = size * nmemb;
+    curl_off_t announced = -1;
     struct err tmp;
 
+    /* the first bytes of a body: one allocation for the length announced,
+     * and a length past the cap refused before anything is buffered (a
+     * decoded body may be longer than announced: it still grows) */
+    if (!x->sized) {
+        x->sized = 1;
+        if (x->resp->body.len == 0 &&
+            curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) ==
+                CURLE_OK &&
+            announced > 0 &&
+            ((uint64_t)announced > SIZE_MAX - 1 ||
+             buf_presize(&x->resp->body, (size_t)announced, &tmp) < 0)) {
+            x->body_over_cap = (uint64_t)announced > SIZE_MAX - 1 || tmp.kind == ERR_REMOTE;
+            return 0;
+        }
+    }
     if (buf_append(&x->resp->body, ptr, n, &tmp) < 0) {
         x->body_over_cap = tmp.kind == ERR_REMOTE;
         return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
@@ -462,7 +481,7 @@ curl_send(struct http_client *c, const struct http_request *req, struct http_res
     char errbuf[CURL_ERROR_SIZE];
     char host[256];
     char *line = NULL;
-    struct xfer x = {.resp = resp, .err = err};
+    struct xfer x = {.easy = easy, .resp = resp, .err = err};
     CURLcode crc = CURLE_OK;
     long timeout = req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms;
     const char *method = req->method ? req->method : "GET";

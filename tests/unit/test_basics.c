@@ -33,6 +33,24 @@ test_buf_cap(void)
     CHECK_STR(s, "x-42");
     free(s);
     CHECK_STR(buf_str(&b), "");
+
+    /* presize: one allocation of exactly the announced size, the cap kept */
+    buf_init(&b, 1000);
+    err_clear(&err);
+    CHECK(buf_presize(&b, 1001, &err) < 0);
+    CHECK_INT(err.kind, ERR_REMOTE);
+    CHECK_CONTAINS(err.msg, "1000-byte limit");
+    CHECK(b.data == NULL);
+    CHECK(buf_presize(&b, 600, &err) == 0);
+    CHECK_INT(b.cap, 601);
+    CHECK_STR(buf_str(&b), "");
+    CHECK(buf_puts(&b, "kept", &err) == 0);
+    CHECK(buf_presize(&b, 100, &err) == 0); /* holds it already: unchanged */
+    CHECK_INT(b.cap, 601);
+    CHECK(buf_presize(&b, 900, &err) == 0);
+    CHECK_INT(b.cap, 901);
+    CHECK_STR(buf_str(&b), "kept");
+    buf_clear(&b);
 }
 
 static void
