@@ -1,8 +1,9 @@
 /*
  * itemcache.c: see itemcache.h. An open-addressing table indexed by the
  * first bytes of each SHA-256 (uniformly spread already), sized to a power
- * of two at least twice the entries; an item is about its projected text
- * plus its identity, so a target of 12,500 items costs ~6 MB while read.
+ * of two at least twice the entries. An entry is a hash and an identity
+ * (~130 bytes with the slot) while the read runs; the projected texts of the
+ * rows seen join only when the read turned out changed (take_seen).
  */
 #include "daemon/itemcache.h"
 
@@ -17,7 +18,7 @@
 struct entry {
     unsigned char hash[ITEMCACHE_HASH_LEN];
     char *ident; /* owned */
-    char *item;  /* owned */
+    char *item;  /* owned; only between take_seen's read and its hand-over */
     int seen;
 };
 
@@ -28,6 +29,11 @@ struct itemcache {
     size_t nslots;
     size_t hits, misses;
     unsigned char pending[ITEMCACHE_HASH_LEN];
+    /* borrowed from itemcache_load's caller, for take_seen */
+    struct store *st;
+    pthread_mutex_t *lock;
+    const char *account_id, *region, *rules;
+    int taken;
 };
 
 static size_t
@@ -46,7 +52,8 @@ add(void *ctx, const unsigned char *hash, size_t hash_len, const char *ident, co
     struct itemcache *c = ctx;
     struct entry *e;
 
-    if (hash_len != ITEMCACHE_HASH_LEN || ident == NULL || item == NULL)
+    (void)item; /* not loaded (take_seen reads the texts it needs) */
+    if (hash_len != ITEMCACHE_HASH_LEN || ident == NULL)
         return 0; /* not one of ours: ignored, the row is simply parsed */
     if (c->n == c->cap) {
         size_t ncap = c->cap ? c->cap * 2 : 256;
@@ -60,13 +67,10 @@ add(void *ctx, const unsigned char *hash, size_t hash_len, const char *ident, co
     e = &c->v[c->n];
     memcpy(e->hash, hash, ITEMCACHE_HASH_LEN);
     e->ident = strdup(ident);
-    e->item = strdup(item);
+    e->item = NULL;
     e->seen = 0;
-    if (e->ident == NULL || e->item == NULL) {
-        free(e->ident);
-        free(e->item);
+    if (e->ident == NULL)
         return err_set(err, ERR_INTERNAL, "out of memory loading the item cache");
-    }
     c->n++;
     return 0;
 }
@@ -99,8 +103,13 @@ itemcache_load(struct store *st, pthread_mutex_t *lock, const char *account_id,
 
     if (c == NULL)
         return err_set(err, ERR_INTERNAL, "out of memory");
+    c->st = st;
+    c->lock = lock;
+    c->account_id = account_id;
+    c->region = region;
+    c->rules = rules;
     pthread_mutex_lock(lock);
-    rc = store_item_cache_load(st, account_id, region, rules, add, c, err);
+    rc = store_item_cache_load(st, account_id, region, rules, 0, add, c, err);
     pthread_mutex_unlock(lock);
     if (rc < 0 || index_entries(c, err) < 0) {
         itemcache_free(c);
@@ -168,14 +177,61 @@ itemcache_hits(const struct itemcache *c)
     return c->hits;
 }
 
+/* take_seen's store callback: the text of a seen entry with this hash that
+ * has none yet (a hash cached twice fills one entry per row). */
+static int
+fill(void *ctx, const unsigned char *hash, size_t hash_len, const char *ident, const char *item,
+    struct err *err)
+{
+    struct itemcache *c = ctx;
+
+    (void)ident;
+    if (hash_len != ITEMCACHE_HASH_LEN || item == NULL)
+        return 0;
+    for (size_t s = slot_of(hash, c->nslots); c->slots[s] != 0; s = (s + 1) & (c->nslots - 1)) {
+        struct entry *e = &c->v[c->slots[s] - 1];
+
+        if (e->seen && e->item == NULL && memcmp(e->hash, hash, ITEMCACHE_HASH_LEN) == 0) {
+            e->item = strdup(item);
+            if (e->item == NULL)
+                return err_set(err, ERR_INTERNAL, "out of memory reading the item cache");
+            return 0;
+        }
+    }
+    return 0;
+}
+
 int
-itemcache_foreach_seen(const struct itemcache *c,
-    int (*fn)(void *ctx, const unsigned char *hash, const char *ident, const char *item,
+itemcache_take_seen(struct itemcache *c,
+    int (*fn)(void *ctx, const unsigned char *hash, const char *ident, char *item,
         struct err *err),
     void *ctx, struct err *err)
 {
+    size_t missing = 0;
+    int rc;
+
+    if (c->taken)
+        return err_set(err, ERR_INTERNAL, "item cache of %s/%s: the seen items were taken",
+            c->account_id, c->region);
+    c->taken = 1;
+    pthread_mutex_lock(c->lock);
+    rc = store_item_cache_load(c->st, c->account_id, c->region, c->rules, 1, fill, c, err);
+    pthread_mutex_unlock(c->lock);
+    if (rc < 0)
+        return -1;
+    for (size_t i = 0; i < c->n; i++)
+        missing += c->v[i].seen && c->v[i].item == NULL;
+    if (missing > 0) /* rewritten since itemcache_load: the identities known may not hold */
+        return err_set(err, ERR_STORE,
+            "the item cache of %s/%s changed during the read: %zu of %zu known items are gone",
+            c->account_id, c->region, missing, c->hits);
     for (size_t i = 0; i < c->n; i++) {
-        if (c->v[i].seen && fn(ctx, c->v[i].hash, c->v[i].ident, c->v[i].item, err) < 0)
+        char *item = c->v[i].item;
+
+        if (!c->v[i].seen)
+            continue;
+        c->v[i].item = NULL;
+        if (fn(ctx, c->v[i].hash, c->v[i].ident, item, err) < 0)
             return -1;
     }
     return 0;

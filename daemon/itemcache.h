@@ -10,6 +10,11 @@
  * item was seen (itemcache_unchanged), the read equals the last one and the
  * target reuses its stored snapshots without mapping.
  *
+ * Only hashes and identities are loaded for that. The projected texts are
+ * read from the store when a read did change (itemcache_take_seen), and
+ * then only those of the rows seen: an unchanged read of 12,500 items
+ * holds ~2 MB instead of ~11 MB, times the workers in flight.
+ *
  * Not thread-safe: one per worker. Loading reads the store under the
  * caller's lock.
  */
@@ -25,8 +30,10 @@
 struct store;
 struct itemcache;
 
-/* Loads the cached items of account x region made with rules. *ret is
- * owned by the caller (itemcache_free). */
+/* Loads the cached items of account x region made with rules (hashes and
+ * identities). *ret is owned by the caller (itemcache_free); st, lock,
+ * account_id, region and rules are borrowed and must outlive it
+ * (itemcache_take_seen reads the store again). */
 MUST_CHECK int itemcache_load(struct store *st, pthread_mutex_t *lock, const char *account_id,
     const char *region, const char *rules, struct itemcache **ret, struct err *err);
 void itemcache_free(struct itemcache *c);
@@ -44,9 +51,12 @@ int itemcache_unchanged(const struct itemcache *c);
 /* Rows answered from the cache so far. */
 size_t itemcache_hits(const struct itemcache *c);
 
-/* Calls fn for every cached item seen in this read (hash, ident, projected
- * text, all borrowed); fn returning -1 stops with its error. */
-MUST_CHECK int itemcache_foreach_seen(const struct itemcache *c,
-    int (*fn)(void *ctx, const unsigned char *hash, const char *ident, const char *item,
+/* Reads the projected text of every cached item seen in this read from the
+ * store (under the lock), then calls fn for each with its hash and ident
+ * (borrowed) and its text (owned by fn from then on, on failure too); fn
+ * returning -1 stops with its error. A seen item the store no longer has
+ * is an error (ERR_STORE): nothing is mapped from half a read. Once. */
+MUST_CHECK int itemcache_take_seen(struct itemcache *c,
+    int (*fn)(void *ctx, const unsigned char *hash, const char *ident, char *item,
         struct err *err),
     void *ctx, struct err *err);

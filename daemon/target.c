@@ -226,15 +226,9 @@ collect_item(void *ctx, json_t *item, struct err *err)
 
 /* A cached row seen in this read joins the staged rows (the mapping's input). */
 static int
-add_seen(void *ctx, const unsigned char *hash, const char *ident, const char *item,
-    struct err *err)
+add_seen(void *ctx, const unsigned char *hash, const char *ident, char *item, struct err *err)
 {
-    struct collect *c = ctx;
-    char *text = strdup(item);
-
-    if (text == NULL)
-        return err_set(err, ERR_INTERNAL, "out of memory collecting items");
-    return row_add(c, hash, ident, text, err);
+    return row_add(ctx, hash, ident, item, err);
 }
 
 struct types {
@@ -661,7 +655,7 @@ target_run(const struct target_env *env, struct target *t)
     } else {
         if (col.cache != NULL) {
             t->items_cached = (long)itemcache_hits(col.cache);
-            if (itemcache_foreach_seen(col.cache, add_seen, &col, &t->err) < 0 ||
+            if (itemcache_take_seen(col.cache, add_seen, &col, &t->err) < 0 ||
                 rows_flush(&col, &t->err) < 0)
                 goto out;
         }

@@ -1889,14 +1889,17 @@ out:
 
 int
 store_item_cache_load(struct store *st, const char *account_id, const char *region,
-                      const char *rules, store_item_fn fn, void *ctx, struct err *err)
+                      const char *rules, int with_items, store_item_fn fn, void *ctx,
+                      struct err *err)
 {
     sqlite3_stmt *s = NULL;
     int r;
 
     if (q_prep(st, &s, err,
-               "SELECT hash, ident, item FROM item_cache"
-               " WHERE account_id = ? AND region = ? AND rules = ?",
+               with_items ? "SELECT hash, ident, item FROM item_cache"
+                            " WHERE account_id = ? AND region = ? AND rules = ?"
+                          : "SELECT hash, ident, NULL FROM item_cache"
+                            " WHERE account_id = ? AND region = ? AND rules = ?",
                "sss", account_id, region, rules) < 0)
         goto fail;
     while ((r = q_step(st, s, err)) == 1) {

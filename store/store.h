@@ -187,10 +187,12 @@ MUST_CHECK int store_staged_findings(struct store *st, int64_t target, json_t **
 typedef int (*store_item_fn)(void *ctx, const unsigned char *hash, size_t hash_len,
                              const char *ident, const char *item, struct err *err);
 /* Calls fn for each cached item of the target made with rules (others are
- * ignored). fn returning -1 stops with its error. */
+ * ignored). with_items 0 leaves the projected texts out (item NULL): what
+ * telling whether a read is unchanged needs. fn returning -1 stops with its
+ * error. */
 MUST_CHECK int store_item_cache_load(struct store *st, const char *account_id, const char *region,
-                                     const char *rules, store_item_fn fn, void *ctx,
-                                     struct err *err);
+                                     const char *rules, int with_items, store_item_fn fn,
+                                     void *ctx, struct err *err);
 struct store_staged_item {
     const unsigned char *hash;
     size_t hash_len;

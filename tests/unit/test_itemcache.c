@@ -4,7 +4,9 @@
  * store_apply_staged, loaded back by itemcache_load under another rules
  * digest (nothing) and the same one, then the known/unchanged logic: a
  * repeated row, a new row, a missing row; a reused read keeps the cache,
- * store_apply_target drops it.
+ * store_apply_target drops it. itemcache_take_seen hands over the texts of
+ * the rows seen, and only those, read from the store when asked; a cache
+ * rewritten in between is an error.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,26 +71,43 @@ commit_read(struct store *st, size_t n, int reused, const char *rules)
     return rc;
 }
 
+/* The store's lock, as the run's workers share it: must outlive the caches. */
+static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static struct itemcache *
 load(struct store *st, const char *rules)
 {
-    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     struct itemcache *c = NULL;
     struct err err = {0};
 
-    if (itemcache_load(st, &lock, ACCT, REG, rules, &c, &err) < 0)
+    if (itemcache_load(st, &store_lock, ACCT, REG, rules, &c, &err) < 0)
         fprintf(stderr, "itemcache_load: %s\n", err.msg);
     return c;
 }
 
+struct taken {
+    int n;
+    char text[3][128]; /* the items handed over, by row index */
+};
+
+/* Takes each seen item: checks its hash and ident belong together. */
 static int
-count_seen(void *ctx, const unsigned char *hash, const char *ident, const char *item,
-    struct err *err)
+take_one(void *ctx, const unsigned char *hash, const char *ident, char *item, struct err *err)
 {
-    (void)hash;
+    struct taken *t = ctx;
+    unsigned char h[ITEMCACHE_HASH_LEN];
+
     (void)err;
     CHECK(ident != NULL && item != NULL);
-    (*(int *)ctx)++;
+    for (size_t i = 0; item != NULL && i < 3; i++) {
+        sha(rows[i], h);
+        if (memcmp(h, hash, sizeof(h)) == 0) {
+            CHECK_STR(ident, idents[i]);
+            snprintf(t->text[i], sizeof(t->text[i]), "%s", item);
+        }
+    }
+    free(item); /* ours now */
+    t->n++;
     return 0;
 }
 
@@ -110,7 +129,7 @@ main(int argc, char **argv)
     struct err err = {0};
     unsigned char h[ITEMCACHE_HASH_LEN];
     const char *ident;
-    int seen = 0;
+    struct taken took = {0};
 
     (void)argc;
     (void)argv;
@@ -145,8 +164,14 @@ main(int argc, char **argv)
     CHECK_INT(ask(c, rows[0], &ident), 1);
     CHECK(itemcache_unchanged(c));
     CHECK_INT(itemcache_hits(c), 2);
-    CHECK(itemcache_foreach_seen(c, count_seen, &seen, &err) == 0);
-    CHECK_INT(seen, 2);
+    CHECK(itemcache_take_seen(c, take_one, &took, &err) == 0);
+    CHECK_INT(took.n, 2);
+    CHECK_STR(took.text[0], rows[0]);
+    CHECK_STR(took.text[1], rows[1]);
+    /* once: the texts were handed over */
+    CHECK(itemcache_take_seen(c, take_one, &took, &err) < 0);
+    CHECK_CONTAINS(err.msg, "were taken");
+    err_clear(&err);
     itemcache_free(c);
 
     /* a row repeated is not known the second time (the parse path names it) */
@@ -156,13 +181,35 @@ main(int argc, char **argv)
     CHECK(!itemcache_unchanged(c));
     itemcache_free(c);
 
-    /* one row missing: not unchanged; one row new: not unchanged */
+    /* one row missing: not unchanged; one row new: not unchanged; only the
+     * row seen is handed over */
     c = load(st, "rules-a");
     CHECK_INT(ask(c, rows[0], &ident), 1);
     CHECK(!itemcache_unchanged(c));
     CHECK_INT(ask(c, rows[2], &ident), 0);
     CHECK(!itemcache_unchanged(c));
+    memset(&took, 0, sizeof(took));
+    CHECK(itemcache_take_seen(c, take_one, &took, &err) == 0);
+    CHECK_INT(took.n, 1);
+    CHECK_STR(took.text[0], rows[0]);
+    CHECK_STR(took.text[1], "");
     itemcache_free(c);
+
+    /* the cache rewritten between the load and the take (another read of
+     * the target committed): an error naming it, nothing handed over */
+    c = load(st, "rules-a");
+    CHECK_INT(ask(c, rows[0], &ident), 1);
+    CHECK_INT(ask(c, rows[1], &ident), 1);
+    CHECK(commit_read(st, 1, 0, "rules-a") == 0); /* rows[1] gone from the cache */
+    memset(&took, 0, sizeof(took));
+    CHECK(itemcache_take_seen(c, take_one, &took, &err) < 0);
+    CHECK_INT(err.kind, ERR_STORE);
+    CHECK_CONTAINS(err.msg, "the item cache of " ACCT "/" REG
+        " changed during the read: 1 of 2 known items are gone");
+    CHECK_INT(took.n, 0);
+    err_clear(&err);
+    itemcache_free(c);
+    CHECK(commit_read(st, 2, 0, "rules-a") == 0); /* back to rows[0..2) */
 
     /* a reused read keeps the cache; a changed read replaces it */
     CHECK(commit_read(st, 0, 1, "rules-a") == 0);
