@@ -7,6 +7,8 @@ signature check. The misbehaviour is chosen by `mode`:
   endless    a fresh NextToken on every page, forever
   repeat     the same NextToken on every page
   huge       a 2 GiB body, streamed (Content-Length announced)
+  hugechunk  the same 2 GiB, chunked: no length announced, so the cap is only
+             met by reading up to it
   invalid    200 with a body that is not JSON
   truncated  Content-Length larger than the body, then the connection closes
   deep       a select result nested 10,000 levels deep
@@ -97,20 +99,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             bad = b"\xff\xfe\xc3(" if mode == "badutf8" else b"\\ud800"
             data = json.dumps(page).encode().replace(b"hostile", b"host" + bad + b"ile")
             return self.send(200, data)
-        elif mode == "huge":
+        elif mode in ("huge", "hugechunk"):
             total = 2 * 1024 ** 3
+            chunked = mode == "hugechunk"
             self.send_response(200)
             self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("Content-Length", str(total))
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(total))
             self.end_headers()
             chunk = b"{\"Results\": [\"" + b"A" * (1024 * 1024 - 14)
             chunk_a = b"A" * (1024 * 1024)
+
+            def frame(b):
+                return b"%x\r\n%s\r\n" % (len(b), b) if chunked else b
             sent = 0
             try:
-                self.wfile.write(chunk)
+                self.wfile.write(frame(chunk))
                 sent = len(chunk)
                 while sent < total and not srv.stopping:
-                    self.wfile.write(chunk_a)
+                    self.wfile.write(frame(chunk_a))
                     sent += len(chunk_a)
                     with srv.lock:
                         srv.huge_sent = sent

@@ -151,6 +151,7 @@ class MaliciousServerTest(unittest.TestCase):
         "truncated": "SelectResourceConfig",
         "deep": "maximum parsing depth",
         "huge": "byte limit",
+        "hugechunk": "byte limit",
         "badutf8": "malformed answer",
         "surrogate": "malformed answer",
     }
@@ -180,7 +181,7 @@ class MaliciousServerTest(unittest.TestCase):
             self.assertLess(rss_mb, RSS_LIMIT_MB, "%s: max RSS %.0f MB" % (mode, rss_mb))
             print("%s: %.2f s, children max RSS %.0f MB, requests %s" %
                   (mode, elapsed, rss_mb, srv.counts))
-            if mode == "huge":
+            if mode in ("huge", "hugechunk"):
                 self.assertLess(srv.huge_sent, 1024 ** 3, "read far past the cap")
         finally:
             srv.stop()
@@ -206,6 +207,10 @@ class MaliciousServerTest(unittest.TestCase):
 
     def test_huge_body(self):
         self.check("huge")
+
+    def test_huge_chunked_body(self):
+        # no length announced: read up to the 64 MiB cap, then refused
+        self.check("hugechunk")
 
     def test_endless_pagination(self):
         # a fresh NextToken on every page, with the same resource each time:

@@ -23,6 +23,7 @@ test_buf_cap(void)
     CHECK_INT(err.kind, ERR_REMOTE);
     CHECK_CONTAINS(err.msg, "8-byte limit");
     CHECK_INT(b.len, 8);
+    CHECK_INT(b.cap, 9); /* the last step goes to the cap, not one doubling past it */
     buf_clear_secure(&b);
     CHECK(b.data == NULL);
 
