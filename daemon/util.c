@@ -73,8 +73,17 @@ util_time_parse(const char *s, time_t *ret)
     if (*p == 'Z' || *p == 'z') {
         p++;
     } else if (*p == '+' || *p == '-') {
+        /* exactly "+HH:MM": sscanf's %2d also takes one digit or a sign,
+         * and stepping 6 bytes past a shorter offset read beyond the string
+         * (fuzz_sh_findings found it) */
         off_sign = *p == '-' ? -1 : 1;
-        if (sscanf(p + 1, "%2d:%2d", &off_h, &off_m) != 2)
+        for (int i = 1; i <= 5; i++) {
+            if (i == 3 ? p[i] != ':' : (p[i] < '0' || p[i] > '9'))
+                return -1;
+        }
+        off_h = (p[1] - '0') * 10 + (p[2] - '0');
+        off_m = (p[4] - '0') * 10 + (p[5] - '0');
+        if (off_h > 23 || off_m > 59)
             return -1;
         p += 6;
     } else {

@@ -87,6 +87,21 @@ test_util(void)
     CHECK(util_time_parse("2015-08-30T14:36:00+02:00", &t) == 0 && t == 1440938160);
     CHECK(util_time_parse("2015-08-30 12:36:00", &t) < 0);
     CHECK(util_time_parse("2015-08-30T12:36:00Zjunk", &t) < 0);
+    CHECK(util_time_parse("2015-08-30T11:06:00-01:30", &t) == 0 && t == 1440938160);
+    /* offsets are exactly +HH:MM; short ones at the end of a heap string
+     * once read past it (fuzz_sh_findings; ASan checks this one) */
+    {
+        static const char *const bad[] = {"2015-08-30T12:36:00+1:2", "2015-08-30T12:36:00+5:00",
+            "2015-08-30T12:36:00+05:0", "2015-08-30T12:36:00+0a:00", "2015-08-30T12:36:00+24:00",
+            "2015-08-30T12:36:00+00:60", "2015-08-30T12:36:00+", "2015-08-30T12:36:00-01"};
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            char *heap = strdup(bad[i]);
+
+            CHECK(heap != NULL && util_time_parse(heap, &t) < 0);
+            free(heap);
+        }
+    }
     util_time_rfc3339(1440938160, out);
     CHECK_STR(out, "2015-08-30T12:36:00Z");
     util_time_amz(1440938160, amz);
