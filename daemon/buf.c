@@ -51,11 +51,25 @@ buf_reset(struct buf *b)
         b->data[0] = '\0';
 }
 
+/* Reallocates b to exactly ncap bytes (ncap > len), NUL-terminated. */
+static int
+buf_resize(struct buf *b, size_t ncap, struct err *err)
+{
+    char *p = realloc(b->data, ncap);
+
+    if (p == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory growing a buffer to %zu bytes", ncap);
+    if (b->data == NULL)
+        p[0] = '\0';
+    b->data = p;
+    b->cap = ncap;
+    return 0;
+}
+
 static int
 buf_reserve(struct buf *b, size_t extra, struct err *err)
 {
     size_t need, ncap;
-    char *p;
 
     if (extra > b->max || b->len > b->max - extra)
         return err_set(err, ERR_REMOTE, "data exceeds the %zu-byte limit", b->max);
@@ -67,31 +81,15 @@ buf_reserve(struct buf *b, size_t extra, struct err *err)
         ncap *= 2;
     if (ncap >= b->max) /* need <= max + 1 here */
         ncap = b->max + 1;
-    p = realloc(b->data, ncap);
-    if (p == NULL)
-        return err_set(err, ERR_INTERNAL, "out of memory growing a buffer to %zu bytes", ncap);
-    b->data = p;
-    b->cap = ncap;
-    return 0;
+    return buf_resize(b, ncap, err);
 }
 
 int
 buf_presize(struct buf *b, size_t n, struct err *err)
 {
-    char *p;
-
     if (n > b->max)
         return err_set(err, ERR_REMOTE, "data exceeds the %zu-byte limit", b->max);
-    if (n < b->cap)
-        return 0;
-    p = realloc(b->data, n + 1);
-    if (p == NULL)
-        return err_set(err, ERR_INTERNAL, "out of memory growing a buffer to %zu bytes", n + 1);
-    if (b->data == NULL)
-        p[0] = '\0';
-    b->data = p;
-    b->cap = n + 1;
-    return 0;
+    return n < b->cap ? 0 : buf_resize(b, n + 1, err);
 }
 
 int

@@ -1711,25 +1711,6 @@ out:
     return rc;
 }
 
-/* The stored snapshot of v as an owned text (*ret NULL when there is none). */
-static int
-load_snapshot_text(struct store *st, const struct vpc_key *v, char **ret, struct err *err)
-{
-    sqlite3_stmt *s = NULL;
-    int r;
-
-    *ret = NULL;
-    if (q_prep(st, &s, err,
-               "SELECT model FROM discovered WHERE account_id = ? AND region = ? AND vpc_id = ?",
-               "sss", v->account_id, v->region, v->vpc_id) < 0)
-        return -1;
-    r = q_step(st, s, err);
-    if (r == 1 && col_text(s, 0) != NULL && (*ret = strdup(col_text(s, 0))) == NULL)
-        r = oom(err);
-    q_finish(st, s);
-    return r < 0 ? -1 : 0;
-}
-
 /* One staged VPC: touched when its snapshot and reconcile digest are
  * unchanged, else stored and reconciled like store_apply_target does.
  * text NULL: the stored snapshot itself was staged (store_stage_reuse). */
@@ -1743,7 +1724,6 @@ apply_staged_vpc(struct store *st, int64_t run_id, time_t now, const struct vpc_
     struct reconcile_out counts;
     json_error_t jerr;
     char what[256];
-    char *snapshot = NULL;
     int64_t fresh = 0, same64 = 0;
     int same, rc = -1;
 
@@ -1754,11 +1734,9 @@ apply_staged_vpc(struct store *st, int64_t run_id, time_t now, const struct vpc_
      * vpcs.last_sync and last_run when it was last confirmed). A reused
      * snapshot (text NULL) is the row itself: it only has to be there. */
     if (q_int(st, &same64, err,
-              text != NULL ? "SELECT count(*) FROM discovered"
-                             " WHERE account_id = ? AND region = ? AND vpc_id = ? AND model = ?"
-                           : "SELECT count(*) FROM discovered"
-                             " WHERE account_id = ? AND region = ? AND vpc_id = ?",
-              text != NULL ? "ssss" : "sss", v->account_id, v->region, v->vpc_id, text) < 0)
+              "SELECT count(*) FROM discovered WHERE account_id = ?1 AND region = ?2"
+              " AND vpc_id = ?3 AND (?4 IS NULL OR model = ?4)",
+              "ssss", v->account_id, v->region, v->vpc_id, text) < 0)
         goto out;
     same = same64 > 0;
     if (text == NULL && !same) {
@@ -1779,16 +1757,6 @@ apply_staged_vpc(struct store *st, int64_t run_id, time_t now, const struct vpc_
             goto out;
         *ret_unchanged = 1;
     } else {
-        if (text == NULL) { /* reused, but reconciled with other inputs: diff it again */
-            if (load_snapshot_text(st, v, &snapshot, err) < 0)
-                goto out;
-            if (snapshot == NULL) { /* checked above; kept should that change */
-                err_set(err, ERR_STORE, "the reused snapshot of %s/%s/%s is gone",
-                        v->account_id, v->region, v->vpc_id);
-                goto out;
-            }
-            text = snapshot;
-        }
         if (load_doc(st, "models", v, &saved, err) < 0)
             goto out;
         /* without a saved model there is nothing to diff: the text is the
@@ -1796,10 +1764,20 @@ apply_staged_vpc(struct store *st, int64_t run_id, time_t now, const struct vpc_
         if (saved != NULL) {
             snprintf(what, sizeof(what), "discovered model for %s/%s/%s", v->account_id,
                      v->region, v->vpc_id);
-            model = jsonr_loads(text, 0, &jerr);
-            if (model == NULL) {
-                err_set(err, ERR_INTERNAL, "%s: not valid JSON: %s", what, jerr.text);
-                goto out;
+            if (text != NULL) {
+                model = jsonr_loads(text, 0, &jerr);
+                if (model == NULL) {
+                    err_set(err, ERR_INTERNAL, "%s: not valid JSON: %s", what, jerr.text);
+                    goto out;
+                }
+            } else { /* reused, reconciled with other inputs: the snapshot again */
+                if (load_doc(st, "discovered", v, &model, err) < 0)
+                    goto out;
+                if (model == NULL) { /* checked above, in the same transaction */
+                    err_set(err, ERR_STORE, "the reused snapshot of %s/%s/%s is gone",
+                            v->account_id, v->region, v->vpc_id);
+                    goto out;
+                }
             }
             if (diff_check_model(model, what, err) < 0 || check_ids(model, v, what, err) < 0)
                 goto out;
@@ -1826,7 +1804,6 @@ apply_staged_vpc(struct store *st, int64_t run_id, time_t now, const struct vpc_
 out:
     json_decref(model);
     json_decref(saved);
-    free(snapshot);
     return rc;
 }
 
@@ -1896,11 +1873,9 @@ store_item_cache_load(struct store *st, const char *account_id, const char *regi
     int r;
 
     if (q_prep(st, &s, err,
-               with_items ? "SELECT hash, ident, item FROM item_cache"
-                            " WHERE account_id = ? AND region = ? AND rules = ?"
-                          : "SELECT hash, ident, NULL FROM item_cache"
-                            " WHERE account_id = ? AND region = ? AND rules = ?",
-               "sss", account_id, region, rules) < 0)
+               "SELECT hash, ident, CASE WHEN ?4 THEN item END FROM item_cache"
+               " WHERE account_id = ?1 AND region = ?2 AND rules = ?3",
+               "sssi", account_id, region, rules, (int64_t)(with_items != 0)) < 0)
         goto fail;
     while ((r = q_step(st, s, err)) == 1) {
         if (fn(ctx, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0),

@@ -367,7 +367,6 @@ struct xfer {
     size_t header_bytes;
     int body_over_cap;
     int header_fail;
-    int sized; /* the announced length was looked at */
 };
 
 static size_t
@@ -381,17 +380,13 @@ on_body(char *ptr, size_t size, size_t nmemb, void *ud)
     /* the first bytes of a body: one allocation for the length announced,
      * and a length past the cap refused before anything is buffered (a
      * decoded body may be longer than announced: it still grows) */
-    if (!x->sized) {
-        x->sized = 1;
-        if (x->resp->body.len == 0 &&
-            curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) ==
-                CURLE_OK &&
-            announced > 0 &&
-            ((uint64_t)announced > SIZE_MAX - 1 ||
-             buf_presize(&x->resp->body, (size_t)announced, &tmp) < 0)) {
-            x->body_over_cap = (uint64_t)announced > SIZE_MAX - 1 || tmp.kind == ERR_REMOTE;
-            return 0;
-        }
+    if (x->resp->body.len == 0 &&
+        curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) == CURLE_OK &&
+        announced > 0 &&
+        buf_presize(&x->resp->body,
+            (uint64_t)announced < SIZE_MAX ? (size_t)announced : SIZE_MAX, &tmp) < 0) {
+        x->body_over_cap = tmp.kind == ERR_REMOTE;
+        return 0;
     }
     if (buf_append(&x->resp->body, ptr, n, &tmp) < 0) {
         x->body_over_cap = tmp.kind == ERR_REMOTE;
