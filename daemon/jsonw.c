@@ -19,6 +19,10 @@
  *   - a top-level scalar only with JSON_ENCODE_ANY.
  * A tree deeper than JSONW_MAX_DEPTH fails (jansson fails on cycles; a
  * parsed tree is at most 2048 deep).
+ * Two shortcuts that change no byte: an object whose keys are already in
+ * order is not sorted, and an array held by more than one reference (a
+ * model's threats and requirements are the rules' own arrays, one per
+ * component) is written once per dump and copied from the output after.
  */
 #include "daemon/jsonw.h"
 
@@ -34,10 +38,24 @@
 #define JSONW_SORT_STACK 32 /* keys sorted without allocating */
 #define JSONW_FIRST_CAP  256 /* the output buffer's first size; it doubles */
 
+/* An array referenced more than once (the rules' threats and
+ * requirements arrays, shared by every component of a type) is written once
+ * per dump: later meetings copy the bytes it produced the first time. The
+ * tree is const for the whole dump, so the same pointer writes the same
+ * bytes (flags do not change within a dump). */
+struct memo {
+    const json_t *j; /* NULL: free slot */
+    size_t off, len; /* its text in the output buffer */
+};
+
+#define JSONW_MEMO_FIRST 64 /* slots; the table doubles at half full */
+
 struct wbuf {
     char *p;
     size_t len, cap;
     int failed;
+    struct memo *memo; /* owned, open addressing, cap a power of two */
+    size_t memo_n, memo_cap;
 };
 
 static int
@@ -179,6 +197,76 @@ kv_cmp(const void *a, const void *b)
 }
 
 static int put_value(struct wbuf *b, const json_t *j, size_t flags, int depth);
+static int put_array(struct wbuf *b, const json_t *j, size_t flags, int depth);
+
+static size_t
+memo_slot(const struct memo *m, size_t cap, const json_t *j)
+{
+    size_t i = (size_t)(((uintptr_t)j >> 4) * 0x9E3779B97F4A7C15ULL) & (cap - 1);
+
+    while (m[i].j != NULL && m[i].j != j)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+static const struct memo *
+memo_find(const struct wbuf *b, const json_t *j)
+{
+    const struct memo *e;
+
+    if (b->memo_cap == 0)
+        return NULL;
+    e = &b->memo[memo_slot(b->memo, b->memo_cap, j)];
+    return e->j == j ? e : NULL;
+}
+
+/* Remembers j's text; out of memory only loses the shortcut. */
+static void
+memo_add(struct wbuf *b, const json_t *j, size_t off, size_t len)
+{
+    if (2 * (b->memo_n + 1) > b->memo_cap) {
+        size_t cap = b->memo_cap == 0 ? JSONW_MEMO_FIRST : 2 * b->memo_cap;
+        struct memo *m = calloc(cap, sizeof(*m));
+
+        if (m == NULL)
+            return;
+        for (size_t i = 0; i < b->memo_cap; i++)
+            if (b->memo[i].j != NULL)
+                m[memo_slot(m, cap, b->memo[i].j)] = b->memo[i];
+        free(b->memo);
+        b->memo = m;
+        b->memo_cap = cap;
+    }
+    struct memo *e = &b->memo[memo_slot(b->memo, b->memo_cap, j)];
+    e->j = j;
+    e->off = off;
+    e->len = len;
+    b->memo_n++;
+}
+
+/* Writes a shared array from the memo, or writes it and remembers it.
+ * (Shared objects are mostly items' tags, met once per dump: not worth it.) */
+static int
+put_shared(struct wbuf *b, const json_t *j, size_t flags, int depth)
+{
+    const struct memo *e = memo_find(b, j);
+    size_t off;
+    int rc;
+
+    if (e != NULL) {
+        /* grow first: the copy's source is the buffer itself */
+        if (b->cap - b->len < e->len && wb_grow(b, e->len) < 0)
+            return -1;
+        memcpy(b->p + b->len, b->p + e->off, e->len);
+        b->len += e->len;
+        return 0;
+    }
+    off = b->len;
+    rc = put_array(b, j, flags, depth);
+    if (rc == 0)
+        memo_add(b, j, off, b->len - off);
+    return rc;
+}
 
 /* jansson's iterators take a non-const object but only read it (json_dumps
  * itself takes const and does the same). */
@@ -194,7 +282,7 @@ put_object(struct wbuf *b, const json_t *j, size_t flags, int depth)
     size_t n = json_object_size(j), k = 0;
     struct kv stack[JSONW_SORT_STACK], *kv = stack;
     void *it;
-    int rc = -1;
+    int rc = -1, unsorted = 0;
 
     if (wb_ch(b, '{') < 0)
         return -1;
@@ -221,8 +309,12 @@ put_object(struct wbuf *b, const json_t *j, size_t flags, int depth)
         kv[k].key = json_object_iter_key(it);
         kv[k].len = json_object_iter_key_len(it);
         kv[k].value = json_object_iter_value(it);
+        if (k > 0 && !unsorted && kv_cmp(&kv[k - 1], &kv[k]) > 0)
+            unsorted = 1;
     }
-    qsort(kv, k, sizeof(*kv), kv_cmp);
+    /* Objects built in key order (the mapping's) need no sort. */
+    if (unsorted)
+        qsort(kv, k, sizeof(*kv), kv_cmp);
     for (size_t i = 0; i < k; i++) {
         if ((i > 0 && wb_ch(b, ',') < 0) || put_string(b, kv[i].key, kv[i].len) < 0 ||
             wb_ch(b, ':') < 0 || put_value(b, kv[i].value, flags, depth + 1) < 0)
@@ -233,6 +325,21 @@ out:
     if (kv != stack)
         free(kv);
     return rc;
+}
+
+static int
+put_array(struct wbuf *b, const json_t *j, size_t flags, int depth)
+{
+    size_t len = json_array_size(j);
+
+    if (wb_ch(b, '[') < 0)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if ((i > 0 && wb_ch(b, ',') < 0) ||
+            put_value(b, json_array_get(j, i), flags, depth + 1) < 0)
+            return -1;
+    }
+    return wb_ch(b, ']');
 }
 
 static int
@@ -263,17 +370,8 @@ put_value(struct wbuf *b, const json_t *j, size_t flags, int depth)
     switch (json_typeof(j)) {
     case JSON_OBJECT:
         return put_object(b, j, flags, depth);
-    case JSON_ARRAY: {
-        size_t len = json_array_size(j);
-        if (wb_ch(b, '[') < 0)
-            return -1;
-        for (size_t i = 0; i < len; i++) {
-            if ((i > 0 && wb_ch(b, ',') < 0) ||
-                put_value(b, json_array_get(j, i), flags, depth + 1) < 0)
-                return -1;
-        }
-        return wb_ch(b, ']');
-    }
+    case JSON_ARRAY:
+        return j->refcount > 1 ? put_shared(b, j, flags, depth) : put_array(b, j, flags, depth);
     case JSON_STRING:
         return put_string(b, json_string_value(j), json_string_length(j));
     case JSON_INTEGER:
@@ -308,8 +406,10 @@ jsonw_dumps(const json_t *json, size_t flags)
     if (b.p == NULL)
         return NULL;
     if (put_value(&b, json, flags, 0) < 0 || wb_ch(&b, '\0') < 0) {
+        free(b.memo);
         free(b.p);
         return NULL;
     }
+    free(b.memo);
     return b.p;
 }

@@ -363,6 +363,70 @@ random_tree(int depth)
     }
 }
 
+/* Arrays referenced from several places (the rules' threats and
+ * requirements in every component) are written once and copied after:
+ * the copies must be the same bytes, also when the buffer grows between
+ * the first write and a copy, when shared arrays nest, and when a shared
+ * array cannot be written at all. */
+static void
+test_shared(void)
+{
+    json_t *inner = json_pack("[s,i,{s:[]}]", "x", 7, "k");
+    json_t *outer = json_pack("[O,O,s]", inner, inner, "tail");
+    json_t *bad = json_array();
+    json_t *doc = json_object();
+    char k[16];
+
+    /* more distinct shared arrays than the memo's first table holds */
+    json_t *many[200];
+    for (int i = 0; i < 200; i++) {
+        many[i] = json_pack("[i,s]", i, "shared");
+        json_incref(many[i]);
+    }
+    for (int i = 0; i < 2000; i++) {
+        snprintf(k, sizeof(k), "c%04d", i);
+        json_object_set_new(doc, k, json_pack("{s:O,s:O,s:O,s:s}", "threats", many[i % 200],
+            "requirements", outer, "nested", inner, "name", k));
+    }
+    same(doc, "shared arrays");
+    /* the same array as the whole document and inside it */
+    json_array_append(outer, inner);
+    same(outer, "shared at top");
+    /* a shared array that fails (invalid UTF-8) fails every dump of it */
+    json_array_append_new(bad, json_stringn_nocheck("\xff", 1));
+    json_object_set(doc, "bad1", bad);
+    json_object_set(doc, "bad2", bad);
+    same(doc, "shared bad array");
+    for (int i = 0; i < 200; i++) {
+        json_decref(many[i]);
+        json_decref(many[i]);
+    }
+    json_decref(bad);
+    json_decref(doc);
+    json_decref(outer);
+    json_decref(inner);
+}
+
+/* Objects whose keys are already in order skip the sort; the test covers
+ * sorted, reverse and one-out-of-place insertion orders. */
+static void
+test_key_orders(void)
+{
+    for (int kind = 0; kind < 3; kind++) {
+        for (int n = 2; n <= 40; n += 19) {
+            json_t *o = json_object();
+            char k[16];
+            for (int i = 0; i < n; i++) {
+                int v = kind == 0 ? i : kind == 1 ? n - 1 - i : (i == n / 2 ? 0 : i);
+                snprintf(k, sizeof(k), "k%03d%s", v, kind == 2 && i == n / 2 ? "z" : "");
+                json_object_set_new(o, k, json_integer(i));
+            }
+            same(o, "key orders");
+            json_decref(o);
+        }
+    }
+}
+
 static void
 test_random(void)
 {
@@ -383,6 +447,8 @@ main(int argc, char **argv)
     test_strings();
     test_keys();
     test_scalars_and_shapes();
+    test_shared();
+    test_key_orders();
     test_random();
     test_sample_org(argv[1]);
     test_recorded(argv[2]);
