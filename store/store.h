@@ -135,15 +135,16 @@ MUST_CHECK int store_apply_target(struct store *st, int64_t run_id, time_t now,
 /*
  * Staging. A run's workers hand each target's results to the store as soon
  * as they have them, so a run never holds the organisation in memory: the
- * canonical model texts and finding summaries go to TEMP tables of this
- * connection (SQLite keeps them in a temporary file that vanishes with the
- * connection; the database file is neither written nor locked, so a killed
- * run leaves nothing behind). The run's single commit then applies them
+ * canonical model texts and finding summaries go to the staging tables of this
+ * connection (a private temporary database that SQLite deletes when the
+ * connection closes or the staging area is emptied; the database file is
+ * neither written nor locked, so a killed run leaves nothing behind). The run's single commit then applies them
  * (store_apply_staged, store_staged_*). The calls are not thread-safe:
  * callers serialise them, and never stage inside an open transaction.
  * `target` is the caller's index of the target in its run.
  */
-/* Creates or empties the staging tables. */
+/* Creates or empties the staging tables (drops the staging file: cheap
+ * whatever its size). ERR_INTERNAL inside an open transaction. */
 MUST_CHECK int store_stage_reset(struct store *st, struct err *err);
 struct store_staged_model {
     const char *vpc_id; /* NULL: the account-level document */

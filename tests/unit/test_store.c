@@ -1335,6 +1335,91 @@ apply_expect(struct store *st, int64_t run, time_t now, const struct cfg_ignore 
 /* A read equal to the last one stages the stored snapshots by reference
  * (store_stage_reuse): every reader sees the same texts as if they had been
  * staged afresh, and a snapshot that is gone is an error, never green. */
+/* store_staged_items' callback, reading the staged items again while the
+ * outer reads' statements are still stepping, deeper than the statement
+ * cache has slots: the innermost statements are not cached and are
+ * finalized (q_finish used to call itself for ever there). */
+#define NESTED_DEPTH 120 /* > STORE_STMT_CACHE */
+
+struct nested_ctx {
+    struct store *st;
+    int depth, rows;
+};
+
+static int
+read_nested(void *ctx, const char *item, struct err *err)
+{
+    struct nested_ctx *n = ctx;
+    int rc;
+
+    (void)item;
+    n->rows++;
+    if (n->depth >= NESTED_DEPTH)
+        return 0;
+    n->depth++;
+    rc = store_staged_items(n->st, 7, read_nested, n, err);
+    n->depth--;
+    return rc;
+}
+
+/* The staging area is a private temporary database: emptying it drops the
+ * file, statements prepared before re-prepare, and it is refused inside a
+ * transaction (a run never stages inside one). */
+static void
+test_stage_reset(void)
+{
+    char path[512];
+    struct store *st = open_new(path, sizeof(path));
+    struct err err = {0};
+    unsigned char h1[32] = {1}, h2[32] = {2};
+    struct store_staged_item items[] = {{h1, 32, "i1", "{\"a\":1}"}, {h2, 32, "i2", "{\"a\":2}"}};
+    struct nested_ctx n = {st, 0, 0};
+    json_t *disc = model_for(ACCT, REG, "vpc-1"), *got = NULL, *acct = NULL;
+
+    CHECK(st != NULL);
+    if (st == NULL) {
+        json_decref(disc);
+        return;
+    }
+    CHECK(store_stage_reset(st, &err) == 0);
+    for (int round = 0; round < 3; round++) {
+        n.rows = 0;
+        CHECK(store_stage_items(st, 7, items, 1, &err) == 0);
+        CHECK(stage_one(st, 7, "vpc-1", disc) == 0);
+        CHECK(store_staged_items(st, 7, read_nested, &n, &err) == 0);
+        CHECK_INT(n.rows, NESTED_DEPTH + 1);
+        CHECK(store_stage_items(st, 7, items + 1, 1, &err) == 0);
+        n.rows = 0;
+        n.depth = NESTED_DEPTH; /* no nesting: both rows */
+        CHECK(store_staged_items(st, 7, read_nested, &n, &err) == 0);
+        CHECK_INT(n.rows, 2);
+        n.depth = 0;
+        CHECK(store_staged_link_models(st, 7, ACCT, REG, &got, &acct, &err) == 0);
+        CHECK_INT(json_object_size(got), 1);
+        json_decref(got);
+        got = NULL;
+        /* emptied: nothing of the previous round is left */
+        CHECK(store_stage_reset(st, &err) == 0);
+        n.rows = 0;
+        CHECK(store_staged_items(st, 7, read_nested, &n, &err) == 0);
+        CHECK_INT(n.rows, 0);
+        CHECK(store_staged_link_models(st, 7, ACCT, REG, &got, &acct, &err) == 0);
+        CHECK_INT(json_object_size(got), 0);
+        json_decref(got);
+        got = NULL;
+    }
+    CHECK(store_begin(st, &err) == 0);
+    CHECK(store_stage_reset(st, &err) < 0);
+    CHECK_INT(err.kind, ERR_INTERNAL);
+    CHECK_CONTAINS(err.msg, "emptying the staging area inside a transaction");
+    store_rollback(st);
+    err = (struct err){0};
+    CHECK(store_stage_reset(st, &err) == 0);
+    json_decref(disc);
+    store_close(st);
+    unlink(path);
+}
+
 static void
 test_stage_reuse(void)
 {
@@ -1459,6 +1544,7 @@ main(int argc, char **argv)
     test_tamper();
     test_staging();
     test_stage_reuse();
+    test_stage_reset();
     json_decref(base_model);
     remove_tmpdir();
     TEST_END();
