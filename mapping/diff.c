@@ -41,60 +41,90 @@ oom(struct err *err)
 
 /* ---- model shape check ---- */
 
+/* A key and where it sits, for finding duplicates by sorting. */
+struct keypos {
+    const char *key;
+    size_t i;
+};
+
+static int
+keypos_cmp(const void *a, const void *b)
+{
+    const struct keypos *x = a, *y = b;
+    int r = strcmp(x->key, y->key);
+
+    return r != 0 ? r : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Checks element i of a model array; -1 with err set when it is bad. */
+static int
+check_element(const json_t *it, size_t i, const char *field, const char *what, int need_key,
+              struct err *err)
+{
+    const char *key;
+
+    if (!json_is_object(it))
+        return err_set(err, ERR_CONFIG, "%s: %s[%zu] is not an object", what, field, i);
+    if (!need_key) {
+        if (str_field(it, "from") == NULL || str_field(it, "to") == NULL)
+            return err_set(err, ERR_CONFIG, "%s: %s[%zu]: missing string 'from' or 'to'", what,
+                           field, i);
+        if (json_object_get(it, "label") != NULL && str_field(it, "label") == NULL &&
+            !json_is_null(json_object_get(it, "label")))
+            return err_set(err, ERR_CONFIG, "%s: %s[%zu]: 'label' is not a string", what, field,
+                           i);
+        return 0;
+    }
+    key = str_field(it, "key");
+    if (key == NULL || *key == '\0')
+        return err_set(err, ERR_CONFIG, "%s: %s[%zu]: missing string 'key'", what, field, i);
+    return 0;
+}
+
+/* The array's elements are checked in order and the first problem is
+ * reported; a duplicate key is found by sorting (key, position) pairs (a
+ * jansson object per check was most of the check's time): the first
+ * element whose key an earlier one has is the smallest second position. */
 static int
 check_array(const json_t *model, const char *field, const char *what, int need_key, struct err *err)
 {
     const json_t *arr = json_object_get(model, field);
-    json_t *seen = NULL;
-    size_t i;
-    int rc = -1;
+    struct keypos *kp = NULL;
+    size_t i, n, bad, dup = SIZE_MAX;
+    struct err elem_err = {0};
 
     if (arr == NULL || json_is_null(arr))
         return 0;
     if (!json_is_array(arr))
         return err_set(err, ERR_CONFIG, "%s: '%s' is not an array", what, field);
-    seen = json_object();
-    if (seen == NULL)
-        return oom(err);
-    for (i = 0; i < json_array_size(arr); i++) {
-        const json_t *it = json_array_get(arr, i);
-        const char *key;
-
-        if (!json_is_object(it)) {
-            err_set(err, ERR_CONFIG, "%s: %s[%zu] is not an object", what, field, i);
-            goto out;
-        }
-        if (!need_key) {
-            if (str_field(it, "from") == NULL || str_field(it, "to") == NULL) {
-                err_set(err, ERR_CONFIG, "%s: %s[%zu]: missing string 'from' or 'to'", what, field,
-                        i);
-                goto out;
-            }
-            if (json_object_get(it, "label") != NULL && str_field(it, "label") == NULL &&
-                !json_is_null(json_object_get(it, "label"))) {
-                err_set(err, ERR_CONFIG, "%s: %s[%zu]: 'label' is not a string", what, field, i);
-                goto out;
-            }
-            continue;
-        }
-        key = str_field(it, "key");
-        if (key == NULL || *key == '\0') {
-            err_set(err, ERR_CONFIG, "%s: %s[%zu]: missing string 'key'", what, field, i);
-            goto out;
-        }
-        if (json_object_get(seen, key) != NULL) {
-            err_set(err, ERR_CONFIG, "%s: %s[%zu]: duplicate key '%s'", what, field, i, key);
-            goto out;
-        }
-        if (json_object_set_new(seen, key, json_true()) < 0) {
-            oom(err);
-            goto out;
-        }
+    n = json_array_size(arr);
+    for (bad = 0; bad < n; bad++) {
+        if (check_element(json_array_get(arr, bad), bad, field, what, need_key, &elem_err) < 0)
+            break;
     }
-    rc = 0;
-out:
-    json_decref(seen);
-    return rc;
+    if (need_key && bad > 1) {
+        if ((kp = malloc(bad * sizeof(*kp))) == NULL)
+            return oom(err);
+        for (i = 0; i < bad; i++) {
+            kp[i].key = str_field(json_array_get(arr, i), "key");
+            kp[i].i = i;
+        }
+        qsort(kp, bad, sizeof(*kp), keypos_cmp);
+        for (i = 1; i < bad; i++) {
+            if (strcmp(kp[i - 1].key, kp[i].key) == 0 &&
+                (i < 2 || strcmp(kp[i - 2].key, kp[i].key) != 0) && kp[i].i < dup)
+                dup = kp[i].i;
+        }
+        free(kp);
+    }
+    if (dup != SIZE_MAX)
+        return err_set(err, ERR_CONFIG, "%s: %s[%zu]: duplicate key '%s'", what, field, dup,
+                       str_field(json_array_get(arr, dup), "key"));
+    if (bad < n) {
+        *err = elem_err;
+        return -1;
+    }
+    return 0;
 }
 
 int
@@ -387,6 +417,9 @@ compare_values(struct ctx *c, const struct pair *p, const char *path, const json
     int rc = -1;
 
     if (json_is_object(old) && json_is_object(new)) {
+        /* the common case, nothing changed: no walk, no path strings */
+        if (json_equal(unconst(old), unconst(new)))
+            return 0;
         keys = key_union(old, new, &n);
         if (keys == NULL)
             return oom(err);

@@ -439,6 +439,33 @@ test_bad_models(void)
     m = copy();
     json_object_set_new(comp(m, 2), "key", json_string(RDS));
     expect_bad(m, "components[2]: duplicate key '" RDS "'");
+    /* the first problem in array order wins, whatever its kind */
+    {
+        json_t *comps;
+        m = copy();
+        comps = json_object_get(m, "components");
+        json_object_set_new(comp(m, 2), "key", json_string(RDS));
+        json_array_append_new(comps, json_pack("{s:i}", "key", 5)); /* later: not reported */
+        expect_bad(m, "components[2]: duplicate key '" RDS "'");
+        m = copy();
+        comps = json_object_get(m, "components");
+        json_object_del(comp(m, 1), "key");
+        json_object_set_new(comp(m, 2), "key", json_string(RDS));
+        expect_bad(m, "components[1]: missing string 'key'");
+        /* a key three times: its second place; two keys: the earlier second */
+        m = copy();
+        comps = json_object_get(m, "components");
+        json_array_append(comps, comp(m, 0));
+        json_array_append(comps, comp(m, 1));
+        json_array_append(comps, comp(m, 0));
+        {
+            char want[128];
+            snprintf(want, sizeof(want), "components[%zu]: duplicate key '%s'",
+                     json_array_size(comps) - 3,
+                     json_string_value(json_object_get(comp(m, 0), "key")));
+            expect_bad(m, want);
+        }
+    }
     m = copy();
     json_array_append_new(json_object_get(m, "flows"), json_integer(3));
     expect_bad(m, "flows[1] is not an object");
