@@ -6,7 +6,7 @@
  *      base itself (its caller identity must be that account, checked with
  *      GetCallerIdentity) or an assumed role on top of it;
  *   3. every target on the thread pool (target.c), which stages each
- *      target's models and findings in the store's TEMP tables as they
+ *      target's models and findings in the store's staging database as they
  *      come (store_stage_*: no lock on the database, nothing left behind by
  *      a killed process) instead of holding them in memory;
  *   4. one transaction: each target's staged VPCs (store_apply_staged) or

@@ -1164,7 +1164,7 @@ test_staging(void)
     CHECK(st != NULL);
     if (st == NULL)
         return;
-    /* staged rows live in TEMP tables: never in the database file */
+    /* staged rows live in the staging database: never in the database file */
     CHECK(store_stage_reset(st, &err) == 0);
     CHECK(stage_one(st, 7, "vpc-1", disc) == 0);
     CHECK(store_stage_findings(st, 7, sums, 2, &err) == 0);
