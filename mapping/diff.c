@@ -110,9 +110,10 @@ check_array(const json_t *model, const char *field, const char *what, int need_k
             kp[i].i = i;
         }
         qsort(kp, bad, sizeof(*kp), keypos_cmp);
+        /* within a run of equal keys positions ascend: the minimum over
+         * every repeat is the smallest second position */
         for (i = 1; i < bad; i++) {
-            if (strcmp(kp[i - 1].key, kp[i].key) == 0 &&
-                (i < 2 || strcmp(kp[i - 2].key, kp[i].key) != 0) && kp[i].i < dup)
+            if (kp[i].i < dup && strcmp(kp[i - 1].key, kp[i].key) == 0)
                 dup = kp[i].i;
         }
         free(kp);

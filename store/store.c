@@ -43,6 +43,17 @@
 #define GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 
+/*
+ * Page size of new databases and of the staging database. A sync writes
+ * mostly large texts (a VPC's model is hundreds of kilobytes) in one
+ * transaction, into the WAL and again at the checkpoint; with 4 KiB pages
+ * that was a system call, a WAL frame and an ext4 block per 4 KiB, and
+ * ~70% of the first-run commit's CPU was the kernel's. 16 KiB pages cost
+ * ~30% less CPU for the same bytes; 64 KiB no less than 16 KiB, and every
+ * small update (a vpcs row, a drift row) writes a whole page to the WAL.
+ */
+#define STORE_PAGE_SIZE_TEXT "16384"
+
 /* Append-only: index i migrates user_version i to i + 1. */
 static const char *const migrations[] = {
     /* 1: initial schema */
@@ -706,6 +717,10 @@ store_open(const char *path, struct store **ret, struct err *err)
                 (long long)version, NMIGRATIONS);
         goto out;
     }
+    /* page size: a new database gets STORE_PAGE_SIZE (see the macro); an
+     * existing one keeps its own (changing it needs a VACUUM out of WAL) */
+    if (fresh && q_exec(st, err, "PRAGMA page_size = " STORE_PAGE_SIZE_TEXT, NULL) < 0)
+        goto out;
     /* WAL: readers never block the writer; a crash keeps the last commit */
     if (q_prep(st, &s, err, "PRAGMA journal_mode = WAL", NULL) < 0 || q_step(st, s, err) < 0)
         goto out;
@@ -1452,6 +1467,7 @@ static int
 stage_attach(struct store *st, struct err *err)
 {
     if (q_exec(st, err, "ATTACH DATABASE '' AS stage", NULL) < 0 ||
+        q_exec(st, err, "PRAGMA stage.page_size = " STORE_PAGE_SIZE_TEXT, NULL) < 0 ||
         q_exec(st, err, "PRAGMA stage.cache_size = -8192", NULL) < 0)
         return -1;
     return 0;

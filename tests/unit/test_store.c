@@ -1164,7 +1164,7 @@ test_staging(void)
     CHECK(st != NULL);
     if (st == NULL)
         return;
-    /* staged rows live in the staging database: never in the database file */
+    /* staged rows live in TEMP tables: never in the database file */
     CHECK(store_stage_reset(st, &err) == 0);
     CHECK(stage_one(st, 7, "vpc-1", disc) == 0);
     CHECK(store_stage_findings(st, 7, sums, 2, &err) == 0);
@@ -1420,6 +1420,48 @@ test_stage_reset(void)
     unlink(path);
 }
 
+/* A new database gets 16 KiB pages, the staging database too; one made
+ * with 4 KiB pages (earlier versions) keeps them and works as before. */
+static void
+test_page_size(void)
+{
+    char path[512];
+    struct store *st = open_new(path, sizeof(path));
+    struct err err = {0};
+    json_t *disc = model_for(ACCT, REG, "vpc-1"), *got = NULL, *acct = NULL;
+    sqlite3 *db;
+
+    CHECK(st != NULL);
+    if (st == NULL) {
+        json_decref(disc);
+        return;
+    }
+    store_close(st);
+    db = raw(path);
+    CHECK_INT(raw_int(db, "PRAGMA page_size"), 16384);
+    CHECK(sqlite3_exec(db, "PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM;"
+                           " PRAGMA journal_mode = WAL;", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK_INT(raw_int(db, "PRAGMA page_size"), 4096);
+    sqlite3_close(db);
+    st = NULL;
+    CHECK(store_open(path, &st, &err) == 0);
+    if (st == NULL) {
+        json_decref(disc);
+        return;
+    }
+    CHECK(store_stage_reset(st, &err) == 0);
+    CHECK(stage_one(st, 7, "vpc-1", disc) == 0);
+    CHECK(store_staged_link_models(st, 7, ACCT, REG, &got, &acct, &err) == 0);
+    CHECK_INT(json_object_size(got), 1);
+    json_decref(got);
+    store_close(st);
+    db = raw(path);
+    CHECK_INT(raw_int(db, "PRAGMA page_size"), 4096);
+    sqlite3_close(db);
+    json_decref(disc);
+    unlink(path);
+}
+
 static void
 test_stage_reuse(void)
 {
@@ -1545,6 +1587,7 @@ main(int argc, char **argv)
     test_staging();
     test_stage_reuse();
     test_stage_reset();
+    test_page_size();
     json_decref(base_model);
     remove_tmpdir();
     TEST_END();
