@@ -20,6 +20,20 @@
  * not found, deleted, duplicate). Choice: a VPC-scoped resource whose VPC
  * cannot be found is skipped with a reason rather than parked under a fake
  * VPC key, so no model ever holds a VPC that does not exist.
+ *
+ * Speed (issue 8), without changing an output byte: the index hashes keys a
+ * word at a time and keeps each key's hash and length (a probe compares
+ * hashes first) and is sized from the item count; `configuration.` paths
+ * start at the configuration object the entry already holds, and `[]`
+ * references are walked with a visitor instead of a scratch list;
+ * components, boundaries and flows are gathered as sort records (keys read
+ * once) and moved into the model arrays sorted; a flow is made once per
+ * (model, from, to, label), which is the one the final de-duplication kept
+ * before; strings many objects repeat are one shared JSON string (component
+ * keys, which flows reuse; boundary ids; the rules' type and role; the
+ * protocols); and every object is built with its keys in sorted order, so
+ * a canonical dump finds them sorted (tags and attribute values come from
+ * the items and keep the items' order).
  * Pure: no I/O, no logging.
  */
 #include "mapping/map.h"
@@ -46,29 +60,39 @@
 /* ---- a small string -> size_t hash map (keys owned) ---- */
 
 /* Keys live in an arena of large blocks (freed together): the index holds
- * four keys per item, and one malloc per key was a tenth of mapping time. */
+ * four keys per item, and one malloc per key was a tenth of mapping time.
+ * Each slot keeps its key's hash and length, so a probe compares a 64-bit
+ * hash before it ever touches the key's bytes, and keys are hashed a word at
+ * a time with their length known (no strlen, no byte loop). The index is
+ * sized from the item count up front, so it never grows while indexing. */
 struct arena_block {
     struct arena_block *next;
     size_t used, cap;
     char data[];
 };
 
+struct strmap_slot {
+    uint64_t hash;
+    const char *key; /* into arena; NULL: empty slot */
+    size_t len;
+    size_t val;
+};
+
 struct strmap {
     size_t cap, n;
-    char **keys; /* point into arena */
-    size_t *vals;
+    struct strmap_slot *slots;
     struct arena_block *arena;
 };
 
 #define ARENA_BLOCK (64 * 1024)
 
 static char *
-arena_strdup(struct arena_block **head, const char *s)
+arena_memdup(struct arena_block **head, const char *s, size_t len)
 {
-    size_t len = strlen(s) + 1;
     struct arena_block *b = *head;
     char *out;
 
+    len++; /* the NUL */
     if (b == NULL || b->cap - b->used < len) {
         size_t cap = len > ARENA_BLOCK ? len : ARENA_BLOCK;
         b = malloc(sizeof(*b) + cap);
@@ -80,20 +104,37 @@ arena_strdup(struct arena_block **head, const char *s)
         *head = b;
     }
     out = b->data + b->used;
-    memcpy(out, s, len);
+    memcpy(out, s, len - 1);
+    out[len - 1] = '\0';
     b->used += len;
     return out;
 }
 
+/* 64-bit multiply-xorshift over 8-byte words (not seeded: like the FNV it
+ * replaced, it only spreads ids over slots; the output never depends on it). */
 static uint64_t
-hash_str(const char *s)
+hash_mem(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
+    const uint64_t m = 0xff51afd7ed558ccdULL;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * m);
+    uint64_t w;
 
-    while (*s != '\0') {
-        h ^= (unsigned char)*s++;
-        h *= 1099511628211ULL;
+    while (n >= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * m;
+        h ^= h >> 29;
+        s += 8;
+        n -= 8;
     }
+    if (n > 0) {
+        w = 0;
+        memcpy(&w, s, n);
+        h = (h ^ w) * m;
+        h ^= h >> 29;
+    }
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
     return h;
 }
 
@@ -105,87 +146,103 @@ strmap_clear(struct strmap *m)
         free(m->arena);
         m->arena = next;
     }
-    free(m->keys);
-    free(m->vals);
+    free(m->slots);
     memset(m, 0, sizeof(*m));
 }
 
-static size_t *
-strmap_slot(const struct strmap *m, const char *key, size_t *ret_i)
+/* The slot holding key, or the empty slot where it would go (cap > 0). */
+static struct strmap_slot *
+strmap_slot(const struct strmap *m, const char *key, size_t len, uint64_t h)
 {
-    size_t i;
+    size_t i = (size_t)h & (m->cap - 1);
 
-    if (m->cap == 0)
-        return NULL;
-    i = (size_t)hash_str(key) & (m->cap - 1);
-    while (m->keys[i] != NULL) {
-        if (strcmp(m->keys[i], key) == 0) {
-            *ret_i = i;
-            return &m->vals[i];
-        }
+    while (m->slots[i].key != NULL) {
+        const struct strmap_slot *sl = &m->slots[i];
+        if (sl->hash == h && sl->len == len && memcmp(sl->key, key, len) == 0)
+            return &m->slots[i];
         i = (i + 1) & (m->cap - 1);
     }
-    *ret_i = i;
-    return NULL;
+    return &m->slots[i];
+}
+
+static size_t
+strmap_getn(const struct strmap *m, const char *key, size_t len)
+{
+    const struct strmap_slot *sl;
+
+    if (m->cap == 0)
+        return MAP_NO_ENTRY;
+    sl = strmap_slot(m, key, len, hash_mem(key, len));
+    return sl->key == NULL ? MAP_NO_ENTRY : sl->val;
 }
 
 static size_t
 strmap_get(const struct strmap *m, const char *key)
 {
-    size_t i;
-    size_t *v = strmap_slot(m, key, &i);
-
-    return v == NULL ? MAP_NO_ENTRY : *v;
+    return strmap_getn(m, key, strlen(key));
 }
 
+/* Makes room for n keys at a load of at most one half; 0 or -1 (OOM). */
 static int
-strmap_grow(struct strmap *m)
+strmap_reserve(struct strmap *m, size_t n)
 {
-    struct strmap bigger;
+    struct strmap_slot *slots;
+    size_t cap = 64;
 
-    memset(&bigger, 0, sizeof(bigger));
-    bigger.cap = m->cap == 0 ? 64 : m->cap * 2;
-    bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
-    bigger.vals = calloc(bigger.cap, sizeof(*bigger.vals));
-    if (bigger.keys == NULL || bigger.vals == NULL) {
-        free(bigger.keys);
-        free(bigger.vals);
+    while (cap / 2 < n)
+        cap *= 2;
+    if (cap <= m->cap)
+        return 0;
+    slots = calloc(cap, sizeof(*slots));
+    if (slots == NULL)
         return -1;
-    }
     for (size_t i = 0; i < m->cap; i++) {
-        size_t j = 0;
-        if (m->keys[i] == NULL)
+        const struct strmap_slot *sl = &m->slots[i];
+        size_t j;
+        if (sl->key == NULL)
             continue;
-        (void)strmap_slot(&bigger, m->keys[i], &j);
-        bigger.keys[j] = m->keys[i];
-        bigger.vals[j] = m->vals[i];
+        for (j = (size_t)sl->hash & (cap - 1); slots[j].key != NULL; j = (j + 1) & (cap - 1))
+            ;
+        slots[j] = *sl;
     }
-    bigger.n = m->n;
-    bigger.arena = m->arena;
-    free(m->keys);
-    free(m->vals);
-    *m = bigger;
+    free(m->slots);
+    m->slots = slots;
+    m->cap = cap;
     return 0;
 }
 
-/* Returns a pointer to the value slot (new slots hold MAP_NO_ENTRY), NULL on OOM. */
+/* Returns a pointer to the value slot (new slots hold MAP_NO_ENTRY), NULL on
+ * OOM; *ret_new (may be NULL) says whether the key was added. */
+static size_t *
+strmap_putn(struct strmap *m, const char *key, size_t len, int *ret_new)
+{
+    struct strmap_slot *sl;
+    uint64_t h;
+
+    if (ret_new != NULL)
+        *ret_new = 0;
+    if ((m->n + 1) * 2 > m->cap && strmap_reserve(m, m->n + 1 > 32 ? (m->n + 1) * 2 : 32) < 0)
+        return NULL;
+    h = hash_mem(key, len);
+    sl = strmap_slot(m, key, len, h);
+    if (sl->key != NULL)
+        return &sl->val;
+    sl->key = arena_memdup(&m->arena, key, len);
+    if (sl->key == NULL)
+        return NULL;
+    sl->hash = h;
+    sl->len = len;
+    sl->val = MAP_NO_ENTRY;
+    m->n++;
+    if (ret_new != NULL)
+        *ret_new = 1;
+    return &sl->val;
+}
+
 static size_t *
 strmap_put(struct strmap *m, const char *key)
 {
-    size_t i = 0;
-    size_t *v;
-
-    if ((m->n + 1) * 2 > m->cap && strmap_grow(m) < 0)
-        return NULL;
-    v = strmap_slot(m, key, &i);
-    if (v != NULL)
-        return v;
-    m->keys[i] = arena_strdup(&m->arena, key);
-    if (m->keys[i] == NULL)
-        return NULL;
-    m->vals[i] = MAP_NO_ENTRY;
-    m->n++;
-    return &m->vals[i];
+    return strmap_putn(m, key, strlen(key), NULL);
 }
 
 /* ---- growable list of size_t ---- */
@@ -217,19 +274,40 @@ struct entry {
     json_t *config; /* new reference: configuration as an object (parsed if a string), or NULL */
     const char *type, *id, *arn, *name;
     const struct map_rule *rule;
-    char *key;       /* owned: component key */
+    json_t *keyj;    /* owned: component key as a JSON string (shared by its flows), or NULL */
+    const char *key; /* borrowed from keyj */
+    json_t *idj;     /* owned: subnets, the id as the JSON string of components' "boundary" */
     char *vpc;       /* owned: resolved VPC id, or NULL */
     int vpc_state;   /* 0 not yet, 1 resolving (cycle guard), 2 done */
+    int cfg_direct;  /* config is the item's own "configuration" object (not parsed) */
     int is_public;   /* subnets: routes 0.0.0.0/0 to an igw */
     size_t model;    /* index into ctx.models, or MAP_NO_ENTRY */
     json_t *comp;    /* borrowed: the component object in its model */
-    char *boundary;  /* owned: boundary key of the component */
+    json_t *boundaryj; /* owned: boundary key of the component (a shared JSON string) */
+    const char *boundary; /* borrowed from boundaryj */
     int skipped;
+};
+
+/* A model's components, boundaries or flows until finish_model sorts them:
+ * up to three sort keys (borrowed from the element) read once when the
+ * element is made, not looked up per comparison, and the position as the
+ * last key, so ties keep the order elements were made in. */
+struct sortrec {
+    const char *k[3];
+    size_t pos;
+    json_t *v; /* owned until moved into the model's array */
+};
+
+struct recvec {
+    size_t n, cap;
+    struct sortrec *v; /* owned */
 };
 
 struct model {
     char *vpc; /* owned; NULL for the account model */
+    json_t *vpcj; /* owned: the VPC id as a JSON string (components' "boundary"), or NULL */
     json_t *doc, *components, *flows, *boundaries; /* doc owned; the rest borrowed from it */
+    struct recvec comps, flowv, bounds; /* filled while mapping, moved in by finish_model */
     int has_internet;
 };
 
@@ -246,11 +324,54 @@ struct ctx {
     struct strmap sgix; /* sg id -> index into sgmembers */
     struct idvec *sgmembers;
     size_t nsg;
+    struct strmap flowset; /* "model\x1ffrom\x1fto\x1flabel": flows already made */
+    json_t *internetj;     /* owned: MAP_INTERNET_KEY as a JSON string */
+    json_t *accountbj;     /* owned: "account:<id>", the account model's boundary key */
+    json_t *protoj[5];     /* owned, made on first use: "tcp", "udp", "all", "icmp", "icmpv6" */
     json_t *skipped;
     json_t *unmapped;
     size_t mapped;
     int oom;
 };
+
+static void
+recvec_clear(struct recvec *rv)
+{
+    for (size_t i = 0; i < rv->n; i++)
+        json_decref(rv->v[i].v);
+    free(rv->v);
+    rv->v = NULL;
+    rv->n = 0;
+    rv->cap = 0;
+}
+
+/* Appends v (stolen, also on failure) with its sort keys (borrowed from v;
+ * NULL reads as ""); 0 or -1 on OOM. */
+static int
+recvec_push(struct recvec *rv, json_t *v, const char *k0, const char *k1, const char *k2)
+{
+    struct sortrec *r;
+
+    if (v == NULL)
+        return -1;
+    if (rv->n == rv->cap) {
+        size_t cap = rv->cap == 0 ? 16 : rv->cap * 2;
+        struct sortrec *g = realloc(rv->v, cap * sizeof(*g));
+        if (g == NULL) {
+            json_decref(v);
+            return -1;
+        }
+        rv->v = g;
+        rv->cap = cap;
+    }
+    r = &rv->v[rv->n];
+    r->k[0] = k0 != NULL ? k0 : "";
+    r->k[1] = k1 != NULL ? k1 : "";
+    r->k[2] = k2 != NULL ? k2 : "";
+    r->pos = rv->n++;
+    r->v = v;
+    return 0;
+}
 
 static int
 oom(struct ctx *c)
@@ -268,8 +389,8 @@ jstr(json_t *obj, const char *key)
 static void
 skip(struct ctx *c, size_t ei, const char *type, const char *id, const char *reason)
 {
-    json_t *s = json_pack("{s:s, s:s, s:s}", "resource_type", type ? type : "",
-        "resource_id", id ? id : "", "reason", reason);
+    json_t *s = json_pack("{s:s, s:s, s:s}", "reason", reason, "resource_id", id ? id : "",
+        "resource_type", type ? type : ""); /* keys in sorted order */
 
     if (s == NULL || json_array_append_new(c->skipped, s) < 0)
         oom(c);
@@ -280,15 +401,15 @@ skip(struct ctx *c, size_t ei, const char *type, const char *id, const char *rea
 /* ---- indexing ---- */
 
 /* "T\x1fa" or "T\x1fa\x1fb" into buf (hot: built with memcpy, not snprintf);
- * -1 when it does not fit. */
-static int
+ * returns its length, or 0 when it does not fit. */
+static size_t
 index_key(char *buf, size_t n, char tag, const char *a, const char *b)
 {
     size_t la = strlen(a), lb = b != NULL ? strlen(b) : 0;
     size_t need = 2 + la + (b != NULL ? 1 + lb : 0) + 1;
 
     if (need > n)
-        return -1;
+        return 0;
     buf[0] = tag;
     buf[1] = '\x1f';
     memcpy(buf + 2, a, la);
@@ -297,7 +418,7 @@ index_key(char *buf, size_t n, char tag, const char *a, const char *b)
         memcpy(buf + 3 + la, b, lb);
     }
     buf[need - 1] = '\0';
-    return 0;
+    return need - 1;
 }
 
 /* Deterministic preference between two entries claiming one key: the
@@ -340,11 +461,11 @@ static int
 index_put(struct ctx *c, char tag, const char *a, const char *b, size_t ei)
 {
     char key[2 * MAP_MAX_ID + 300];
-    size_t *slot;
+    size_t *slot, len = index_key(key, sizeof(key), tag, a, b);
 
-    if (index_key(key, sizeof(key), tag, a, b) < 0)
+    if (len == 0)
         return 0;
-    slot = strmap_put(&c->index, key);
+    slot = strmap_putn(&c->index, key, len, NULL);
     if (slot == NULL)
         return oom(c);
     if (*slot == MAP_NO_ENTRY || entry_better(c, &c->e[ei], &c->e[*slot]))
@@ -356,10 +477,12 @@ static size_t
 index_get(const struct ctx *c, char tag, const char *a, const char *b)
 {
     char key[2 * MAP_MAX_ID + 300];
+    size_t len;
 
-    if (a == NULL || index_key(key, sizeof(key), tag, a, b) < 0)
+    if (a == NULL)
         return MAP_NO_ENTRY;
-    return strmap_get(&c->index, key);
+    len = index_key(key, sizeof(key), tag, a, b);
+    return len == 0 ? MAP_NO_ENTRY : strmap_getn(&c->index, key, len);
 }
 
 /* configuration as an object: parsed when the API form sent a string. */
@@ -384,6 +507,64 @@ load_config(json_t *item, json_t **ret)
         json_decref(parsed);
     }
     return -1;
+}
+
+/* ---- rule paths on an entry ----
+ *
+ * Most rule paths start with `configuration.`; when the item's
+ * configuration is an object the entry already holds it (e->config), so
+ * the walk starts there instead of looking it up again in the item. The
+ * result is the same: the path evaluator would find that very object. */
+
+static size_t
+entry_path_start(const struct entry *e, const struct map_path *p, json_t **ret_v)
+{
+    if (e->cfg_direct && p->n > 0 && !p->segs[0].collect && p->segs[0].klen == 13 &&
+        memcmp(p->segs[0].key, "configuration", 13) == 0) {
+        *ret_v = e->config;
+        return 1;
+    }
+    *ret_v = e->item;
+    return 0;
+}
+
+static json_t *
+entry_first(const struct entry *e, const struct map_path *p, int *ret_oom)
+{
+    json_t *v;
+    size_t from = entry_path_start(e, p, &v);
+
+    return map_path_first_at(p, from, v, ret_oom);
+}
+
+static json_t *
+entry_paths_first(const struct entry *e, const struct map_paths *ps)
+{
+    for (size_t i = 0; i < ps->n; i++) {
+        int failed;
+        json_t *v = entry_first(e, &ps->v[i], &failed);
+        if (v != NULL || failed)
+            return v;
+    }
+    return NULL;
+}
+
+static int
+entry_eval(const struct entry *e, const struct map_path *p, json_t *out)
+{
+    json_t *v;
+    size_t from = entry_path_start(e, p, &v);
+
+    return map_path_eval_at(p, from, v, out);
+}
+
+static int
+entry_visit(const struct entry *e, const struct map_path *p, map_path_fn fn, void *arg)
+{
+    json_t *v;
+    size_t from = entry_path_start(e, p, &v);
+
+    return map_path_visit_at(p, from, v, fn, arg);
 }
 
 static int
@@ -432,6 +613,7 @@ collect_entries(struct ctx *c, json_t *items)
             skip(c, MAP_NO_ENTRY, type, id, "configuration is not a JSON object");
             continue;
         }
+        e->cfg_direct = e->config != NULL && e->config == json_object_get(item, "configuration");
         e->item = item;
         e->type = type;
         e->id = id;
@@ -446,6 +628,9 @@ collect_entries(struct ctx *c, json_t *items)
         e->rule = map_rules_find(c->rules, type);
         c->ne++;
     }
+    /* T, I, A, N per item and K per component: sized once, never grown */
+    if (strmap_reserve(&c->index, 5 * c->ne) < 0)
+        return oom(c);
     for (i = 0; i < c->ne && !c->oom; i++) {
         struct entry *e = &c->e[i];
         if (index_put(c, 'T', e->type, e->id, i) < 0 || index_put(c, 'I', e->id, NULL, i) < 0)
@@ -507,12 +692,28 @@ each_id(struct ctx *c, json_t *v, const char *type, id_fn fn, void *arg)
     }
 }
 
+struct ref_visit {
+    struct ctx *c;
+    const char *type;
+    id_fn fn;
+    void *arg;
+};
+
+static int
+ref_visit_fn(json_t *v, void *arg)
+{
+    struct ref_visit *rv = arg;
+
+    each_id(rv->c, v, rv->type, rv->fn, rv->arg);
+    return 0;
+}
+
 /* Walks one reference of entry ei, calling fn per referenced id. */
 static void
 each_ref(struct ctx *c, size_t ei, const struct map_ref *ref, id_fn fn, void *arg)
 {
     struct entry *e = &c->e[ei];
-    json_t *vals, *v;
+    json_t *v;
     size_t i;
 
     switch (ref->kind) {
@@ -549,23 +750,19 @@ each_ref(struct ctx *c, size_t ei, const struct map_ref *ref, id_fn fn, void *ar
         if (!map_path_collects(&ref->path)) {
             /* one value at most: no scratch list */
             int failed;
-            v = map_path_first(&ref->path, e->item, &failed);
+            v = entry_first(e, &ref->path, &failed);
             if (failed)
                 oom(c);
             each_id(c, v, ref->kind == MAP_REF_TYPED_PATH ? ref->type : NULL, fn, arg);
             json_decref(v);
             return;
         }
-        vals = json_array();
-        if (vals == NULL) {
-            oom(c);
-            return;
+        /* each value as the walk finds it, in the order a list would hold
+           them (no scratch list; fn never stops the walk) */
+        {
+            struct ref_visit rv = {c, ref->kind == MAP_REF_TYPED_PATH ? ref->type : NULL, fn, arg};
+            (void)entry_visit(e, &ref->path, ref_visit_fn, &rv);
         }
-        if (map_path_eval(&ref->path, e->item, vals) < 0)
-            oom(c);
-        json_array_foreach(vals, i, v)
-            each_id(c, v, ref->kind == MAP_REF_TYPED_PATH ? ref->type : NULL, fn, arg);
-        json_decref(vals);
         return;
     }
 }
@@ -665,11 +862,11 @@ static int
 route_put(struct ctx *c, char tag, const char *id, int pub)
 {
     char key[MAP_MAX_ID + 8];
-    size_t *slot;
+    size_t *slot, len = index_key(key, sizeof(key), tag, id, NULL);
 
-    if (index_key(key, sizeof(key), tag, id, NULL) < 0)
+    if (len == 0)
         return 0;
-    slot = strmap_put(&c->routes, key);
+    slot = strmap_putn(&c->routes, key, len, NULL);
     if (slot == NULL)
         return oom(c);
     /* two tables claiming one subnet: public wins, the safe reading */
@@ -714,15 +911,16 @@ classify_subnets(struct ctx *c)
     for (size_t i = 0; i < c->ne; i++) {
         struct entry *e = &c->e[i];
         char key[MAP_MAX_ID + 8];
-        size_t v = MAP_NO_ENTRY;
+        size_t v = MAP_NO_ENTRY, len;
 
         if (strcmp(e->type, "AWS::EC2::Subnet") != 0)
             continue;
-        if (index_key(key, sizeof(key), 'S', e->id, NULL) == 0)
-            v = strmap_get(&c->routes, key);
+        len = index_key(key, sizeof(key), 'S', e->id, NULL);
+        if (len != 0)
+            v = strmap_getn(&c->routes, key, len);
         if (v == MAP_NO_ENTRY && resolve_vpc(c, i, 0) != NULL &&
-            index_key(key, sizeof(key), 'M', e->vpc, NULL) == 0)
-            v = strmap_get(&c->routes, key);
+            (len = index_key(key, sizeof(key), 'M', e->vpc, NULL)) != 0)
+            v = strmap_getn(&c->routes, key, len);
         e->is_public = v == 1;
     }
 }
@@ -754,26 +952,28 @@ model_get(struct ctx *c, const char *vpc)
     m->components = json_array();
     m->flows = json_array();
     m->boundaries = json_array();
-    m->doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:O, s:O, s:O}", "schema", MODEL_SCHEMA,
-        "account_id", c->account_id, "region", c->region, "vpc_id",
-        vpc ? json_string(vpc) : json_null(), "name", vpc ? json_string(vpc) : json_string(c->account_id),
-        "components", m->components, "flows", m->flows, "boundaries", m->boundaries);
+    /* keys in sorted order, as everywhere below: a canonical dump then
+       finds them sorted */
+    m->doc = json_pack("{s:s, s:O, s:O, s:O, s:o, s:s, s:s, s:o}", "account_id", c->account_id,
+        "boundaries", m->boundaries, "components", m->components, "flows", m->flows, "name",
+        vpc ? json_string(vpc) : json_string(c->account_id), "region", c->region, "schema",
+        MODEL_SCHEMA, "vpc_id", vpc ? json_string(vpc) : json_null());
     json_decref(m->components);
     json_decref(m->flows);
     json_decref(m->boundaries);
-    if (m->doc == NULL || (vpc != NULL && (m->vpc = strdup(vpc)) == NULL)) {
+    if (m->doc == NULL || (vpc != NULL && ((m->vpc = strdup(vpc)) == NULL ||
+                                              (m->vpcj = json_string(vpc)) == NULL))) {
         json_decref(m->doc);
         free(m->vpc);
+        json_decref(m->vpcj);
         oom(c);
         return MAP_NO_ENTRY;
     }
     *slot = c->nmodels++;
     if (vpc == NULL) {
-        char bkey[64];
-        snprintf(bkey, sizeof(bkey), "account:%.40s", c->account_id);
-        if (json_array_append_new(m->boundaries,
-                json_pack("{s:s, s:s, s:s, s:n}", "key", bkey, "type", "account", "name",
-                    c->account_id, "parent")) < 0)
+        json_t *b = json_pack("{s:O, s:s, s:n, s:s}", "key", c->accountbj, "name", c->account_id,
+            "parent", "type", "account");
+        if (recvec_push(&m->bounds, b, json_string_value(c->accountbj), NULL, NULL) < 0)
             oom(c);
     }
     return *slot;
@@ -903,7 +1103,7 @@ stored_value(json_t *one)
 /* The value of one attribute: first path that yields; `[]` paths give the
  * whole list. A new reference (null when absent), NULL on OOM. */
 static json_t *
-attr_value(struct ctx *c, const struct map_paths *ps, json_t *item)
+attr_value(struct ctx *c, const struct map_paths *ps, const struct entry *e)
 {
     json_t *vals = NULL;
 
@@ -913,7 +1113,7 @@ attr_value(struct ctx *c, const struct map_paths *ps, json_t *item)
         if (!map_path_collects(&ps->v[i])) {
             /* one value at most: walked without the scratch list */
             int failed;
-            json_t *one = map_path_first(&ps->v[i], item, &failed);
+            json_t *one = entry_first(e, &ps->v[i], &failed);
             if (failed) {
                 json_decref(vals);
                 oom(c);
@@ -930,7 +1130,7 @@ attr_value(struct ctx *c, const struct map_paths *ps, json_t *item)
            one path; a path that yields nothing leaves the list empty) */
         if (vals == NULL && (vals = json_array()) == NULL)
             return NULL;
-        n = map_path_eval(&ps->v[i], item, vals);
+        n = entry_eval(e, &ps->v[i], vals);
         if (n < 0) {
             json_decref(vals);
             oom(c);
@@ -1013,24 +1213,28 @@ resolve_subnets(struct ctx *c, size_t ei, struct subnet_arg *a)
 /* Innermost boundary: of the subnets the rule names (in the same VPC and
  * known), public ones first (the exposure is what a threat model must
  * show), then the smallest id; else the VPC itself. */
-static char *
-choose_boundary(struct ctx *c, size_t ei, const char *vpc)
+static json_t *
+choose_boundary(struct ctx *c, size_t ei, size_t mi)
 {
     struct subnet_arg a;
-    const struct entry *best = NULL;
-    char *out;
+    struct entry *best = NULL;
+    const char *vpc = c->models[mi].vpc;
+    json_t *out;
 
     memset(&a, 0, sizeof(a));
     resolve_subnets(c, ei, &a);
     for (size_t i = 0; i < a.subnets.n; i++) {
-        const struct entry *s = &c->e[a.subnets.v[i]];
+        struct entry *s = &c->e[a.subnets.v[i]];
         if (s->skipped || s->vpc == NULL || strcmp(s->vpc, vpc) != 0)
             continue;
         if (best == NULL || (s->is_public && !best->is_public) ||
             (s->is_public == best->is_public && strcmp(s->id, best->id) < 0))
             best = s;
     }
-    out = strdup(best != NULL ? best->id : vpc);
+    /* one JSON string per boundary, shared by the components in it */
+    if (best != NULL && best->idj == NULL)
+        best->idj = json_stringn_nocheck(best->id, strlen(best->id)); /* a JSON string's prefix */
+    out = json_incref(best != NULL ? best->idj : c->models[mi].vpcj);
     free(a.subnets.v);
     if (out == NULL)
         oom(c);
@@ -1074,7 +1278,7 @@ static char *
 entry_name(struct ctx *c, size_t ei)
 {
     const struct entry *e = &c->e[ei];
-    json_t *v = map_paths_first(&e->rule->name, e->item);
+    json_t *v = entry_paths_first(e, &e->rule->name);
     char *s = scalar_text(v);
 
     json_decref(v);
@@ -1085,6 +1289,40 @@ entry_name(struct ctx *c, size_t ei)
     return s;
 }
 
+/* A JSON string holding exactly s as a C string reads it: v itself
+ * (shared) when it has no NUL inside, else a new string of s. */
+static json_t *
+string_as_read(json_t *v, const char *s)
+{
+    if (v != NULL && json_string_length(v) == strlen(s))
+        return json_incref(v);
+    return json_stringn_nocheck(s, strlen(s)); /* a JSON string's prefix: UTF-8 */
+}
+
+/* entry_name as a JSON string (a new reference, NULL on OOM): a string
+ * value is shared with the item instead of copied twice. */
+static json_t *
+entry_name_json(struct ctx *c, size_t ei)
+{
+    const struct entry *e = &c->e[ei];
+    json_t *v = entry_paths_first(e, &e->rule->name), *out;
+    char *s;
+
+    if (json_is_string(v)) {
+        out = string_as_read(v, json_string_value(v));
+        json_decref(v);
+        return out;
+    }
+    s = scalar_text(v);
+    json_decref(v);
+    if (s != NULL) {
+        out = json_string(s);
+        free(s);
+        return out;
+    }
+    return string_as_read(json_object_get(e->item, "resourceId"), e->id);
+}
+
 static json_t *
 entry_attributes(struct ctx *c, size_t ei)
 {
@@ -1093,9 +1331,10 @@ entry_attributes(struct ctx *c, size_t ei)
 
     if (attrs == NULL)
         return NULL;
+    /* rules.c sorts attributes by name: inserted in sorted order */
     for (size_t i = 0; i < e->rule->nattrs; i++) {
-        json_t *v = attr_value(c, &e->rule->attrs[i].paths, e->item);
-        if (v == NULL || json_object_set_new(attrs, e->rule->attrs[i].name, v) < 0) {
+        json_t *v = attr_value(c, &e->rule->attrs[i].paths, e);
+        if (v == NULL || json_object_set_new_nocheck(attrs, e->rule->attrs[i].name, v) < 0) {
             json_decref(attrs);
             return NULL;
         }
@@ -1123,13 +1362,12 @@ emit_boundary(struct ctx *c, size_t ei)
     attrs = entry_attributes(c, ei);
     if (name == NULL || attrs == NULL)
         goto fail;
-    b = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:O, s:o, s:o}", "key", e->id, "type",
-        e->rule->emit == MAP_EMIT_VPC ? "vpc"
-                                      : (e->is_public ? "public-subnet" : "private-subnet"),
-        "name", name, "parent", e->rule->emit == MAP_EMIT_VPC ? NULL : vpc, "resource_type",
-        e->type, "resource_id", e->id, "attributes", attrs, "threats",
-        json_incref(e->rule->threats), "requirements", json_incref(e->rule->requirements));
-    if (b == NULL || json_array_append_new(c->models[mi].boundaries, b) < 0)
+    b = json_pack("{s:O, s:s, s:s, s:s?, s:o, s:s, s:s, s:o, s:s}", "attributes", attrs, "key",
+        e->id, "name", name, "parent", e->rule->emit == MAP_EMIT_VPC ? NULL : vpc,
+        "requirements", json_incref(e->rule->requirements), "resource_id", e->id,
+        "resource_type", e->type, "threats", json_incref(e->rule->threats), "type",
+        e->rule->emit == MAP_EMIT_VPC ? "vpc" : (e->is_public ? "public-subnet" : "private-subnet"));
+    if (b == NULL || recvec_push(&c->models[mi].bounds, b, jstr(b, "key"), NULL, NULL) < 0)
         goto fail;
     if (e->rule->emit == MAP_EMIT_VPC && json_object_set_new(c->models[mi].doc, "name",
                                              json_string(name)) < 0)
@@ -1145,27 +1383,32 @@ fail:
     oom(c);
 }
 
-static const char *
+/* The component type as a JSON string (a new reference; the rule's shared
+ * string when rules.c made one), NULL on OOM. */
+static json_t *
 component_type(const struct entry *e)
 {
     const struct map_rule *r = e->rule;
+    const struct map_switch_case *hit = NULL;
 
     if (r->ncases > 0) {
-        json_t *v = json_array();
-        const char *out = r->component;
-        if (v != NULL && map_path_eval(&r->switch_path, e->item, v) > 0 &&
-            json_is_string(json_array_get(v, 0))) {
-            const char *s = json_string_value(json_array_get(v, 0));
+        int failed;
+        json_t *v = entry_first(e, &r->switch_path, &failed);
+        if (json_is_string(v)) {
+            const char *s = json_string_value(v);
             for (size_t i = 0; i < r->ncases; i++) {
                 if (strcmp(r->cases[i].value, s) == 0)
-                    out = r->cases[i].component;
+                    hit = &r->cases[i]; /* the last match wins */
             }
         }
         json_decref(v);
-        if (out != NULL)
-            return out;
+        if (hit != NULL && hit->component != NULL)
+            return hit->component_json != NULL ? json_incref(hit->component_json)
+                                               : json_string(hit->component);
     }
-    return r->component != NULL ? r->component : "AWS Resource";
+    if (r->component_json != NULL)
+        return json_incref(r->component_json);
+    return json_string(r->component != NULL ? r->component : "AWS Resource");
 }
 
 /* Threats and requirements are the rule's own arrays, shared read-only by
@@ -1183,10 +1426,8 @@ emit_component(struct ctx *c, size_t ei)
     struct entry *e = &c->e[ei];
     const struct map_rule *r = e->rule;
     const char *vpc = NULL;
-    char *name = NULL, *key = NULL;
-    json_t *comp = NULL, *attrs = NULL, *tags = NULL;
+    json_t *key = NULL, *comp = NULL, *attrs = NULL, *tags = NULL, *name = NULL;
     size_t mi;
-    char bkey[64];
 
     if (r->placement != MAP_PLACE_ACCOUNT)
         vpc = resolve_vpc(c, ei, 0);
@@ -1198,72 +1439,78 @@ emit_component(struct ctx *c, size_t ei)
     if (mi == MAP_NO_ENTRY)
         return;
     if (e->arn != NULL) {
-        key = strdup(e->arn);
+        key = json_stringn_nocheck(e->arn, strlen(e->arn)); /* a JSON string's prefix */
     } else {
-        size_t n = strlen(e->type) + strlen(e->id) + 2;
-        key = malloc(n);
-        if (key != NULL)
-            snprintf(key, n, "%s/%s", e->type, e->id);
+        char buf[128 + 1 + MAP_MAX_ID + 1]; /* type and id lengths checked when indexed */
+        int n = snprintf(buf, sizeof(buf), "%s/%s", e->type, e->id);
+        key = json_stringn_nocheck(buf, (size_t)n);
     }
     if (key == NULL)
         goto fail;
     /* Two items claiming one ARN (a broken or hostile answer) would make two
      * components with one key, which no model may hold: the first keeps it,
      * the other is skipped and listed (found by tests/fuzz/fuzz_map). */
-    if (index_get(c, 'K', key, NULL) != MAP_NO_ENTRY) {
+    if (index_get(c, 'K', json_string_value(key), NULL) != MAP_NO_ENTRY) {
         skip(c, ei, e->type, e->id, "its ARN is already another item's (duplicate component key)");
-        free(key);
+        json_decref(key);
         return;
     }
-    if (index_put(c, 'K', key, NULL, ei) < 0)
+    if (index_put(c, 'K', json_string_value(key), NULL, ei) < 0)
         goto fail;
-    if (vpc != NULL) {
-        e->boundary = choose_boundary(c, ei, vpc);
-    } else {
-        snprintf(bkey, sizeof(bkey), "account:%.40s", c->account_id);
-        e->boundary = strdup(bkey);
-    }
-    name = entry_name(c, ei);
+    if (vpc != NULL)
+        e->boundaryj = choose_boundary(c, ei, mi);
+    else
+        e->boundaryj = json_incref(c->accountbj);
+    name = entry_name_json(c, ei);
     attrs = entry_attributes(c, ei);
     tags = tags_object(e->item);
-    if (e->boundary == NULL || name == NULL || attrs == NULL || tags == NULL)
+    if (e->boundaryj == NULL || name == NULL || attrs == NULL || tags == NULL)
         goto fail;
-    /* built key by key rather than with json_pack (no format parsing; the
-       item's own resourceType and resourceId strings are shared, read-only) */
+    e->boundary = json_string_value(e->boundaryj);
+    /* built key by key in sorted key order rather than with json_pack (no
+       format parsing; the item's own resourceType and resourceId strings,
+       the rule's type and role strings and the boundary's string are
+       shared, read-only) */
     comp = json_object();
     if (comp == NULL)
         goto fail;
     {
         int bad = 0;
-        obj_put(comp, "key", json_string(key), &bad);
-        obj_put(comp, "type", json_string(component_type(e)), &bad);
-        obj_put(comp, "name", json_string(name), &bad);
-        obj_put(comp, "role", json_string(r->role), &bad);
-        obj_put(comp, "resource_type", json_incref(json_object_get(e->item, "resourceType")), &bad);
-        obj_put(comp, "resource_id", json_incref(json_object_get(e->item, "resourceId")), &bad);
-        obj_put(comp, "boundary", json_string(e->boundary), &bad);
         obj_put(comp, "attributes", json_incref(attrs), &bad);
+        obj_put(comp, "boundary", json_incref(e->boundaryj), &bad);
+        obj_put(comp, "key", json_incref(key), &bad);
+        obj_put(comp, "name", json_incref(name), &bad);
+        obj_put(comp, "requirements", requirement_copy(r->requirements), &bad);
+        obj_put(comp, "resource_id", json_incref(json_object_get(e->item, "resourceId")), &bad);
+        obj_put(comp, "resource_type", json_incref(json_object_get(e->item, "resourceType")), &bad);
+        obj_put(comp, "role", r->role_json != NULL ? json_incref(r->role_json) : json_string(r->role),
+            &bad);
         obj_put(comp, "tags", json_incref(tags), &bad);
         obj_put(comp, "threats", requirement_copy(r->threats), &bad);
-        obj_put(comp, "requirements", requirement_copy(r->requirements), &bad);
+        obj_put(comp, "type", component_type(e), &bad);
         if (bad) {
             json_decref(comp);
             goto fail;
         }
     }
-    if (json_array_append_new(c->models[mi].components, comp) < 0)
+    e->keyj = key;
+    e->key = json_string_value(key);
+    key = NULL;
+    if (recvec_push(&c->models[mi].comps, json_incref(comp), e->key, NULL, NULL) < 0) {
+        json_decref(comp);
         goto fail;
+    }
     e->comp = comp;
-    e->key = key;
+    json_decref(comp); /* the model's record holds it */
     e->model = mi;
     c->mapped++;
-    free(name);
+    json_decref(name);
     json_decref(attrs);
     json_decref(tags);
     return;
 fail:
-    free(key);
-    free(name);
+    json_decref(key);
+    json_decref(name);
     json_decref(attrs);
     json_decref(tags);
     oom(c);
@@ -1271,19 +1518,84 @@ fail:
 
 /* ---- flows ---- */
 
+/* The shared JSON string of a protocol perm_label names (one per mapping
+ * instead of one per flow); other names get their own string. A new
+ * reference, NULL on OOM. */
+static json_t *
+protocol_json(struct ctx *c, const char *protocol)
+{
+    static const char *const names[] = {"tcp", "udp", "all", "icmp", "icmpv6"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(protocol, names[i]) != 0)
+            continue;
+        if (c->protoj[i] == NULL)
+            c->protoj[i] = json_string(names[i]);
+        return json_incref(c->protoj[i]);
+    }
+    return json_string(protocol);
+}
+
+/* Adds the flow from -> to (JSON strings, borrowed and shared) unless the
+ * model already has one with the same from, to and label: the first made
+ * is the one kept, as the sort's de-duplication of the first version kept
+ * it, so a repeat costs one hash probe instead of a JSON object. port is
+ * stolen. */
 static void
-add_flow(struct ctx *c, size_t mi, const char *from, const char *to, const char *label,
+add_flow(struct ctx *c, size_t mi, json_t *fromj, json_t *toj, const char *label,
     const char *protocol, json_t *port)
 {
-    json_t *f;
+    const char *from = json_string_value(fromj), *to = json_string_value(toj);
+    char key[2 * (128 + 2 + MAP_MAX_ID) + 256 + 64];
+    size_t lf, lt, ll, len;
+    json_t *f, *labelj;
+    int fresh = 1, bad = 0;
 
     if (strcmp(from, to) == 0) {
         json_decref(port);
         return;
     }
-    f = json_pack("{s:s, s:s, s:s, s:s?, s:o}", "from", from, "to", to, "label", label,
-        "protocol", protocol, "port", port != NULL ? port : json_null());
-    if (f == NULL || json_array_append_new(c->models[mi].flows, f) < 0) {
+    lf = strlen(from);
+    lt = strlen(to);
+    ll = strlen(label);
+    len = (size_t)snprintf(key, sizeof(key), "%zu\x1f", mi);
+    if (len + lf + lt + ll + 2 < sizeof(key)) { /* always: ids and labels are capped */
+        memcpy(key + len, from, lf);
+        len += lf;
+        key[len++] = '\x1f';
+        memcpy(key + len, to, lt);
+        len += lt;
+        key[len++] = '\x1f';
+        memcpy(key + len, label, ll);
+        len += ll;
+        if (strmap_putn(&c->flowset, key, len, &fresh) == NULL) {
+            json_decref(port);
+            oom(c);
+            return;
+        }
+    }
+    if (!fresh) {
+        json_decref(port);
+        return;
+    }
+    labelj = json_string(label);
+    f = json_object();
+    if (f == NULL || labelj == NULL) {
+        json_decref(f);
+        json_decref(labelj);
+        json_decref(port);
+        oom(c);
+        return;
+    }
+    /* sorted key order */
+    obj_put(f, "from", json_incref(fromj), &bad);
+    obj_put(f, "label", labelj, &bad);
+    obj_put(f, "port", port != NULL ? port : json_null(), &bad);
+    obj_put(f, "protocol", protocol != NULL ? protocol_json(c, protocol) : json_null(), &bad);
+    obj_put(f, "to", json_incref(toj), &bad);
+    if (bad || recvec_push(&c->models[mi].flowv, f, from, to, json_string_value(labelj)) < 0) {
+        if (bad)
+            json_decref(f);
         oom(c);
         return;
     }
@@ -1442,7 +1754,7 @@ sg_flows(struct ctx *c)
             for (k = 0; k < members->n; k++) {
                 struct entry *b = &c->e[members->v[k]];
                 if (anywhere && in_public_subnet(c, b))
-                    add_flow(c, b->model, MAP_INTERNET_KEY, b->key, label, proto,
+                    add_flow(c, b->model, c->internetj, b->keyj, label, proto,
                         port ? json_incref(port) : NULL);
                 json_array_foreach(json_object_get(perm, "userIdGroupPairs"), q, pair) {
                     const char *src = jstr(pair, "groupId");
@@ -1452,7 +1764,7 @@ sg_flows(struct ctx *c)
                     for (size_t m = 0; m < c->sgmembers[ss].n; m++) {
                         struct entry *a = &c->e[c->sgmembers[ss].v[m]];
                         if (a->model == b->model)
-                            add_flow(c, b->model, a->key, b->key, label, proto,
+                            add_flow(c, b->model, a->keyj, b->keyj, label, proto,
                                 port ? json_incref(port) : NULL);
                     }
                 }
@@ -1494,7 +1806,7 @@ flow_ends(struct ctx *c, size_t ei, const struct map_refs *refs, struct ends_arg
 }
 
 static char *
-render_label(struct ctx *c, const struct map_tpl *t, json_t *item)
+render_label(struct ctx *c, const struct map_tpl *t, const struct entry *e)
 {
     char out[256];
     size_t len = 0;
@@ -1504,7 +1816,7 @@ render_label(struct ctx *c, const struct map_tpl *t, json_t *item)
         const char *piece = t->parts[i].text;
         char *owned = NULL;
         if (piece == NULL) {
-            json_t *v = map_paths_first(&t->parts[i].paths, item);
+            json_t *v = entry_paths_first(e, &t->parts[i].paths);
             owned = scalar_text(v);
             json_decref(v);
             piece = owned != NULL ? owned : "?";
@@ -1521,9 +1833,9 @@ render_label(struct ctx *c, const struct map_tpl *t, json_t *item)
 }
 
 static json_t *
-flow_port(const struct map_paths *ps, json_t *item)
+flow_port(const struct map_paths *ps, const struct entry *e)
 {
-    json_t *v = map_paths_first(ps, item), *out = NULL;
+    json_t *v = entry_paths_first(e, ps), *out = NULL;
     long long n;
 
     if (json_is_integer(v))
@@ -1558,9 +1870,9 @@ rule_flows(struct ctx *c)
             memset(&to, 0, sizeof(to));
             flow_ends(c, i, &fr->from, &from);
             flow_ends(c, i, &fr->to, &to);
-            label = render_label(c, &fr->label, e->item);
-            proto = map_paths_first(&fr->protocol, e->item);
-            port = flow_port(&fr->port, e->item);
+            label = render_label(c, &fr->label, e);
+            proto = entry_paths_first(e, &fr->protocol);
+            port = flow_port(&fr->port, e);
             for (size_t a = 0; label != NULL && a < from.v.n; a++) {
                 for (size_t b = 0; b < to.v.n; b++) {
                     size_t fa = from.v.v[a], tb = to.v.v[b];
@@ -1570,8 +1882,8 @@ rule_flows(struct ctx *c)
                     mi = fa != MAP_INTERNET ? c->e[fa].model : c->e[tb].model;
                     if (fa != MAP_INTERNET && tb != MAP_INTERNET && c->e[fa].model != c->e[tb].model)
                         continue; /* flows stay inside one model */
-                    add_flow(c, mi, fa == MAP_INTERNET ? MAP_INTERNET_KEY : c->e[fa].key,
-                        tb == MAP_INTERNET ? MAP_INTERNET_KEY : c->e[tb].key, label,
+                    add_flow(c, mi, fa == MAP_INTERNET ? c->internetj : c->e[fa].keyj,
+                        tb == MAP_INTERNET ? c->internetj : c->e[tb].keyj, label,
                         json_string_value(proto), port ? json_incref(port) : NULL);
                 }
             }
@@ -1588,18 +1900,10 @@ rule_flows(struct ctx *c)
 
 /* ---- final ordering ---- */
 
-/* Sorting records: up to three string fields read once per element (not
- * once per comparison, which cost a hash lookup each), and the original
- * position as the last key, so ties keep input order exactly as the
- * stable sort of the first version did. */
-struct sortrec {
-    const char *k[3];
-    size_t pos;
-    json_t *v;
-};
-
-static const char *const key_fields[] = {"key", NULL, NULL};
-static const char *const flow_fields[] = {"from", "to", "label"};
+/* Sorting records (struct sortrec): up to three string fields read once
+ * per element (not once per comparison, which cost a hash lookup each), and
+ * the original position as the last key, so ties keep input order exactly
+ * as the stable sort of the first version did. */
 static const char *const skipped_fields[] = {"resource_type", "resource_id", "reason"};
 
 static int
@@ -1665,34 +1969,62 @@ sort_array(json_t *arr, const char *const fields[3], int dedupe)
     return 0;
 }
 
+/* Sorts rv and moves its elements into arr (rv is left empty); drops
+ * neighbours with equal keys when dedupe (add_flow already made each flow
+ * once: kept as a safety net, it costs a comparison per element). */
+static int
+recvec_finish(struct recvec *rv, json_t *arr, int dedupe)
+{
+    size_t m = 0, i;
+
+    if (rv->n > 1)
+        qsort(rv->v, rv->n, sizeof(rv->v[0]), sortrec_cmp);
+    for (i = 0; i < rv->n; i++) {
+        if (dedupe && m > 0 && sortrec_keys_cmp(&rv->v[i], &rv->v[m - 1]) == 0) {
+            json_decref(rv->v[i].v);
+            continue;
+        }
+        rv->v[m++] = rv->v[i];
+    }
+    rv->n = m;
+    for (i = 0; i < m; i++) {
+        json_t *v = rv->v[i].v;
+        rv->v[i].v = NULL;
+        if (json_array_append_new(arr, v) < 0) {
+            recvec_clear(rv); /* the rest; NULLs are skipped by json_decref */
+            return -1;
+        }
+    }
+    recvec_clear(rv);
+    return 0;
+}
+
 static int
 finish_model(struct ctx *c, struct model *m)
 {
-    size_t i;
-    json_t *b;
     int have_vpc = m->vpc == NULL;
 
-    json_array_foreach(m->boundaries, i, b) {
-        if (m->vpc != NULL && strcmp(jstr(b, "key"), m->vpc) == 0)
+    for (size_t i = 0; i < m->bounds.n && !have_vpc; i++) {
+        if (strcmp(m->bounds.v[i].k[0], m->vpc) == 0)
             have_vpc = 1;
     }
     if (!have_vpc) {
         /* resources name a VPC Config did not record: keep the tree whole */
-        b = json_pack("{s:s, s:s, s:s, s:n, s:s, s:s, s:{}}", "key", m->vpc, "type", "vpc",
-            "name", m->vpc, "parent", "resource_type", "AWS::EC2::VPC", "resource_id", m->vpc,
-            "attributes");
-        if (b == NULL || json_array_append_new(m->boundaries, b) < 0)
+        json_t *b = json_pack("{s:{}, s:O, s:O, s:n, s:s, s:O, s:s}", "attributes", "key",
+            m->vpcj, "name", m->vpcj, "parent", "resource_type", "AWS::EC2::VPC", "resource_id",
+            m->vpcj, "type", "vpc");
+        if (recvec_push(&m->bounds, b, m->vpc, NULL, NULL) < 0)
             return oom(c);
     }
     if (m->has_internet) {
-        json_t *inet = json_pack("{s:s, s:s, s:s, s:s, s:n, s:{}, s:{}, s:[], s:[]}", "key",
-            MAP_INTERNET_KEY, "type", "Internet", "name", "Internet", "role", MODEL_ROLE_EXTERNAL,
-            "boundary", "attributes", "tags", "threats", "requirements");
-        if (inet == NULL || json_array_append_new(m->components, inet) < 0)
+        json_t *inet = json_pack("{s:{}, s:n, s:O, s:s, s:[], s:s, s:{}, s:[], s:s}", "attributes",
+            "boundary", "key", c->internetj, "name", "Internet", "requirements", "role",
+            MODEL_ROLE_EXTERNAL, "tags", "threats", "type", "Internet");
+        if (recvec_push(&m->comps, inet, MAP_INTERNET_KEY, NULL, NULL) < 0)
             return oom(c);
     }
-    if (sort_array(m->components, key_fields, 0) < 0 || sort_array(m->boundaries, key_fields, 0) < 0 ||
-        sort_array(m->flows, flow_fields, 1) < 0)
+    if (recvec_finish(&m->comps, m->components, 0) < 0 ||
+        recvec_finish(&m->bounds, m->boundaries, 0) < 0 || recvec_finish(&m->flowv, m->flows, 1) < 0)
         return oom(c);
     return 0;
 }
@@ -1730,7 +2062,13 @@ map_target(const struct map_rules *rules, const char *account_id, const char *re
     c.region = region;
     c.skipped = json_array();
     c.unmapped = json_object();
-    if (c.skipped == NULL || c.unmapped == NULL)
+    c.internetj = json_string(MAP_INTERNET_KEY);
+    {
+        char bkey[64];
+        snprintf(bkey, sizeof(bkey), "account:%.40s", account_id);
+        c.accountbj = json_string(bkey);
+    }
+    if (c.skipped == NULL || c.unmapped == NULL || c.internetj == NULL || c.accountbj == NULL)
         goto oom;
     account_model = model_get(&c, NULL); /* always index 0 */
     if (account_model != 0 || collect_entries(&c, items) < 0)
@@ -1794,14 +2132,19 @@ out:
     map_result_clear(&res);
     for (i = 0; i < c.ne; i++) {
         json_decref(c.e[i].config);
-        free(c.e[i].key);
+        json_decref(c.e[i].keyj);
+        json_decref(c.e[i].idj);
         free(c.e[i].vpc);
-        free(c.e[i].boundary);
+        json_decref(c.e[i].boundaryj);
     }
     free(c.e);
     for (i = 0; i < c.nmodels; i++) {
         json_decref(c.models[i].doc);
         free(c.models[i].vpc);
+        json_decref(c.models[i].vpcj);
+        recvec_clear(&c.models[i].comps);
+        recvec_clear(&c.models[i].bounds);
+        recvec_clear(&c.models[i].flowv);
     }
     free(c.models);
     for (i = 0; i < c.nsg; i++)
@@ -1811,6 +2154,11 @@ out:
     strmap_clear(&c.routes);
     strmap_clear(&c.modelix);
     strmap_clear(&c.sgix);
+    strmap_clear(&c.flowset);
+    json_decref(c.internetj);
+    json_decref(c.accountbj);
+    for (i = 0; i < sizeof(c.protoj) / sizeof(c.protoj[0]); i++)
+        json_decref(c.protoj[i]);
     json_decref(c.skipped);
     json_decref(c.unmapped);
     return rc;

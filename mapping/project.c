@@ -22,7 +22,12 @@
  * continues is parsed exactly as the path evaluator parses it
  * (map_json_nested) and the parse is projected, except at nodes map.c reads
  * directly ("direct": there a string must stay a string). Values are
- * shared with the input by reference.
+ * shared with the input by reference, and so is an object the plan keeps
+ * every key of unchanged (a relationship holding only resourceType,
+ * resourceId and resourceName; any object of a projection), instead of
+ * being copied key by key. Plan keys carry their lengths and the root
+ * keys their role (configuration, relationships), so nothing is measured
+ * or compared per item.
  *
  * Items map_target skips before indexing (not an object, no type or id,
  * deleted, configuration not an object) keep only what gives the same
@@ -50,8 +55,17 @@ struct keep_set {
     struct keep_node *v; /* owned */
 };
 
+/* What map_project does with a root key (decided once, not per item). */
+enum keep_root {
+    KEEP_ROOT_VALUE,         /* project_value */
+    KEEP_ROOT_CONFIGURATION, /* project_config */
+    KEEP_ROOT_RELATIONSHIPS, /* kept whole (rels_whole) */
+};
+
 struct keep_node {
     char *key;            /* owned */
+    size_t klen;          /* strlen(key) */
+    enum keep_root root;  /* root nodes only */
     int whole;            /* a path ends here: the value is kept whole */
     int direct;           /* map.c reads this value itself: strings stay strings */
     struct keep_set sub;  /* keys kept when the value is an object */
@@ -111,6 +125,7 @@ set_node(struct keep_set *s, const char *key)
     g[s->n].key = strdup(key);
     if (g[s->n].key == NULL)
         return NULL;
+    g[s->n].klen = strlen(key);
     return &s->v[s->n++];
 }
 
@@ -295,10 +310,14 @@ map_keep_build(const struct map_rule *rule, struct map_keep **ret)
             goto out;
     }
     for (size_t i = 0; i < k->root.n; i++) {
-        if (strcmp(k->root.v[i].key, "relationships") == 0)
+        if (strcmp(k->root.v[i].key, "relationships") == 0) {
             k->rels_whole = 1;
-        else if (strcmp(k->root.v[i].key, "tags") == 0)
+            k->root.v[i].root = KEEP_ROOT_RELATIONSHIPS;
+        } else if (strcmp(k->root.v[i].key, "configuration") == 0) {
+            k->root.v[i].root = KEEP_ROOT_CONFIGURATION;
+        } else if (strcmp(k->root.v[i].key, "tags") == 0) {
             k->root.v[i].whole = 1; /* tags are small and read as a whole */
+        }
     }
     *ret = k;
     k = NULL;
@@ -366,13 +385,56 @@ project_value(json_t *v, const struct keep_node *node)
     return json_incref(v);
 }
 
+#define PROJECT_SHARE_MAX 32 /* plan sets this small try sharing the object whole */
+
 static json_t *
 project_obj(json_t *obj, const struct keep_set *s)
 {
-    json_t *out = json_object();
+    json_t *kept[PROJECT_SHARE_MAX], *out;
+    size_t nkept = 0, i;
+    int same = 1;
 
-    for (size_t i = 0; out != NULL && i < s->n; i++) {
-        json_t *v = json_object_get(obj, s->v[i].key), *p;
+    /* An object whose every key the plan keeps, each value unchanged, is
+     * shared whole instead of copied (a projection's own objects always
+     * are: projecting a projection copies nothing). */
+    if (s->n <= PROJECT_SHARE_MAX && json_object_size(obj) <= s->n) {
+        for (i = 0; i < s->n; i++) {
+            json_t *v = json_object_getn(obj, s->v[i].key, s->v[i].klen), *p;
+            kept[i] = NULL;
+            if (v == NULL)
+                continue;
+            p = project_value(v, &s->v[i]);
+            if (p == NULL) {
+                while (i-- > 0)
+                    json_decref(kept[i]);
+                return NULL;
+            }
+            kept[i] = p;
+            nkept++;
+            if (p != v)
+                same = 0;
+        }
+        if (same && nkept == json_object_size(obj)) {
+            for (i = 0; i < s->n; i++)
+                json_decref(kept[i]);
+            return json_incref(obj);
+        }
+        out = json_object();
+        for (i = 0; i < s->n; i++) {
+            if (kept[i] == NULL)
+                continue;
+            if (out != NULL && json_object_set_new_nocheck(out, s->v[i].key, kept[i]) < 0) {
+                json_decref(out);
+                out = NULL;
+            } else if (out == NULL) {
+                json_decref(kept[i]);
+            }
+        }
+        return out;
+    }
+    out = json_object();
+    for (i = 0; out != NULL && i < s->n; i++) {
+        json_t *v = json_object_getn(obj, s->v[i].key, s->v[i].klen), *p;
         if (v == NULL)
             continue;
         p = project_value(v, &s->v[i]);
@@ -448,6 +510,29 @@ project_config(json_t *cfg, const struct keep_node *node, json_t **ret)
     return *ret == NULL ? -2 : 0;
 }
 
+/* A relationship reduced to resourceType, resourceId and resourceName (in
+ * that order, as before): shared whole when it holds nothing else. */
+static json_t *
+rel_fields(json_t *r)
+{
+    json_t *t = json_object_getn(r, "resourceType", 12);
+    json_t *id = json_object_getn(r, "resourceId", 10);
+    json_t *name = json_object_getn(r, "resourceName", 12);
+    json_t *out;
+    size_t n = (t != NULL) + (id != NULL) + (name != NULL);
+
+    if (n == json_object_size(r))
+        return json_incref(r);
+    out = json_object();
+    if (out == NULL || (t != NULL && json_object_set_nocheck(out, "resourceType", t) < 0) ||
+        (id != NULL && json_object_set_nocheck(out, "resourceId", id) < 0) ||
+        (name != NULL && json_object_set_nocheck(out, "resourceName", name) < 0)) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
 /* relationships of the plan's types, each reduced to what map.c reads. */
 static json_t *
 project_rels(json_t *rels, const struct map_keep *k)
@@ -467,9 +552,8 @@ project_rels(json_t *rels, const struct map_keep *k)
             ;
         if (t == k->nrel)
             continue;
-        p = json_object();
-        if (p == NULL || copy_key(p, r, "resourceType") < 0 || copy_key(p, r, "resourceId") < 0 ||
-            copy_key(p, r, "resourceName") < 0 || json_array_append_new(out, p) < 0) {
+        p = rel_fields(r);
+        if (p == NULL || json_array_append_new(out, p) < 0) {
             json_decref(out);
             return NULL;
         }
@@ -503,11 +587,11 @@ map_project(const struct map_rules *rules, json_t *item)
         return NULL;
     for (size_t i = 0; i < k->root.n; i++) {
         const struct keep_node *node = &k->root.v[i];
-        json_t *v = json_object_get(item, node->key), *p = NULL;
+        json_t *v = json_object_getn(item, node->key, node->klen), *p = NULL;
         int rc;
         if (v == NULL)
             continue;
-        if (strcmp(node->key, "configuration") == 0) {
+        if (node->root == KEEP_ROOT_CONFIGURATION) {
             rc = project_config(v, node, &p);
             if (rc == -1) {
                 json_decref(out);
@@ -515,7 +599,7 @@ map_project(const struct map_rules *rules, json_t *item)
             }
             if (rc < 0)
                 goto oom;
-        } else if (strcmp(node->key, "relationships") == 0) {
+        } else if (node->root == KEEP_ROOT_RELATIONSHIPS) {
             p = json_incref(v); /* rels_whole: a rule path walks them */
         } else {
             p = project_value(v, node);

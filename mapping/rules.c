@@ -146,8 +146,11 @@ rule_clear(struct map_rule *r)
     for (size_t i = 0; i < r->ncases; i++) {
         free(r->cases[i].value);
         free(r->cases[i].component);
+        json_decref(r->cases[i].component_json);
     }
     free(r->cases);
+    json_decref(r->component_json);
+    json_decref(r->role_json);
     json_decref(r->threats);
     json_decref(r->requirements);
     free(r->origin);
@@ -353,6 +356,7 @@ path_compile(struct parse *p, const yaml_node_t *node, const char *text, struct 
         path.segs = grown;
         path.segs[path.n].key = strndup(c, len);
         path.segs[path.n].collect = collect;
+        path.segs[path.n].klen = len;
         if (path.segs[path.n].key == NULL) {
             p->oom = 1;
             goto fail;
@@ -639,6 +643,40 @@ tr_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *
     }
 }
 
+/* Rebuilds *obj with its keys inserted in sorted order (a canonical dump
+ * then finds them sorted; every component shares these objects). 0, or -1
+ * on OOM with *obj freed and NULL. */
+static int
+sort_keys(json_t **obj)
+{
+    const char *keys[8];
+    const char *k;
+    json_t *v, *out;
+    size_t n = 0;
+
+    if (json_object_size(*obj) > sizeof(keys) / sizeof(keys[0]))
+        return 0; /* tr_pair allows four keys: never reached */
+    json_object_foreach(*obj, k, v)
+        keys[n++] = k;
+    for (size_t i = 1; i < n; i++) { /* insertion sort of at most four */
+        for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
+            const char *t = keys[j];
+            keys[j] = keys[j - 1];
+            keys[j - 1] = t;
+        }
+    }
+    out = json_object();
+    for (size_t i = 0; out != NULL && i < n; i++) {
+        if (json_object_set_nocheck(out, keys[i], json_object_get(*obj, keys[i])) < 0) {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    json_decref(*obj);
+    *obj = out;
+    return out == NULL ? -1 : 0;
+}
+
 static void
 parse_tr_list(struct parse *p, yaml_node_t *v, int threat, json_t **dst)
 {
@@ -680,6 +718,10 @@ parse_tr_list(struct parse *p, yaml_node_t *v, int threat, json_t **dst)
             if (json_object_get(c.obj, "controls") == NULL &&
                 json_object_set_new(c.obj, "controls", json_array()) < 0)
                 p->oom = 1;
+        }
+        if (sort_keys(&c.obj) < 0) {
+            p->oom = 1;
+            return;
         }
         json_array_foreach(list, i, other) {
             if (c.have_id && json_equal(json_object_get(other, "id"), json_object_get(c.obj, "id")))
@@ -1050,6 +1092,22 @@ top_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void 
     }
 }
 
+/* The JSON strings every component of a rule shares (map.c's
+ * emit_component), made once here instead of once per component. A string
+ * jansson refuses (never for rules libyaml read, which are UTF-8) or an
+ * allocation that fails leaves the field NULL and map.c makes its own, as
+ * it did before these existed: the output is the same either way. */
+static void
+rule_strings(struct map_rule *r)
+{
+    r->component_json = json_string(r->component != NULL ? r->component : "AWS Resource");
+    r->role_json = r->role != NULL ? json_string(r->role) : NULL;
+    for (size_t i = 0; i < r->ncases; i++) {
+        if (r->cases[i].component != NULL)
+            r->cases[i].component_json = json_string(r->cases[i].component);
+    }
+}
+
 int
 map_rules_parse(const char *name, const char *text, size_t len, struct map_rules **ret,
     struct err *err)
@@ -1125,6 +1183,8 @@ map_rules_parse(const char *name, const char *text, size_t len, struct map_rules
         err_set(err, ERR_INTERNAL, "out of memory while reading %s", name);
         goto out;
     }
+    for (size_t i = 0; i < rules->n; i++)
+        rule_strings(&rules->v[i]);
     *ret = rules;
     rules = NULL;
     rc = 0;
@@ -1315,8 +1375,20 @@ map_json_nested(json_t *v)
     return jsonr_loadb(s, len, JSON_DECODE_ANY, NULL);
 }
 
+/* The member a segment names, or NULL (v not an object, or no such key);
+ * the length is known from compiling, so no strlen per lookup. */
+static json_t *
+seg_get(json_t *v, const struct map_path_seg *seg)
+{
+    if (!json_is_object(v))
+        return NULL;
+    return json_object_getn(v, seg->key, seg->klen != 0 ? seg->klen : strlen(seg->key));
+}
+
+/* The walk behind map_path_eval and map_path_visit_at: fn gets each value
+ * found (borrowed for the call). */
 static int
-eval_at(const struct map_path *path, size_t i, json_t *v, json_t *out)
+visit_at(const struct map_path *path, size_t i, json_t *v, map_path_fn fn, void *arg)
 {
     json_t *parsed = NULL, *child;
     int n = 0, r;
@@ -1324,7 +1396,7 @@ eval_at(const struct map_path *path, size_t i, json_t *v, json_t *out)
     if (i == path->n) {
         if (json_is_null(v))
             return 0;
-        return json_array_append(out, v) < 0 ? -1 : 1;
+        return fn(v, arg) < 0 ? -1 : 1;
     }
     if (json_is_string(v)) {
         parsed = map_json_nested(v);
@@ -1332,11 +1404,11 @@ eval_at(const struct map_path *path, size_t i, json_t *v, json_t *out)
             return 0;
         v = parsed;
     }
-    child = json_is_object(v) ? json_object_get(v, path->segs[i].key) : NULL;
+    child = seg_get(v, &path->segs[i]);
     if (child == NULL)
         goto out;
     if (!path->segs[i].collect) {
-        n = eval_at(path, i + 1, child, out);
+        n = visit_at(path, i + 1, child, fn, arg);
         goto out;
     }
     if (json_is_string(child)) {
@@ -1345,7 +1417,7 @@ eval_at(const struct map_path *path, size_t i, json_t *v, json_t *out)
             size_t k;
             json_t *e;
             json_array_foreach(inner, k, e) {
-                r = eval_at(path, i + 1, e, out);
+                r = visit_at(path, i + 1, e, fn, arg);
                 if (r < 0) {
                     n = -1;
                     break;
@@ -1360,7 +1432,7 @@ eval_at(const struct map_path *path, size_t i, json_t *v, json_t *out)
         size_t k;
         json_t *e;
         json_array_foreach(child, k, e) {
-            r = eval_at(path, i + 1, e, out);
+            r = visit_at(path, i + 1, e, fn, arg);
             if (r < 0) {
                 n = -1;
                 goto out;
@@ -1373,29 +1445,49 @@ out:
     return n;
 }
 
+static int
+append_fn(json_t *v, void *arg)
+{
+    return json_array_append((json_t *)arg, v);
+}
+
 int
 map_path_eval(const struct map_path *path, json_t *root, json_t *out)
 {
-    if (path == NULL || path->n == 0 || root == NULL)
+    return map_path_eval_at(path, 0, root, out);
+}
+
+int
+map_path_eval_at(const struct map_path *path, size_t from, json_t *v, json_t *out)
+{
+    if (path == NULL || path->n == 0 || v == NULL || from > path->n)
         return 0;
-    return eval_at(path, 0, root, out);
+    return visit_at(path, from, v, append_fn, out);
+}
+
+int
+map_path_visit_at(const struct map_path *path, size_t from, json_t *v, map_path_fn fn, void *arg)
+{
+    if (path == NULL || path->n == 0 || v == NULL || from > path->n)
+        return 0;
+    return visit_at(path, from, v, fn, arg);
 }
 
 /* A path without `[]` yields at most one value: walk it without the
  * scratch list (the common case; mapping evaluates millions of paths). */
 static json_t *
-single_value(const struct map_path *path, json_t *root)
+single_value(const struct map_path *path, size_t from, json_t *root)
 {
     json_t *v = root, *owned = NULL, *child;
 
-    for (size_t i = 0; i < path->n; i++) {
+    for (size_t i = from; i < path->n; i++) {
         if (json_is_string(v)) {
             json_t *parsed = map_json_nested(v); /* before v's owner is released */
             json_decref(owned);
             owned = parsed;
             v = parsed;
         }
-        child = json_is_object(v) ? json_object_get(v, path->segs[i].key) : NULL;
+        child = seg_get(v, &path->segs[i]);
         if (child == NULL) {
             json_decref(owned);
             return NULL;
@@ -1424,22 +1516,29 @@ map_path_collects(const struct map_path *path)
 json_t *
 map_path_first(const struct map_path *path, json_t *root, int *ret_oom)
 {
-    json_t *out, *v = NULL;
+    return map_path_first_at(path, 0, root, ret_oom);
+}
+
+static int
+first_fn(json_t *v, void *arg)
+{
+    *(json_t **)arg = json_incref(v);
+    return -1; /* the first is all we want */
+}
+
+json_t *
+map_path_first_at(const struct map_path *path, size_t from, json_t *v, int *ret_oom)
+{
+    json_t *first = NULL;
 
     *ret_oom = 0;
-    if (path == NULL || path->n == 0 || root == NULL)
+    if (path == NULL || path->n == 0 || v == NULL || from > path->n)
         return NULL;
     if (!map_path_collects(path))
-        return single_value(path, root);
-    out = json_array();
-    if (out == NULL || map_path_eval(path, root, out) < 0) {
-        *ret_oom = 1;
-        json_decref(out);
-        return NULL;
-    }
-    v = json_incref(json_array_get(out, 0));
-    json_decref(out);
-    return v;
+        return single_value(path, from, v);
+    /* stops at the first value instead of collecting them all */
+    (void)visit_at(path, from, v, first_fn, &first);
+    return first;
 }
 
 json_t *

@@ -29,6 +29,7 @@ struct map_keep;
 struct map_path_seg {
     char *key;   /* owned */
     int collect; /* `key[]`: iterate the list */
+    size_t klen; /* strlen(key), set by the compiler (0: not known, measured) */
 };
 
 struct map_path {
@@ -107,6 +108,8 @@ enum map_placement {
 struct map_switch_case {
     char *value;     /* owned */
     char *component; /* owned */
+    json_t *component_json; /* owned: component as a JSON string, shared by every
+                               component of the case; NULL when not built */
 };
 
 struct map_rule {
@@ -131,6 +134,10 @@ struct map_rule {
     json_t *requirements; /* owned: [{id, title, controls}] */
     char *origin;         /* owned: "file:line" of the rule, for messages */
     struct map_keep *keep; /* owned: what map_project keeps of this type's items */
+    /* Built once at load (map_rules_parse) and shared read-only by every
+     * component of the type; NULL when not built (then map.c makes its own). */
+    json_t *component_json; /* owned: component (or "AWS Resource") as a JSON string */
+    json_t *role_json;      /* owned: role as a JSON string */
 };
 
 struct map_rules {
@@ -156,6 +163,21 @@ json_t *map_paths_first(const struct map_paths *paths, json_t *root);
  * without `[]` is walked without allocating. *ret_oom is set to 1 when NULL
  * means out of memory. */
 json_t *map_path_first(const struct map_path *path, json_t *root, int *ret_oom);
+
+/* As map_path_first and map_path_eval, starting at segment `from` of path
+ * with v the value the segments before it led to (map.c starts items'
+ * `configuration.` paths at the configuration object it already holds). */
+json_t *map_path_first_at(const struct map_path *path, size_t from, json_t *v, int *ret_oom);
+MUST_CHECK int map_path_eval_at(const struct map_path *path, size_t from, json_t *v, json_t *out);
+
+/* Calls fn for each value map_path_eval_at would append, in the same order,
+ * without the list: the value is borrowed for the call only. fn returns 0,
+ * or -1 to stop (then this returns -1). Returns the number of calls, or -1
+ * (fn stopped it, or out of memory parsing JSON nested in a string is not
+ * an error: such a string yields nothing, as in map_path_eval). */
+typedef int (*map_path_fn)(json_t *v, void *arg);
+MUST_CHECK int map_path_visit_at(const struct map_path *path, size_t from, json_t *v,
+    map_path_fn fn, void *arg);
 
 /* 1 when a segment of path has `[]` (it may yield several values). */
 int map_path_collects(const struct map_path *path);
