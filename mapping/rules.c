@@ -836,6 +836,7 @@ case_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void
     r->cases = grown;
     r->cases[r->ncases].value = xstrdup(p, key);
     r->cases[r->ncases].component = xstrdup(p, t);
+    r->cases[r->ncases].component_json = NULL; /* made once the rule is complete */
     r->ncases++;
 }
 
