@@ -471,6 +471,152 @@ out:
     return rc;
 }
 
+/* ---- controls of summaries (incremental re-judge) ---- */
+
+/* The catalogue's standards with their security control index, built once. */
+struct catidx {
+    size_t n;
+    const char **key;     /* borrowed from the catalogue */
+    struct stdjudge *sj;
+};
+
+static void
+catidx_clear(struct catidx *ci)
+{
+    for (size_t i = 0; ci->sj != NULL && i < ci->n; i++)
+        stdjudge_clear(&ci->sj[i]);
+    free(ci->sj);
+    free(ci->key);
+    memset(ci, 0, sizeof(*ci));
+}
+
+static int
+catidx_init(struct catidx *ci, json_t *catalogue, struct err *err)
+{
+    size_t n = json_object_size(catalogue), i = 0;
+    const char *key;
+    json_t *entry;
+
+    memset(ci, 0, sizeof(*ci));
+    if (!json_is_object(catalogue))
+        return err_set(err, ERR_INTERNAL, "compliance: catalogue is not an object");
+    ci->key = calloc(n ? n : 1, sizeof(*ci->key));
+    ci->sj = calloc(n ? n : 1, sizeof(*ci->sj));
+    if (ci->key == NULL || ci->sj == NULL) {
+        catidx_clear(ci);
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    }
+    json_object_foreach(catalogue, key, entry) {
+        ci->key[i] = key;
+        ci->n = ++i;
+        if (stdjudge_init(&ci->sj[i - 1], key, entry, err) < 0) {
+            catidx_clear(ci);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The (standard, control) pairs s is judged under, by judge_summary's
+ * rules whatever its record_state, as "STD\tCTL": added to add (when not
+ * NULL); returns 1 as soon as one is in only (when not NULL), else 0. */
+static int
+summary_pairs(const struct catidx *ci, const struct summary *s, json_t *only, json_t *add,
+    struct err *err)
+{
+    for (size_t k = 0; k < ci->n; k++) {
+        json_t *cids = json_object_get(s->control_ids, ci->key[k]), *c, *sid;
+        size_t i;
+        int in = 0;
+
+        json_array_foreach(s->standard_ids, i, sid) {
+            if (json_is_string(sid) && strcmp(json_string_value(sid), ci->key[k]) == 0)
+                in = 1;
+        }
+        if (!in)
+            continue;
+        if (!(json_is_array(cids) && json_array_size(cids) > 0))
+            cids = s->scid != NULL ? json_object_get(ci->sj[k].by_sc, s->scid) : NULL;
+        json_array_foreach(cids, i, c) {
+            char pair[256];
+
+            if (!json_is_string(c))
+                return err_set(err, ERR_INTERNAL, "compliance: summary '%.200s': control_ids "
+                                                  "of %s holds a non-string", s->id, ci->key[k]);
+            snprintf(pair, sizeof(pair), "%s\t%s", ci->key[k], json_string_value(c));
+            if (add != NULL && set_add(add, pair) < 0)
+                return err_set(err, ERR_INTERNAL, "out of memory");
+            if (only != NULL && json_object_get(only, pair) != NULL)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+int
+compliance_controls_of(json_t *catalogue, json_t *summaries, json_t *set, struct err *err)
+{
+    struct catidx ci;
+    struct summary s;
+    size_t i;
+    int rc = -1;
+
+    if (!json_is_array(summaries) || !json_is_object(set))
+        return err_set(err, ERR_INTERNAL, "compliance_controls_of: summaries must be a list "
+                                          "and set an object");
+    if (catidx_init(&ci, catalogue, err) < 0)
+        return -1;
+    for (i = 0; i < json_array_size(summaries); i++) {
+        if (summary_read(json_array_get(summaries, i), i, &s, err) < 0 ||
+            summary_pairs(&ci, &s, NULL, set, err) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    catidx_clear(&ci);
+    return rc;
+}
+
+int
+compliance_select(json_t *catalogue, json_t *summaries, json_t *only, json_t **ret,
+    struct err *err)
+{
+    struct catidx ci;
+    struct summary s;
+    json_t *out = json_array();
+    size_t i;
+    int rc = -1, r;
+
+    if (out == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    if (!json_is_array(summaries) || !json_is_object(only)) {
+        json_decref(out);
+        return err_set(err, ERR_INTERNAL, "compliance_select: summaries must be a list and "
+                                          "only an object");
+    }
+    if (catidx_init(&ci, catalogue, err) < 0) {
+        json_decref(out);
+        return -1;
+    }
+    for (i = 0; i < json_array_size(summaries); i++) {
+        json_t *j = json_array_get(summaries, i);
+
+        if (summary_read(j, i, &s, err) < 0 || (r = summary_pairs(&ci, &s, only, NULL, err)) < 0)
+            goto out;
+        if (r == 1 && json_array_append(out, j) < 0) {
+            err_set(err, ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+    }
+    *ret = out;
+    out = NULL;
+    rc = 0;
+out:
+    catidx_clear(&ci);
+    json_decref(out);
+    return rc;
+}
+
 /* ---- link ---- */
 
 /* The tail of an ARN after its last '/', else its last ':'; NULL for a
@@ -869,10 +1015,57 @@ fc_counts(const struct summary *s)
 }
 
 int
+compliance_links_models(json_t *summaries, struct err *err)
+{
+    struct summary s;
+    size_t i;
+
+    if (!json_is_array(summaries))
+        return err_set(err, ERR_INTERNAL, "compliance_links_models: summaries is not a list");
+    for (i = 0; i < json_array_size(summaries); i++) {
+        if (summary_read(json_array_get(summaries, i), i, &s, err) < 0)
+            return -1;
+        if (fc_counts(&s))
+            return 1;
+    }
+    return 0;
+}
+
+/* The resource ids (and their ARN tails) of the counted FAILED summaries
+ * as a set: the only ids compliance_failing_components looks up. */
+static int
+fc_wanted(const struct summary *sums, size_t n, json_t **ret, struct err *err)
+{
+    json_t *set = json_object(), *r;
+    size_t i, j;
+
+    if (set == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    for (i = 0; i < n; i++) {
+        if (!fc_counts(&sums[i]))
+            continue;
+        json_array_foreach(sums[i].resources, j, r) {
+            const char *id = json_string_value(r), *tail;
+
+            if (id == NULL || (strncmp(id, "AWS::::Account:", 15) == 0 && id[15] != '\0'))
+                continue;
+            tail = arn_tail(id);
+            if (set_add(set, id) < 0 || (tail != NULL && set_add(set, tail) < 0)) {
+                json_decref(set);
+                return err_set(err, ERR_INTERNAL, "out of memory");
+            }
+        }
+    }
+    *ret = set;
+    return 0;
+}
+
+int
 compliance_failing_components(json_t *summaries, json_t *models, const char *account_id,
     json_t **ret, struct err *err)
 {
     json_t *idx = NULL, *acc = json_object(), *out = json_object(), *m, *set;
+    json_t *wanted = NULL;
     struct summary *sums = NULL;
     struct fc_hit *hits = NULL;
     size_t n, nm, mi, i, nfail = 0;
@@ -902,6 +1095,10 @@ compliance_failing_components(json_t *summaries, json_t *models, const char *acc
             goto out;
         nfail += fc_counts(&sums[i]);
     }
+    /* the ids the lookups below will ask for: only components bearing one
+     * of them are indexed (the index answers exactly those lookups) */
+    if (nfail > 0 && fc_wanted(sums, n, &wanted, err) < 0)
+        goto out;
     json_array_foreach(models, mi, m) {
         const char *acct = json_string_value(json_object_get(m, "account_id"));
         json_t *comps = json_object_get(m, "components"), *c;
@@ -928,9 +1125,12 @@ compliance_failing_components(json_t *summaries, json_t *models, const char *acc
                 goto out;
             }
             tail = arn_tail(key);
-            if (fc_index_add(idx, acct, key, mi, i, err) < 0 ||
-                (rid != NULL && fc_index_add(idx, acct, rid, mi, i, err) < 0) ||
-                (tail != NULL && fc_index_add(idx, acct, tail, mi, i, err) < 0))
+            if ((json_object_get(wanted, key) != NULL &&
+                    fc_index_add(idx, acct, key, mi, i, err) < 0) ||
+                (rid != NULL && json_object_get(wanted, rid) != NULL &&
+                    fc_index_add(idx, acct, rid, mi, i, err) < 0) ||
+                (tail != NULL && json_object_get(wanted, tail) != NULL &&
+                    fc_index_add(idx, acct, tail, mi, i, err) < 0))
                 goto out;
         }
     }
@@ -1016,6 +1216,7 @@ compliance_failing_components(json_t *summaries, json_t *models, const char *acc
 out:
     free(hits);
     free(sums);
+    json_decref(wanted);
     json_decref(idx);
     json_decref(acc);
     json_decref(out);

@@ -83,6 +83,33 @@ MUST_CHECK int compliance_link(json_t *summaries, json_t *models, json_t **ret, 
 MUST_CHECK int compliance_failing_components(json_t *summaries, json_t *models,
     const char *account_id, json_t **ret, struct err *err);
 
+/* 1 when compliance_failing_components would read the models for these
+ * summaries (some summary counts as FAILED and names a control), 0 when
+ * its result cannot depend on them (any list of models of the right shape
+ * gives {}), so a caller may skip loading them. A malformed summary is
+ * ERR_INTERNAL as in compliance_judge. */
+MUST_CHECK int compliance_links_models(json_t *summaries, struct err *err);
+
+/* What makes an incremental re-judge possible: a verdict depends only on
+ * the catalogue and the summaries judged under its own control (and its
+ * components on the models and those summaries), so when the catalogue and
+ * the models are unchanged only the controls the changed summaries (their
+ * new and their stored versions) are judged under can change.
+ * compliance_controls_of adds to set (an object) a key "STANDARD\tCONTROL"
+ * for every control of the catalogue's standards that a summary of
+ * summaries is judged under (compliance_judge's mapping: control_ids, else
+ * the catalogue's security_control_ids; whatever the record_state).
+ * compliance_select: *ret (caller decrefs) is the array of the summaries
+ * (same objects, in order) judged under at least one control of only (an
+ * object keyed like set); compliance_judge of that array gives every
+ * control of only the verdict that the whole array gives it, and
+ * compliance_failing_components the same components for those controls.
+ * Malformed input is ERR_INTERNAL as in compliance_judge. */
+MUST_CHECK int compliance_controls_of(json_t *catalogue, json_t *summaries, json_t *set,
+    struct err *err);
+MUST_CHECK int compliance_select(json_t *catalogue, json_t *summaries, json_t *only,
+    json_t **ret, struct err *err);
+
 /* Incremental update: stored summaries plus the ones read since, by id:
  * an updated summary replaces the stored one, an ARCHIVED one removes it
  * (and is not kept). *ret is a new array sorted by id. A periodic full

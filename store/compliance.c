@@ -222,8 +222,13 @@ failing_components(json_t *summaries, const struct store_sh_read *rd, const char
 
     if (models == NULL)
         return err_set(err, ERR_INTERNAL, "store: out of memory");
-    /* models given by digest are read only now, when linking needs them */
-    if (docs == NULL && rd->models_load != NULL) {
+    /* models given by digest are read only now, and only when linking
+     * reads them (some finding counts as FAILED) */
+    if (docs == NULL && rd->models_load != NULL &&
+        (rc = compliance_links_models(summaries, err)) != 0) {
+        if (rc < 0)
+            goto out;
+        rc = -1;
         if (rd->models_load(rd->models_ctx, &loaded, &loaded_account, err) < 0)
             goto out;
         docs = loaded;
@@ -283,10 +288,13 @@ record_event(struct store *st, int64_t run_id, time_t now, const char *account_i
 }
 
 /* Upserts the verdicts; records an event per change; deletes (with an
- * event) the stored controls the verdicts no longer hold. */
+ * event) the stored controls the verdicts no longer hold. only (NULL: all)
+ * restricts the deletions to its controls ("STANDARD\tCONTROL" keys): an
+ * incremental re-judge judged those and no other. */
 static int
 apply_verdicts(struct store *st, int64_t run_id, time_t now, const char *account_id,
-    const char *region, json_t *judged, json_t *comps, json_t *events, struct err *err)
+    const char *region, json_t *judged, json_t *comps, json_t *only, json_t *events,
+    struct err *err)
 {
     sqlite3_stmt *s = NULL, *sel = NULL;
     json_t *seen = json_object(), *empty = json_array(), *sv, *c;
@@ -380,7 +388,7 @@ apply_verdicts(struct store *st, int64_t run_id, time_t now, const char *account
         const char *gctl = (const char *)sqlite3_column_text(s, 1);
 
         snprintf(k, sizeof(k), "%s\t%s", gstd, gctl);
-        if (json_object_get(seen, k) == NULL)
+        if (json_object_get(seen, k) == NULL && (only == NULL || json_object_get(only, k) != NULL))
             json_array_append_new(gone, json_pack("[s, s, s]", gstd, gctl,
                                            (const char *)sqlite3_column_text(s, 2)));
     }
@@ -482,19 +490,15 @@ judge_inputs(const struct store_sh_read *rd, char out[33], struct err *err)
     return 0;
 }
 
-/* 1 when the stored judgement of the target still holds for rd: an
- * incremental read that brought no finding, the hub on before and now, and
- * the same judge inputs. Nothing the judge or the linker reads has changed
- * then, so neither the verdicts nor their components can. */
+/* 1 when the target's stored verdicts were judged with the hub on from
+ * the judge inputs `inputs` (catalogue and models as now). */
 static int
-judgement_holds(struct store *st, const char *account_id, const char *region,
-    const struct store_sh_read *rd, const char *inputs, struct err *err)
+inputs_hold(struct store *st, const char *account_id, const char *region, const char *inputs,
+    struct err *err)
 {
     sqlite3_stmt *s = NULL;
-    int r, holds = 0;
+    int r;
 
-    if (rd->full || !rd->hub_enabled || json_array_size(rd->summaries) > 0)
-        return 0;
     if (store_sql_prep(st, &s, err,
             "SELECT 1 FROM sh_targets WHERE account_id = ? AND region = ? AND hub = 'enabled'"
             " AND last_ok_run IS NOT NULL AND judge_inputs = ?",
@@ -504,8 +508,115 @@ judgement_holds(struct store *st, const char *account_id, const char *region,
     store_sql_finish(st, s);
     if (r < 0)
         return -1;
-    holds = r == 1;
-    return holds;
+    return r == 1;
+}
+
+/* 1 when the stored judgement of the target still holds for rd: an
+ * incremental read that brought no finding, the hub on before and now, and
+ * the same judge inputs. Nothing the judge or the linker reads has changed
+ * then, so neither the verdicts nor their components can. */
+static int
+judgement_holds(struct store *st, const char *account_id, const char *region,
+    const struct store_sh_read *rd, const char *inputs, struct err *err)
+{
+    if (rd->full || !rd->hub_enabled || json_array_size(rd->summaries) > 0)
+        return 0;
+    return inputs_hold(st, account_id, region, inputs, err);
+}
+
+/* The incremental re-judge (an incremental read that brought findings,
+ * the hub on before and now, the same judge inputs): only the controls the
+ * read's summaries are judged under, in their new or their stored version,
+ * can change (mapping/compliance.h, compliance_select). *ret gets them as
+ * {"STANDARD\tCONTROL": true}, or NULL when the whole set must be judged.
+ * Runs before the read is merged, while the stored versions are there. */
+static int
+touched_controls(struct store *st, const char *account_id, const char *region,
+    const struct store_sh_read *rd, const char *inputs, json_t **ret, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    json_t *set = NULL, *old = NULL, *f, *j = NULL;
+    size_t i;
+    int r, rc = -1;
+
+    *ret = NULL;
+    if (rd->full || !rd->hub_enabled || json_array_size(rd->summaries) == 0)
+        return 0;
+    r = inputs_hold(st, account_id, region, inputs, err);
+    if (r <= 0)
+        return r;
+    set = json_object();
+    old = json_array();
+    if (set == NULL || old == NULL) {
+        err_set(err, ERR_INTERNAL, "store: out of memory");
+        goto out;
+    }
+    if (store_sql_prep(st, &s, err,
+            "SELECT summary FROM sh_findings WHERE account_id = ? AND region = ?"
+            " AND finding_id = ?",
+            "ss", account_id, region) < 0)
+        goto out;
+    json_array_foreach(rd->summaries, i, f) {
+        const char *id = json_string_value(json_object_get(f, "id"));
+
+        if (id == NULL) {
+            err_set(err, ERR_INTERNAL, "store: finding summary %zu has no id/record_state",
+                i + 1);
+            goto out;
+        }
+        sqlite3_reset(s);
+        if (sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC) != SQLITE_OK) {
+            sqlfail(st, err);
+            goto out;
+        }
+        r = store_sql_step(st, s, err);
+        if (r < 0)
+            goto out;
+        if (r == 1) {
+            if (store_sql_col_json(s, 0, "stored finding summary", &j, err) < 0)
+                goto out;
+            if (json_array_append_new(old, j) < 0) {
+                err_set(err, ERR_INTERNAL, "store: out of memory");
+                goto out;
+            }
+        }
+    }
+    if (compliance_controls_of(rd->catalogue, rd->summaries, set, err) < 0 ||
+        compliance_controls_of(rd->catalogue, old, set, err) < 0)
+        goto out;
+    *ret = set;
+    set = NULL;
+    rc = 0;
+out:
+    store_sql_finish(st, s);
+    json_decref(set);
+    json_decref(old);
+    return rc;
+}
+
+/* Drops from judged every control that is not in only. */
+static void
+keep_only(json_t *judged, json_t *only)
+{
+    const char *std;
+    json_t *sv;
+
+    json_object_foreach(judged, std, sv) {
+        json_t *controls = json_object_get(sv, "controls"), *c;
+        size_t i = 0;
+
+        while (i < json_array_size(controls)) {
+            char k[256];
+
+            c = json_array_get(controls, i);
+            snprintf(k, sizeof(k), "%s\t%s", std,
+                json_string_value(json_object_get(c, "control_id")));
+            if (json_object_get(only, k) == NULL)
+                json_array_remove(controls, i);
+            else
+                i++;
+        }
+    }
 }
 
 int
@@ -515,7 +626,7 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
 {
     enum store_tx mode = STORE_TX_NONE;
     json_t *summaries = NULL, *judged = NULL, *comps = NULL, *empty = json_object();
-    json_t *keys = json_array(), *sv;
+    json_t *keys = json_array(), *sv, *touched = NULL;
     sqlite3_stmt *s = NULL;
     const char *std;
     char inputs[33] = "";
@@ -567,6 +678,9 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
         ok = 1;
         goto out;
     }
+    if (ret_judged == NULL &&
+        touched_controls(st, account_id, region, rd, inputs, &touched, err) < 0)
+        goto out;
     if (store_findings(st, account_id, region, rd, &active, err) < 0)
         goto out;
     if (rd->hub_enabled) {
@@ -584,14 +698,33 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
         } else if (load_findings(st, account_id, region, &summaries, err) < 0) {
             goto out;
         }
+        if (touched != NULL) {
+            /* incremental re-judge: the summaries judged under the touched
+             * controls; every other verdict stands, only checked */
+            json_t *sub = NULL;
+
+            if (compliance_select(rd->catalogue, summaries, touched, &sub, err) < 0)
+                goto out;
+            json_decref(summaries);
+            summaries = sub;
+            if (store_sql_prep(st, &s, err,
+                    "UPDATE compliance_status SET checked_at = ?, checked_run = ?"
+                    " WHERE account_id = ? AND region = ?",
+                    "iIss", (int64_t)now, run_id, account_id, region) < 0 ||
+                store_sql_run(st, s, err) < 0)
+                goto out;
+        }
         if (compliance_judge(rd->catalogue, summaries, &judged, err) < 0 ||
             failing_components(summaries, rd, account_id, &comps, err) < 0)
             goto out;
+        if (touched != NULL)
+            keep_only(judged, touched);
     } else {
         judged = json_object();
         comps = json_object();
     }
-    if (apply_verdicts(st, run_id, now, account_id, region, judged, comps, events, err) < 0)
+    if (apply_verdicts(st, run_id, now, account_id, region, judged, comps, touched, events,
+            err) < 0)
         goto out;
     json_object_foreach(judged, std, sv)
         json_array_append_new(keys, json_string(std));
@@ -622,6 +755,7 @@ done:
     json_decref(summaries);
     json_decref(judged);
     json_decref(comps);
+    json_decref(touched);
     json_decref(empty);
     json_decref(keys);
     return ok ? 0 : -1;

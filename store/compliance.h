@@ -11,10 +11,17 @@
  * set (a full read replaces it), the set is judged (compliance_judge) and
  * linked to the run's discovered models (compliance_link), and each
  * control whose status differs from the stored one gets a new status row
- * (since = now, since_run = run) and an event. A failed Security Hub read
- * (store_compliance_failed) only records the error on the target: its
- * findings, statuses and read times stay as they were, so nothing turns
- * green on a failure and the next run re-reads from the same point.
+ * (since = now, since_run = run) and an event. When the catalogue and the
+ * models are as at the last judgement and the read is incremental, only the
+ * controls the read's findings are judged under (in their new or stored
+ * version) are judged and linked again; every other verdict stands (its
+ * check time moves), which is what a judgement of the whole set gives (see
+ * compliance_select in mapping/compliance.h). Models given by digest are
+ * loaded only when some finding to link counts as FAILED. A failed
+ * Security Hub read (store_compliance_failed) only records the error on
+ * the target: its findings, statuses and read times stay as they were, so
+ * nothing turns green on a failure and the next run re-reads from the same
+ * point.
  *
  * Security Hub not enabled in a target is not a failure: the target is
  * recorded as hub "not_enabled", its findings are dropped and its controls

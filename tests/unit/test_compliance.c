@@ -12,7 +12,10 @@
  * standards outside the catalogue, severity sources, totals; links by key,
  * resource id, malformed-ARN tail, bare id, account resources and the
  * account fallback, account isolation, de-duplication and ordering; merge
- * replacing, dropping archived and sorting; malformed inputs reported.
+ * replacing, dropping archived and sorting; malformed inputs reported;
+ * compliance_links_models, and the failing-components index restricted to
+ * the ids failing findings name giving the same links; the controls of
+ * summaries and the selection an incremental re-judge works on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -480,6 +483,166 @@ out:
     json_decref(models);
 }
 
+static json_t *
+lm_sum(const char *status, const char *wf, const char *state, int with_control)
+{
+    json_t *cids = with_control ? json_pack("{s:[s]}", "cis-1.4", "1.1")
+                                : json_pack("{s:[]}", "cis-1.4");
+
+    return json_pack("{s:s, s:s, s:s, s:[s], s:o, s:n, s:s, s:s, s:s, s:n, s:[s]}", "id", "f1",
+        "account_id", "111111111111", "region", "us-east-1", "standard_ids", "cis-1.4",
+        "control_ids", cids, "security_control_id", "status", status, "workflow", wf,
+        "record_state", state, "severity", "resources", "arn:aws:s3:::b");
+}
+
+/* compliance_links_models: 1 only for a counted FAILED summary naming a
+ * control (what compliance_failing_components links); malformed input is
+ * an error. */
+static void
+test_links_models(void)
+{
+    struct err err = {0};
+    json_t *l;
+
+    l = json_pack("[o]", lm_sum("FAILED", "NEW", "ACTIVE", 1));
+    CHECK_INT(compliance_links_models(l, &err), 1);
+    json_decref(l);
+    l = json_pack("[o, o]", lm_sum("PASSED", "NEW", "ACTIVE", 1),
+        lm_sum("FAILED", "NOTIFIED", "ACTIVE", 1));
+    CHECK_INT(compliance_links_models(l, &err), 1);
+    json_decref(l);
+    /* suppressed, archived, not failed, or naming no control: nothing to link */
+    l = json_pack("[o, o, o, o]", lm_sum("FAILED", "SUPPRESSED", "ACTIVE", 1),
+        lm_sum("FAILED", "NEW", "ARCHIVED", 1), lm_sum("WARNING", "NEW", "ACTIVE", 1),
+        lm_sum("FAILED", "NEW", "ACTIVE", 0));
+    CHECK_INT(compliance_links_models(l, &err), 0);
+    CHECK_INT(compliance_links_models(json_array_get(l, 0), &err), -1);
+    CHECK_CONTAINS(err.msg, "not a list");
+    json_object_del(json_array_get(l, 2), "workflow");
+    CHECK_INT(compliance_links_models(l, &err), -1);
+    CHECK_CONTAINS(err.msg, "summary 3 ('f1') is not a finding summary");
+    json_decref(l);
+}
+
+/* Only components bearing an id that a failing resource (or its ARN tail)
+ * names are indexed: matches by key, resource id and tail on either side
+ * still link, components of other accounts or with other ids do not, and
+ * a component without a key is still refused. */
+static void
+test_failing_restricted(void)
+{
+    struct err err = {0};
+    json_t *fc = NULL, *sums, *models;
+    char *txt;
+
+    sums = json_pack("[{s:s, s:s, s:s, s:[s], s:{s:[s]}, s:n, s:s, s:s, s:s, s:n, "
+                     "s:[s, s, s]}]",
+        "id", "f1", "account_id", "111111111111", "region", "us-east-1", "standard_ids", "cis-1.4",
+        "control_ids", "cis-1.4", "5.1", "security_control_id", "status", "FAILED", "workflow",
+        "NEW", "record_state", "ACTIVE", "severity", "resources",
+        "arn:aws:ec2:us-east-1:111111111111:security-group/sg-1", "i-2",
+        "arn:aws:us-east-1:111111111111:instance/i-3");
+    models = json_pack("[{s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}, "
+                       "{s:s, s:s, s:[{s:s, s:s}]}]",
+        "account_id", "111111111111", "vpc_id", "vpc-a", "components",
+        "key", "arn:aws:ec2:us-east-1:111111111111:security-group/sg-1", "resource_id", "sg-1",
+        "key", "arn:aws:ec2:us-east-1:111111111111:instance/i-2", "resource_id", "i-2",
+        "key", "arn:aws:ec2:us-east-1:111111111111:instance/i-3", "resource_id", "i-3",
+        "key", "arn:aws:ec2:us-east-1:111111111111:instance/i-9", "resource_id", "i-9",
+        "account_id", "222222222222", "vpc_id", "vpc-b", "components",
+        "key", "arn:aws:ec2:us-east-1:222222222222:instance/i-2", "resource_id", "i-2");
+    CHECK_MSG(compliance_failing_components(sums, models, "111111111111", &fc, &err) == 0, "%s",
+        err.msg);
+    txt = json_dumps(fc, JSON_COMPACT | JSON_SORT_KEYS);
+    CHECK_STR(txt, "{\"cis-1.4\\t5.1\":["
+        "{\"key\":\"arn:aws:ec2:us-east-1:111111111111:instance/i-2\",\"vpc_id\":\"vpc-a\"},"
+        "{\"key\":\"arn:aws:ec2:us-east-1:111111111111:instance/i-3\",\"vpc_id\":\"vpc-a\"},"
+        "{\"key\":\"arn:aws:ec2:us-east-1:111111111111:security-group/sg-1\","
+        "\"vpc_id\":\"vpc-a\"}]}");
+    free(txt);
+    json_decref(fc);
+    fc = NULL;
+    /* an unwanted component without a key is still malformed input */
+    json_object_del(json_array_get(json_object_get(json_array_get(models, 1), "components"), 0),
+        "key");
+    CHECK(compliance_failing_components(sums, models, "111111111111", &fc, &err) < 0);
+    CHECK_CONTAINS(err.msg, "model 2 component 1 has no key");
+    CHECK(fc == NULL);
+    json_decref(sums);
+    json_decref(models);
+}
+
+/* compliance_controls_of / compliance_select: the judge's mapping (control
+ * ids, else the catalogue's security control ids; standards outside the
+ * catalogue left out), archived summaries included, and the selected
+ * subset judging the selected controls as the whole set does. */
+static void
+test_select(void)
+{
+    struct err err = {0};
+    json_t *cat, *sums, *set = json_object(), *only, *sub = NULL, *ja = NULL, *jb = NULL;
+
+    cat = json_pack("{s:{s:[{s:s, s:s, s:[s]}, {s:s, s:s, s:[s]}]}}", "cis-1.4", "controls",
+        "control_id", "1.10", "status", "ENABLED", "security_control_ids", "IAM.5",
+        "control_id", "5.3", "status", "ENABLED", "security_control_ids", "EC2.2");
+    sums = json_pack("[o, o, o, o]", lm_sum("FAILED", "NEW", "ACTIVE", 1),
+        lm_sum("PASSED", "NEW", "ACTIVE", 0), lm_sum("FAILED", "NEW", "ACTIVE", 1),
+        lm_sum("FAILED", "NEW", "ARCHIVED", 0));
+    /* a: 1.1 (not in the catalogue, named); b: through IAM.5; c: cis-3.0
+     * only; d: archived, through EC2.2 */
+    json_object_set_new(json_array_get(sums, 0), "id", json_string("a"));
+    json_object_set_new(json_array_get(sums, 1), "id", json_string("b"));
+    json_object_set_new(json_array_get(sums, 1), "security_control_id", json_string("IAM.5"));
+    json_object_set_new(json_array_get(sums, 2), "id", json_string("c"));
+    json_object_set_new(json_array_get(sums, 2), "standard_ids", json_pack("[s]", "cis-3.0"));
+    json_object_set_new(json_array_get(sums, 2), "control_ids", json_pack("{s:[s]}", "cis-3.0",
+                                                                    "5.3"));
+    json_object_set_new(json_array_get(sums, 3), "id", json_string("d"));
+    json_object_set_new(json_array_get(sums, 3), "security_control_id", json_string("EC2.2"));
+    CHECK_MSG(compliance_controls_of(cat, sums, set, &err) == 0, "%s", err.msg);
+    CHECK_INT(json_object_size(set), 3);
+    CHECK(json_object_get(set, "cis-1.4\t1.1") != NULL);
+    CHECK(json_object_get(set, "cis-1.4\t1.10") != NULL);
+    CHECK(json_object_get(set, "cis-1.4\t5.3") != NULL);
+
+    only = json_pack("{s:b}", "cis-1.4\t1.10", 1);
+    CHECK(compliance_select(cat, sums, only, &sub, &err) == 0);
+    CHECK_INT(json_array_size(sub), 1);
+    CHECK_STR(SGET(json_array_get(sub, 0), "id"), "b");
+    CHECK(json_array_get(sub, 0) == json_array_get(sums, 1)); /* the same object */
+    json_decref(sub);
+    sub = NULL;
+    json_object_set_new(only, "cis-1.4\t1.1", json_true());
+    CHECK(compliance_select(cat, sums, only, &sub, &err) == 0);
+    CHECK_INT(json_array_size(sub), 2);
+    /* the subset judges 1.1 and 1.10 as the whole set does */
+    CHECK(compliance_judge(cat, sums, &ja, &err) == 0 && compliance_judge(cat, sub, &jb, &err) == 0);
+    if (ja != NULL && jb != NULL) {
+        CHECK(json_equal(control(ja, "cis-1.4", "1.10"), control(jb, "cis-1.4", "1.10")));
+        CHECK(json_equal(control(ja, "cis-1.4", "1.1"), control(jb, "cis-1.4", "1.1")));
+        CHECK_STR(SGET(control(jb, "cis-1.4", "1.1"), "status"), "NON-COMPLIANT");
+    }
+    json_decref(sub);
+    sub = NULL;
+    /* bad input */
+    CHECK(compliance_controls_of(cat, set, set, &err) < 0);
+    CHECK_CONTAINS(err.msg, "must be a list");
+    CHECK(compliance_select(cat, sums, NULL, &sub, &err) < 0);
+    CHECK_CONTAINS(err.msg, "only an object");
+    CHECK(compliance_select(sums, sums, only, &sub, &err) < 0);
+    CHECK_CONTAINS(err.msg, "catalogue is not an object");
+    json_object_del(json_array_get(sums, 3), "record_state");
+    CHECK(compliance_select(cat, sums, only, &sub, &err) < 0);
+    CHECK_CONTAINS(err.msg, "summary 4 ('d') is not a finding summary");
+    CHECK(sub == NULL);
+    json_decref(ja);
+    json_decref(jb);
+    json_decref(only);
+    json_decref(set);
+    json_decref(sums);
+    json_decref(cat);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -492,6 +655,9 @@ main(int argc, char **argv)
     test_judge_bad();
     test_link();
     test_failing();
+    test_links_models();
+    test_failing_restricted();
+    test_select();
     test_merge();
     test_order();
     TEST_END();

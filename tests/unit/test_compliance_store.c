@@ -8,7 +8,9 @@
  * target, the incremental read with nothing new that keeps the verdicts
  * without judging (and the catalogue or model changes that still re-judge),
  * and migration 3 applied to a version 2 database
- * (tests/data/compliance/v2-schema.sql).
+ * (tests/data/compliance/v2-schema.sql); models given by digest loaded
+ * only when a counted FAILED finding needs linking; the incremental
+ * re-judge of the touched controls only, equal to a full re-judge.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,6 +230,239 @@ test_style_and_skip(const char *dir)
     json_decref(cat);
     json_decref(ev);
     store_close(st);
+}
+
+/* Models given by digest (as daemon/sync.c gives them) are loaded only
+ * when linking reads them: not for a read without a counted FAILED
+ * finding, once for one with; a loader failure fails the apply and leaves
+ * the stored verdicts as they were. */
+struct loader {
+    int calls;
+    int fail;
+};
+
+static int
+load_models_cb(void *ctx, json_t **ret_models, json_t **ret_account, struct err *err)
+{
+    struct loader *l = ctx;
+
+    l->calls++;
+    if (l->fail)
+        return err_set(err, ERR_STORE, "store: staged models: disk on fire");
+    *ret_models = json_pack("{s:o}", "vpc-1", model());
+    *ret_account = NULL;
+    return 0;
+}
+
+static int
+apply_lazy(struct store *st, int64_t run, time_t now, int full, json_t *sums,
+    struct loader *l, struct err *err)
+{
+    json_t *cat = catalogue();
+    struct store_sh_read rd = {.hub_enabled = 1, .full = full, .read_until = now,
+        .catalogue = cat, .summaries = sums, .models_digest = "d1",
+        .models_load = load_models_cb, .models_ctx = l};
+    int rc = store_compliance_apply(st, run, now, ACCT, REG, &rd, NULL, NULL, err);
+
+    json_decref(cat);
+    json_decref(sums);
+    return rc;
+}
+
+static void
+test_models_on_demand(const char *dir)
+{
+    char path[300];
+    struct store *st = NULL;
+    struct err err = {0};
+    struct loader l = {0};
+    json_t *rows = NULL, *comps;
+    int64_t r1, r2, r3;
+
+    snprintf(path, sizeof(path), "%s/lazy.db", dir);
+    CHECK(store_open(path, &st, &err) == 0);
+    if (st == NULL)
+        return;
+    /* nothing fails: judged without the models */
+    CHECK(store_run_begin(st, 1000, &r1, &err) == 0);
+    CHECK_MSG(apply_lazy(st, r1, 1000, 1,
+                  json_pack("[o, o]", summary("f1", "5.3", "EC2.2", "PASSED", "NEW", "ACTIVE", R1),
+                      summary("f2", "1.10", "IAM.5", "FAILED", "SUPPRESSED", "ACTIVE", R2)),
+                  &l, &err) == 0, "%s", err.msg);
+    CHECK_INT(l.calls, 0);
+    CHECK(store_compliance_rows(st, NULL, NULL, &rows, &err) == 0);
+    CHECK_STR(row_str(rows, "5.3", "status"), "COMPLIANT");
+    CHECK_INT(json_array_size(json_object_get(find_row(rows, "5.3"), "components")), 0);
+    json_decref(rows);
+    rows = NULL;
+    /* f1 now fails: the models are loaded once and R1 links to its component */
+    CHECK(store_run_begin(st, 2000, &r2, &err) == 0);
+    CHECK_MSG(apply_lazy(st, r2, 2000, 0,
+                  json_pack("[o]", summary("f1", "5.3", "EC2.2", "FAILED", "NEW", "ACTIVE", R1)),
+                  &l, &err) == 0, "%s", err.msg);
+    CHECK_INT(l.calls, 1);
+    CHECK(store_compliance_rows(st, NULL, NULL, &rows, &err) == 0);
+    CHECK_STR(row_str(rows, "5.3", "status"), "NON-COMPLIANT");
+    comps = json_object_get(find_row(rows, "5.3"), "components");
+    CHECK_INT(json_array_size(comps), 1);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(comps, 0), "vpc_id")), "vpc-1");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(comps, 0), "key")), R1);
+    json_decref(rows);
+    rows = NULL;
+    /* the loader fails: so does the apply, and nothing changes */
+    l.fail = 1;
+    CHECK(store_run_begin(st, 3000, &r3, &err) == 0);
+    CHECK(apply_lazy(st, r3, 3000, 0,
+              json_pack("[o]", summary("f3", "1.10", "IAM.5", "FAILED", "NEW", "ACTIVE", R2)),
+              &l, &err) == -1);
+    CHECK_CONTAINS(err.msg, "disk on fire");
+    CHECK_INT(l.calls, 2);
+    CHECK(store_compliance_rows(st, NULL, NULL, &rows, &err) == 0);
+    CHECK_STR(row_str(rows, "1.10", "status"), "COMPLIANT");
+    CHECK_STR(row_str(rows, "5.3", "checked_at"), "1970-01-01T00:33:20Z"); /* run 2's */
+    json_decref(rows);
+    store_close(st);
+}
+
+/* The incremental re-judge (only the controls the read's findings name, in
+ * their new and stored versions) gives the stored rows and the events a
+ * full re-judge gives: store A takes the incremental path, store B judges
+ * the whole set (a caller asking for the judgement does). Cases: a status
+ * change, a finding moving to another control, a finding mapped through
+ * the catalogue's security control ids, the last finding of a control the
+ * catalogue lacks archived (the control goes), a new finding. A's loader
+ * shows the path taken: its re-judge needs no models when no touched
+ * control fails, where the whole set (f1 failing) would. */
+static json_t *
+sum_ex(const char *id, const char *std, const char *ctl, const char *scid, const char *status,
+    const char *state)
+{
+    json_t *cids = ctl != NULL ? json_pack("{s:[s]}", std, ctl) : json_pack("{s:[]}", std);
+
+    return json_pack("{s:s, s:s, s:s, s:[s], s:o, s:s, s:s, s:s, s:s, s:s, s:[s], s:s, s:s}",
+        "id", id, "account_id", ACCT, "region", REG, "standard_ids", std, "control_ids", cids,
+        "security_control_id", scid, "status", status, "workflow", "NEW", "record_state", state,
+        "severity", "LOW", "resources", R1, "updated_at", "2026-01-01T00:00:00Z", "title", "t");
+}
+
+static int
+apply_both(struct store *a, struct store *b, time_t now, int full, json_t *sums,
+    struct loader *l, json_t *ev_a, json_t *ev_b, struct err *err)
+{
+    json_t *cat = catalogue(), *judged = NULL;
+    struct store_sh_read rd = {.hub_enabled = 1, .full = full, .read_until = now,
+        .catalogue = cat, .summaries = sums, .models_digest = "d1",
+        .models_load = load_models_cb, .models_ctx = l};
+    int64_t ra, rb;
+    int rc = -1;
+
+    if (store_run_begin(a, now, &ra, err) == 0 && store_run_begin(b, now, &rb, err) == 0 &&
+        store_compliance_apply(a, ra, now, ACCT, REG, &rd, ev_a, NULL, err) == 0 &&
+        store_compliance_apply(b, rb, now, ACCT, REG, &rd, ev_b, &judged, err) == 0)
+        rc = 0;
+    json_decref(judged);
+    json_decref(cat);
+    json_decref(sums);
+    return rc;
+}
+
+static void
+same_rows(struct store *a, struct store *b, const char *when)
+{
+    json_t *ra = NULL, *rb = NULL;
+    struct err err = {0};
+
+    CHECK(store_compliance_rows(a, NULL, NULL, &ra, &err) == 0);
+    CHECK(store_compliance_rows(b, NULL, NULL, &rb, &err) == 0);
+    CHECK_MSG(ra != NULL && json_equal(ra, rb), "%s: incremental and full re-judge differ", when);
+    json_decref(ra);
+    json_decref(rb);
+}
+
+static void
+test_incremental_rejudge(const char *dir)
+{
+    char pa[300], pb[300];
+    struct store *a = NULL, *b = NULL;
+    struct err err = {0};
+    struct loader l = {0};
+    json_t *ev_a = json_array(), *ev_b = json_array(), *rows = NULL;
+    size_t n;
+
+    snprintf(pa, sizeof(pa), "%s/inc-a.db", dir);
+    snprintf(pb, sizeof(pb), "%s/inc-b.db", dir);
+    CHECK(store_open(pa, &a, &err) == 0 && store_open(pb, &b, &err) == 0);
+    if (a == NULL || b == NULL)
+        goto out;
+    CHECK_MSG(apply_both(a, b, 1000, 1,
+                  json_pack("[o, o, o, o, o]",
+                      sum_ex("f1", "cis-1.4", "5.3", "EC2.2", "FAILED", "ACTIVE"),
+                      sum_ex("f2", "cis-1.4", "5.3", "EC2.2", "PASSED", "ACTIVE"),
+                      sum_ex("f3", "cis-1.4", "1.10", "IAM.5", "PASSED", "ACTIVE"),
+                      sum_ex("f4", "cis-1.4", "9.9", "S3.1", "WARNING", "ACTIVE"),
+                      sum_ex("f5", "cis-1.4", NULL, "IAM.5", "PASSED", "ACTIVE")),
+                  &l, ev_a, ev_b, &err) == 0, "%s", err.msg);
+    same_rows(a, b, "full read");
+    CHECK(store_compliance_rows(a, NULL, NULL, &rows, &err) == 0);
+    CHECK_STR(row_str(rows, "9.9", "status"), "WARNING");
+    CHECK_STR(row_str(rows, "5.3", "status"), "NON-COMPLIANT");
+    json_decref(rows);
+    rows = NULL;
+    l.calls = 0;
+    /* f3 fails (1.10 turns); f4 archived (9.9 goes); f5, mapped through
+     * IAM.5, turns WARNING; f6 new on 1.10 */
+    CHECK_MSG(apply_both(a, b, 2000, 0,
+                  json_pack("[o, o, o, o]",
+                      sum_ex("f3", "cis-1.4", "1.10", "IAM.5", "FAILED", "ACTIVE"),
+                      sum_ex("f4", "cis-1.4", "9.9", "S3.1", "WARNING", "ARCHIVED"),
+                      sum_ex("f5", "cis-1.4", NULL, "IAM.5", "WARNING", "ACTIVE"),
+                      sum_ex("f6", "cis-1.4", "1.10", "IAM.5", "PASSED", "ACTIVE")),
+                  &l, ev_a, ev_b, &err) == 0, "%s", err.msg);
+    same_rows(a, b, "status changes");
+    CHECK(json_equal(ev_a, ev_b));
+    CHECK_INT(l.calls, 2); /* once per store: 1.10 now fails */
+    /* f1 (5.3, failing) moves to 1.10 and passes: 5.3 is judged from f2
+     * alone, 1.10 still fails through f3 */
+    l.calls = 0;
+    CHECK_MSG(apply_both(a, b, 3000, 0,
+                  json_pack("[o]", sum_ex("f1", "cis-1.4", "1.10", "IAM.5", "PASSED", "ACTIVE")),
+                  &l, ev_a, ev_b, &err) == 0, "%s", err.msg);
+    same_rows(a, b, "a finding moving control");
+    CHECK(json_equal(ev_a, ev_b));
+    CHECK(store_compliance_rows(a, NULL, NULL, &rows, &err) == 0);
+    CHECK_STR(row_str(rows, "5.3", "status"), "COMPLIANT");
+    CHECK_STR(row_str(rows, "1.10", "status"), "NON-COMPLIANT");
+    CHECK(find_row(rows, "9.9") == NULL);
+    json_decref(rows);
+    rows = NULL;
+    /* f3 passes again: nothing touched fails, so A needs no models where
+     * B's whole set (still nothing failing) needs none either */
+    l.calls = 0;
+    CHECK(apply_both(a, b, 4000, 0,
+              json_pack("[o]", sum_ex("f3", "cis-1.4", "1.10", "IAM.5", "PASSED", "ACTIVE")),
+              &l, ev_a, ev_b, &err) == 0);
+    same_rows(a, b, "back to passing");
+    CHECK(json_equal(ev_a, ev_b));
+    CHECK_INT(l.calls, 0);
+    /* 5.3 fails again through f2; then a change on 1.10 alone: A judges 1.10
+     * without the models, B (the whole set, f2 failing) loads them */
+    CHECK(apply_both(a, b, 5000, 0,
+              json_pack("[o]", sum_ex("f2", "cis-1.4", "5.3", "EC2.2", "FAILED", "ACTIVE")),
+              &l, ev_a, ev_b, &err) == 0);
+    l.calls = 0;
+    CHECK(apply_both(a, b, 6000, 0,
+              json_pack("[o]", sum_ex("f6", "cis-1.4", "1.10", "IAM.5", "WARNING", "ACTIVE")),
+              &l, ev_a, ev_b, &err) == 0);
+    same_rows(a, b, "one control changed");
+    CHECK(json_equal(ev_a, ev_b));
+    CHECK_INT(l.calls, 1); /* B's only */
+    n = json_array_size(ev_a);
+    CHECK(n >= 6);
+out:
+    store_close(a);
+    store_close(b);
+    json_decref(ev_a);
+    json_decref(ev_b);
 }
 
 /* A database at schema version 2 (before the finding style) opens, gets
@@ -486,6 +721,8 @@ main(int argc, char **argv)
     json_decref(ev);
     store_close(st);
     test_style_and_skip(dir);
+    test_models_on_demand(dir);
+    test_incremental_rejudge(dir);
     test_migration(dir, argc > 1 ? argv[1] : "data/compliance_store");
     snprintf(path, sizeof(path), "rm -rf '%s'", dir);
     if (system(path) != 0)
