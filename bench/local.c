@@ -56,6 +56,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "bench/dataset.h"
 #include "daemon/err.h"
 #include "daemon/jsonr.h"
 #include "daemon/jsonw.h"
@@ -71,8 +72,8 @@
 #define LOOSE_FLAGS (JSON_SORT_KEYS | JSON_ENCODE_ANY)
 
 struct target {
-    char account[16];
-    char region[48];
+    char account[BENCH_ACCOUNT_LEN];
+    char region[BENCH_REGION_LEN];
     json_t *items;                  /* owned: current items; dropped after project */
     size_t n;                       /* items */
     char **orig;                    /* owned, each owned: AWS's text stand-in; dropped after
@@ -92,159 +93,33 @@ struct apply_totals {
     long unchanged;
 };
 
-static double
-cpu_now(void)
-{
-    struct timespec ts;
 
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-free_texts(char **v, size_t n)
-{
-    if (v == NULL)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
 
 static void
 target_clear(struct target *t)
 {
     json_decref(t->items);
-    free_texts(t->orig, t->n);
-    free_texts(t->ident, t->n);
-    free_texts(t->proj, t->n);
+    bench_free_texts(t->orig, t->n);
+    bench_free_texts(t->ident, t->n);
+    bench_free_texts(t->proj, t->n);
     free(t->hash);
     for (size_t i = 0; i < t->nmodels; i++)
         free((char *)(uintptr_t)t->models[i].model);
     free(t->models);
-    free_texts(t->loose, t->nmodels);
+    bench_free_texts(t->loose, t->nmodels);
     map_result_clear(&t->res);
     memset(t, 0, sizeof(*t));
 }
 
-/* dir = .../accounts/<account>/<region>: the last two components. */
-static int
-target_names(const char *dir, struct target *t, struct err *err)
-{
-    char buf[4096];
-    char *slash, *prev;
-    size_t n = strlen(dir);
-
-    if (n == 0 || n >= sizeof(buf))
-        return err_set(err, ERR_CONFIG, "target directory '%.200s': bad path", dir);
-    memcpy(buf, dir, n + 1);
-    while (n > 1 && buf[n - 1] == '/')
-        buf[--n] = '\0';
-    slash = strrchr(buf, '/');
-    if (slash == NULL)
-        return err_set(err, ERR_CONFIG, "%s: want a path ending in <account>/<region>", dir);
-    *slash = '\0';
-    prev = strrchr(buf, '/');
-    prev = prev != NULL ? prev + 1 : buf;
-    if (strlen(prev) != 12 || strlen(slash + 1) == 0 || strlen(slash + 1) >= sizeof(t->region))
-        return err_set(err, ERR_CONFIG, "%s: want a path ending in <12-digit account>/<region>",
-            dir);
-    memcpy(t->account, prev, 13);                       /* lengths checked above */
-    memcpy(t->region, slash + 1, strlen(slash + 1) + 1);
-    return 0;
-}
-
-/* Reads dir/resources.ndjson into t->items: newest version per type+id,
- * deletions dropped, only types the rules know. */
+/* Reads dir/resources.ndjson into t->items (bench_load_items). */
 static int
 load_target(const struct map_rules *rules, const char *dir, struct target *t, struct err *err)
 {
-    char path[4200];
-    json_t *latest = json_object();
-    FILE *f = NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    long lineno = 0;
-    ssize_t len;
-    const char *key;
-    json_t *item;
-    int rc = -1;
-
-    if (latest == NULL)
-        return err_set(err, ERR_INTERNAL, "out of memory");
-    if (target_names(dir, t, err) < 0)
-        goto out;
-    snprintf(path, sizeof(path), "%s/resources.ndjson", dir);
-    f = fopen(path, "re");
-    if (f == NULL) {
-        err_set(err, ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
-        goto out;
-    }
-    while ((len = getline(&line, &cap, f)) > 0) {
-        json_error_t jerr;
-        const char *type, *id, *when, *old_when;
-        json_t *old;
-        char k[1024];
-
-        lineno++;
-        item = json_loadb(line, (size_t)len, 0, &jerr);
-        if (!json_is_object(item)) {
-            json_decref(item);
-            err_set(err, ERR_CONFIG, "%s:%ld: not a JSON object (%s)", path, lineno,
-                item == NULL ? jerr.text : "another JSON value");
-            goto out;
-        }
-        type = json_string_value(json_object_get(item, "resourceType"));
-        id = json_string_value(json_object_get(item, "resourceId"));
-        when = json_string_value(json_object_get(item, "configurationItemCaptureTime"));
-        if (type == NULL || id == NULL) {
-            json_decref(item);
-            err_set(err, ERR_CONFIG, "%s:%ld: no resourceType/resourceId", path, lineno);
-            goto out;
-        }
-        if (!map_rules_has_type(rules, type)) {
-            json_decref(item);
-            continue;
-        }
-        snprintf(k, sizeof(k), "%s|%s", type, id);
-        old = json_object_get(latest, k);
-        old_when = json_string_value(json_object_get(old, "configurationItemCaptureTime"));
-        if (old != NULL && when != NULL && old_when != NULL && strcmp(old_when, when) > 0) {
-            json_decref(item);
-            continue;
-        }
-        if (json_object_set_new(latest, k, item) < 0) {
-            err_set(err, ERR_INTERNAL, "%s:%ld: out of memory", path, lineno);
-            goto out;
-        }
-    }
-    if (ferror(f)) {
-        err_set(err, ERR_CONFIG, "%s: read error after line %ld", path, lineno);
-        goto out;
-    }
-    t->items = json_array();
-    if (t->items == NULL) {
-        err_set(err, ERR_INTERNAL, "out of memory");
-        goto out;
-    }
-    json_object_foreach(latest, key, item) {
-        const char *st = json_string_value(json_object_get(item, "configurationItemStatus"));
-
-        if (st != NULL && strcmp(st, "ResourceDeleted") == 0)
-            continue;
-        if (json_array_append(t->items, item) < 0) {
-            err_set(err, ERR_INTERNAL, "%s: out of memory", path);
-            goto out;
-        }
-    }
+    if (bench_target_names(dir, t->account, t->region, err) < 0 ||
+        bench_load_items(rules, dir, &t->items, err) < 0)
+        return -1;
     t->n = json_array_size(t->items);
-    rc = 0;
-out:
-    if (f != NULL)
-        fclose(f);
-    free(line);
-    json_decref(latest);
-    return rc;
+    return 0;
 }
 
 /* Untimed: the per-item arrays, and each item's compact text (the stand-in
@@ -596,74 +471,74 @@ main(int argc, char **argv)
         goto out;
     }
 
-    c0 = cpu_now();
+    c0 = bench_cpu_now();
     for (size_t i = 0; i < n; i++) {
         if (load_target(rules, argv[i + 2], &t[i], &err) < 0)
             goto out;
         items += t[i].n;
     }
-    parse_s = cpu_now() - c0;
+    parse_s = bench_cpu_now() - c0;
     for (size_t i = 0; i < n; i++) {
         if (prepare_target(&t[i], &err) < 0)
             goto out;
     }
 
-    c0 = cpu_now();
+    c0 = bench_cpu_now();
     for (size_t i = 0; i < n; i++) {
         if (sha_target(&t[i], &err) < 0)
             goto out;
     }
-    sha_s = cpu_now() - c0;
+    sha_s = bench_cpu_now() - c0;
 
-    c0 = cpu_now();
+    c0 = bench_cpu_now();
     for (size_t i = 0; i < n; i++) {
         if (project_target(rules, &t[i], &err) < 0)
             goto out;
     }
-    project_s = cpu_now() - c0;
+    project_s = bench_cpu_now() - c0;
     for (size_t i = 0; i < n; i++) { /* as the worker: the originals go once projected */
         json_decref(t[i].items);
         t[i].items = NULL;
-        free_texts(t[i].orig, t[i].n);
+        bench_free_texts(t[i].orig, t[i].n);
         t[i].orig = NULL;
     }
 
-    c0 = cpu_now();
+    c0 = bench_cpu_now();
     for (size_t i = 0; i < n; i++) {
         if (map_one(rules, &t[i], &err) < 0)
             goto out;
         vpcs += json_object_size(t[i].res.models);
     }
-    map_s = cpu_now() - c0;
+    map_s = bench_cpu_now() - c0;
 
     if (store_open(argv[1], &st, &err) < 0)
         goto out;
-    c0 = cpu_now();
+    c0 = bench_cpu_now();
     if (run_fresh(st, digest, t, n, 0, &a1, &err) < 0) {
         err_prefix(&err, "store1");
         goto out;
     }
-    store1_s = cpu_now() - c0;
+    store1_s = bench_cpu_now() - c0;
 
     if (save_models(st, t, n, &err) < 0)
         goto out;
-    c0 = cpu_now();
+    c0 = bench_cpu_now();
     if (run_reused(st, digest, t, n, &a2, &err) < 0) {
         err_prefix(&err, "store2");
         goto out;
     }
-    store2_s = cpu_now() - c0;
+    store2_s = bench_cpu_now() - c0;
 
     for (size_t i = 0; i < n; i++) {
         if (loosen_target(&t[i], &err) < 0)
             goto out;
     }
-    c0 = cpu_now();
+    c0 = bench_cpu_now();
     if (run_fresh(st, digest, t, n, 1, &a3, &err) < 0) {
         err_prefix(&err, "store2_changed");
         goto out;
     }
-    store2c_s = cpu_now() - c0;
+    store2c_s = bench_cpu_now() - c0;
 
     getrusage(RUSAGE_SELF, &ru);
     printf("{\"targets\": %zu, \"items\": %zu, \"vpcs\": %zu, \"parse_s\": %.3f, \"sha_s\": %.3f, "

@@ -442,10 +442,8 @@ sh_describe_hub(struct aws_client *client, enum sh_style *ret, struct err *err)
 
 /* ---- DescribeStandardsControls ---- */
 
-/* ".../securityhub/<ID>/remediation" -> <ID> when it looks like a security
- * control id (Service.N). */
-static json_t *
-control_ids_from_url(json_t *url)
+json_t *
+sh_control_ids_from_url(json_t *url)
 {
     json_t *out = json_array();
     const char *s, *p, *e;
@@ -502,7 +500,7 @@ conv_control(json_t *raw, const char *op, long page, size_t idx, struct err *err
         cid, "title", json_is_string(title) ? title : json_null(), "severity",
         sev != NULL ? sev : json_null(), "status", status, "disabled_reason",
         json_is_string(reason) ? reason : json_null(), "security_control_ids",
-        control_ids_from_url(json_object_get(raw, "RemediationUrl")));
+        sh_control_ids_from_url(json_object_get(raw, "RemediationUrl")));
 }
 
 int

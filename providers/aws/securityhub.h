@@ -171,6 +171,12 @@ json_t *sh_findings_request(const struct sh_findings_query *q, int pass, struct 
 json_t *sh_findings_request_ex(const struct sh_findings_query *q, int pass, int full_override,
     struct err *err);
 
+/* The security control ids a DescribeStandardsControls RemediationUrl
+ * names: [<ID>] for ".../securityhub/<ID>/remediation" when <ID> looks like
+ * one (Service.N), else [] (also for a url that is not a string). New
+ * reference; NULL only when out of memory. */
+json_t *sh_control_ids_from_url(json_t *url);
+
 /* Normalises one ASFF finding into a new object (*ret, caller decrefs):
  * {"id", "account_id", "region", "standard_ids": ["cis-1.2", ...],
  *  "control_ids": {"cis-1.2": ["1.1"], ...}, "security_control_id": "IAM.3"|null,
