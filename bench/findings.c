@@ -35,14 +35,14 @@
  * rules know, map_target, canonical dumps) and its models staged
  * (store_stage_models, untimed) before each run's findings, so the apply
  * links failing findings to real components as the daemon does.
- * --link-docs measures what the commit would cost if the worker staged,
- * beside each model, the cut-down document linking reads ({"account_id",
- * "vpc_id", "components": [{"key", "resource_id"}]}, made from the tree it
- * already holds at map time) and a digest of those: the commit then parses
- * that small text instead of extracting it from the whole model texts in
- * SQL (store_staged_link_models) and hashes nothing
- * (store_staged_models_digest). A what-if for a store.c/target.c change;
- * the verdicts are the same.
+ * Models are staged with their link documents (compliance_link_text), as
+ * target.c stages them, so store_staged_link_models parses those small
+ * texts instead of cutting them out of the model texts in SQL.
+ * --link-docs measures what remains a what-if: a digest of the link
+ * documents made at map time standing for the models in the judge inputs
+ * (the commit then hashes nothing: store_staged_models_digest reads every
+ * model text back), and the link documents handed over in memory. The
+ * verdicts are the same.
  * Catalogue: per target, its securityhub.json (standards subscribed in
  * READY/INCOMPLETE state, disabled controls) over the dataset's
  * securityhub-catalog.json, converted as sh_read_catalogue's
@@ -84,6 +84,7 @@
 #include "daemon/err.h"
 #include "daemon/jsonr.h"
 #include "daemon/jsonw.h"
+#include "mapping/compliance.h"
 #include "mapping/map.h"
 #include "providers/aws/securityhub.h"
 #include "store/compliance.h"
@@ -120,6 +121,7 @@ target_clear(struct target *t)
     json_decref(t->catalogue);
     for (size_t i = 0; i < t->nmodels; i++) {
         free((char *)(uintptr_t)t->models[i].model);
+        free((char *)(uintptr_t)t->models[i].link);
         free((char *)(uintptr_t)t->models[i].vpc_id);
         free((char *)(uintptr_t)t->models[i].name);
     }
@@ -324,8 +326,10 @@ load_models(const struct map_rules *rules, struct target *t, struct err *err)
         t->models[k].vpc_id = strdup(vpc);
         t->models[k].name = name != NULL ? strdup(name) : NULL;
         t->models[k].model = jsonw_dumps(model, CANON_FLAGS);
+        t->models[k].link = compliance_link_text(model);
         t->nmodels = ++k;
         if (t->models[k - 1].vpc_id == NULL || t->models[k - 1].model == NULL ||
+            t->models[k - 1].link == NULL ||
             (name != NULL && t->models[k - 1].name == NULL)) {
             err_set(err, ERR_INTERNAL, "%s/%s/%s: out of memory dumping the model", t->account,
                 t->region, vpc);
@@ -334,8 +338,9 @@ load_models(const struct map_rules *rules, struct target *t, struct err *err)
     }
     if (res.account != NULL) {
         t->models[k].model = jsonw_dumps(res.account, CANON_FLAGS);
+        t->models[k].link = compliance_link_text(res.account);
         t->nmodels = ++k;
-        if (t->models[k - 1].model == NULL) {
+        if (t->models[k - 1].model == NULL || t->models[k - 1].link == NULL) {
             err_set(err, ERR_INTERNAL, "%s/%s: out of memory dumping the account document",
                 t->account, t->region);
             goto out;

@@ -18,6 +18,8 @@
 
 #include <jansson.h>
 
+#include "daemon/jsonw.h"
+
 static const char *const severities[] = {"INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"};
 #define NSEV ((int)(sizeof(severities) / sizeof(severities[0])))
 
@@ -1275,4 +1277,47 @@ out:
     json_decref(out);
     json_decref(byid);
     return rc;
+}
+
+/* Borrowed field or a new null, as json_extract gives a missing one. */
+static json_t *
+field_or_null(const json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+
+    return v != NULL ? json_incref(v) : json_null();
+}
+
+char *
+compliance_link_text(const json_t *model)
+{
+    json_t *doc, *comps, *c;
+    size_t i;
+    char *text = NULL;
+
+    if (!json_is_object(model))
+        return NULL;
+    comps = json_array();
+    doc = json_object();
+    if (comps == NULL || doc == NULL)
+        goto out;
+    json_array_foreach(json_object_get(model, "components"), i, c) {
+        json_t *one = json_object();
+
+        if (one == NULL || json_object_set_new_nocheck(one, "key", field_or_null(c, "key")) < 0 ||
+            json_object_set_new_nocheck(one, "resource_id", field_or_null(c, "resource_id")) < 0 ||
+            json_array_append_new(comps, one) < 0)
+            goto out;
+    }
+    if (json_object_set_new_nocheck(doc, "account_id", field_or_null(model, "account_id")) < 0 ||
+        json_object_set_new_nocheck(doc, "components", comps) < 0)
+        goto out;
+    comps = NULL;
+    if (json_object_set_new_nocheck(doc, "vpc_id", field_or_null(model, "vpc_id")) < 0)
+        goto out;
+    text = jsonw_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+out:
+    json_decref(comps);
+    json_decref(doc);
+    return text;
 }

@@ -1480,7 +1480,7 @@ stage_create(struct store *st, struct err *err)
     if (q_exec(st, err,
                "CREATE TABLE IF NOT EXISTS stage.stage_models ("
                " target INTEGER NOT NULL, account_id TEXT NOT NULL, region TEXT NOT NULL,"
-               " vpc_id TEXT NOT NULL, name TEXT, model TEXT,"
+               " vpc_id TEXT NOT NULL, name TEXT, model TEXT, link TEXT,"
                " PRIMARY KEY (target, account_id, region, vpc_id))",
                NULL) < 0 ||
         q_exec(st, err,
@@ -1560,10 +1560,11 @@ store_stage_models(struct store *st, int64_t target, const char *account_id, con
             goto out;
         }
         if (q_exec(st, err,
-                   "INSERT INTO stage.stage_models (target, account_id, region, vpc_id, name, model)"
-                   " VALUES (?, ?, ?, ?, ?, ?)",
-                   "issss" "s", target, account_id, region, v[i].vpc_id != NULL ? v[i].vpc_id : "",
-                   v[i].name, v[i].model) < 0)
+                   "INSERT INTO stage.stage_models (target, account_id, region, vpc_id, name,"
+                   " model, link) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   "issss" "ss", target, account_id, region,
+                   v[i].vpc_id != NULL ? v[i].vpc_id : "", v[i].name, v[i].model,
+                   v[i].link) < 0)
             goto out;
     }
     ok = 1;
@@ -1605,14 +1606,17 @@ store_staged_link_models(struct store *st, int64_t target, const char *account_i
                          const char *region, json_t **ret_models, json_t **ret_account,
                          struct err *err)
 {
+    /* the worker's link document when it staged one; else (a reused
+     * snapshot, store_apply_target) cut out of the model text here */
     static const char *const sql =
-        "SELECT vpc_id, model IS NULL, json_object('account_id',"
+        "SELECT vpc_id, link IS NULL AND model IS NULL, coalesce(link, json_object('account_id',"
         "  json_extract(model, '$.account_id'), 'vpc_id', json_extract(model, '$.vpc_id'),"
         "  'components',"
         "  (SELECT json_group_array(json_object('key', json_extract(c.value, '$.key'),"
         "     'resource_id', json_extract(c.value, '$.resource_id')))"
-        "   FROM json_each(model, '$.components') c))"
-        " FROM (SELECT m.vpc_id, " STAGED_MODEL_TEXT " AS model FROM stage.stage_models m"
+        "   FROM json_each(model, '$.components') c)))"
+        " FROM (SELECT m.vpc_id, m.link, CASE WHEN m.link IS NULL THEN " STAGED_MODEL_TEXT
+        "  END AS model FROM stage.stage_models m"
         "  WHERE m.target = ? AND m.account_id = ? AND m.region = ?)"
         " ORDER BY vpc_id";
     json_t *models = json_object(), *account = NULL, *doc = NULL;

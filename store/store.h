@@ -150,6 +150,8 @@ struct store_staged_model {
     const char *vpc_id; /* NULL: the account-level document */
     const char *name;   /* the VPC's name, may be NULL */
     const char *model;  /* canonical JSON text (compact, sorted keys) */
+    const char *link;   /* its link document (compliance_link_text), or NULL: then
+                           store_staged_link_models cuts it out of the model text */
 };
 MUST_CHECK int store_stage_models(struct store *st, int64_t target, const char *account_id,
                                   const char *region, const struct store_staged_model *v,
@@ -159,8 +161,8 @@ MUST_CHECK int store_stage_findings(struct store *st, int64_t target, char *cons
                                     size_t n, struct err *err);
 /* The staged models of target's account x region as {"vpc-...": DOC}, each
  * cut down to what compliance linking reads: {"account_id", "vpc_id",
- * "components": [{"key", "resource_id"}]}, and the account document the
- * same way (*ret_account NULL when none; ret_account may be NULL). Owned by
+ * "components": [{"key", "resource_id"}]} (the staged link document, else
+ * cut out of the model text in SQL), and the account document the same way (*ret_account NULL when none; ret_account may be NULL). Owned by
  * the caller. */
 MUST_CHECK int store_staged_link_models(struct store *st, int64_t target,
                                         const char *account_id, const char *region,

@@ -25,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "config/config.h"
+#include "mapping/compliance.h"
 #include "mapping/diff.h"
 #include "store/store.h"
 #include "testutil.h"
@@ -1124,7 +1125,7 @@ stage_one(struct store *st, int64_t target, const char *vpc, const json_t *model
 {
     struct err err = {0};
     char *text = json_dumps(model, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-    struct store_staged_model m = {vpc, "prod", text};
+    struct store_staged_model m = {vpc, "prod", text, NULL};
     int rc = store_stage_models(st, target, ACCT, REG, &m, 1, &err);
 
     if (rc < 0)
@@ -1274,7 +1275,7 @@ test_staging(void)
     /* a broken staged text is an error naming the VPC, and changes nothing */
     CHECK(store_stage_reset(st, &err) == 0);
     {
-        struct store_staged_model bad = {"vpc-1", "prod", "{not json"};
+        struct store_staged_model bad = {"vpc-1", "prod", "{not json", NULL};
 
         CHECK(store_stage_models(st, 7, ACCT, REG, &bad, 1, &err) == 0);
     }
@@ -1462,6 +1463,76 @@ test_page_size(void)
     unlink(path);
 }
 
+/* The link document a worker stages beside a model (compliance_link_text)
+ * is what store_staged_link_models would cut out of the model text: the
+ * same documents either way, a designed component (no resource_id) and the
+ * account document (vpc_id null) included. */
+static void
+test_stage_link(void)
+{
+    char path[512];
+    struct store *st = open_new(path, sizeof(path));
+    struct err err = {0};
+    json_t *m = model_for(ACCT, REG, "vpc-1"), *acct = json_deep_copy(base_model);
+    json_t *with = NULL, *without = NULL, *wa = NULL, *woa = NULL;
+    char *mt = NULL, *at = NULL, *ml = NULL, *al = NULL;
+
+    CHECK(st != NULL);
+    if (st == NULL) {
+        json_decref(m);
+        json_decref(acct);
+        return;
+    }
+    json_object_del(comp(m, 0), "resource_id");
+    json_object_set_new(acct, "account_id", json_string(ACCT));
+    json_object_set_new(acct, "vpc_id", json_null());
+    mt = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+    at = json_dumps(acct, JSON_COMPACT | JSON_SORT_KEYS);
+    ml = compliance_link_text(m);
+    al = compliance_link_text(acct);
+    CHECK(mt != NULL && at != NULL && ml != NULL && al != NULL);
+    CHECK(compliance_link_text(NULL) == NULL);
+    {
+        struct store_staged_model v1[] = {{"vpc-1", "prod", mt, ml}, {NULL, NULL, at, al}};
+        struct store_staged_model v2[] = {{"vpc-1", "prod", mt, NULL}, {NULL, NULL, at, NULL}};
+        CHECK(store_stage_reset(st, &err) == 0);
+        CHECK(store_stage_models(st, 1, ACCT, REG, v1, 2, &err) == 0);
+        CHECK(store_stage_models(st, 2, ACCT, REG, v2, 2, &err) == 0);
+    }
+    CHECK(store_staged_link_models(st, 1, ACCT, REG, &with, &wa, &err) == 0);
+    CHECK(store_staged_link_models(st, 2, ACCT, REG, &without, &woa, &err) == 0);
+    CHECK(with != NULL && without != NULL && json_equal(with, without));
+    CHECK(wa != NULL && woa != NULL && json_equal(wa, woa));
+    CHECK(json_is_null(json_object_get(json_array_get(json_object_get(json_object_get(with,
+        "vpc-1"), "components"), 0), "resource_id")));
+    CHECK(json_is_null(json_object_get(wa, "vpc_id")));
+    /* the staged link document is what is read, not the model text */
+    {
+        struct store_staged_model v3[] = {{"vpc-1", "prod", mt,
+            "{\"account_id\":\"x\",\"components\":[],\"vpc_id\":\"vpc-1\"}"}};
+        json_t *got = NULL;
+        CHECK(store_stage_models(st, 3, ACCT, REG, v3, 1, &err) == 0);
+        CHECK(store_staged_link_models(st, 3, ACCT, REG, &got, NULL, &err) == 0);
+        CHECK_STR(json_string_value(json_object_get(json_object_get(got, "vpc-1"),
+            "account_id")), "x");
+        json_decref(got);
+    }
+    CHECK_INT(json_array_size(json_object_get(json_object_get(with, "vpc-1"), "components")),
+        json_array_size(json_object_get(m, "components")));
+    json_decref(with);
+    json_decref(without);
+    json_decref(wa);
+    json_decref(woa);
+    free(mt);
+    free(at);
+    free(ml);
+    free(al);
+    json_decref(m);
+    json_decref(acct);
+    store_close(st);
+    unlink(path);
+}
+
 static void
 test_stage_reuse(void)
 {
@@ -1538,7 +1609,7 @@ test_stage_reuse(void)
     /* NULL stands for a reused snapshot only: store_stage_models refuses it */
     err_clear(&err);
     {
-        struct store_staged_model none = {"vpc-2", "prod", NULL};
+        struct store_staged_model none = {"vpc-2", "prod", NULL, NULL};
 
         CHECK(store_stage_models(st, 7, ACCT, REG, &none, 1, &err) < 0);
         CHECK_CONTAINS(err.msg, "no model text for VPC 'vpc-2'");
@@ -1588,6 +1659,7 @@ main(int argc, char **argv)
     test_stage_reuse();
     test_stage_reset();
     test_page_size();
+    test_stage_link();
     json_decref(base_model);
     remove_tmpdir();
     TEST_END();
