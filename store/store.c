@@ -132,6 +132,10 @@ static const char *const migrations[] = {
     /* read and replaced a whole target at a time: rows appended in order,
      * no key on the (random) hash to scatter the inserts */
     "CREATE INDEX item_cache_target ON item_cache (account_id, region);",
+    /* 5: per target the digest of its stored snapshots and account document
+     * (store_staged_models_digest's), kept while reads reuse them; NULL
+     * whenever they change, and on rows from before it */
+    "ALTER TABLE targets ADD COLUMN models_digest TEXT;",
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -1392,6 +1396,16 @@ key_of(const struct store_vpc_ref *r)
     return k;
 }
 
+/* The target's stored snapshots change: their digest is unknown again. */
+static int
+forget_models_digest(struct store *st, const char *account_id, const char *region,
+                     struct err *err)
+{
+    return q_exec(st, err,
+                  "UPDATE targets SET models_digest = NULL WHERE account_id = ? AND region = ?",
+                  "ss", account_id, region);
+}
+
 /* VPCs known before (vpcs or models rows) that a successful discovery of
  * their target no longer finds: an unmodelled one is forgotten, a modelled
  * one keeps its model and everything in it becomes only_in_model. */
@@ -1409,9 +1423,12 @@ apply_gone(struct store *st, int64_t run_id, time_t now, const char *account_id,
         struct vpc_key v = {account_id, region, vpc_id};
         struct reconcile_out counts;
 
-        if (q_exec(st, err,
-                   "DELETE FROM discovered WHERE account_id = ? AND region = ? AND vpc_id = ?",
-                   "sss", account_id, region, vpc_id) < 0)
+        int deleted = q_exec(st, err,
+                             "DELETE FROM discovered WHERE account_id = ? AND region = ?"
+                             " AND vpc_id = ?",
+                             "sss", account_id, region, vpc_id);
+
+        if (deleted < 0 || (deleted > 0 && forget_models_digest(st, account_id, region, err) < 0))
             goto out;
         if (load_doc(st, "models", &v, &saved, err) < 0)
             goto out;
@@ -1677,8 +1694,36 @@ store_staged_models_digest(struct store *st, int64_t target, const char *account
     sqlite3_stmt *s = NULL;
     int r = -1, ok;
 
+    int64_t reused = 0;
+    char *known = NULL;
+
     if (ctx == NULL)
         return oom(err);
+    /* a read that reuses the stored snapshots: their digest, once made */
+    if (q_int(st, &reused, err,
+              "SELECT count(*) FROM stage.stage_parts WHERE target = ? AND account_id = ?"
+              " AND region = ? AND reused = 1",
+              "iss", target, account_id, region) < 0 ||
+        (reused > 0 && q_prep(st, &s, err,
+                              "SELECT models_digest FROM targets WHERE account_id = ?"
+                              " AND region = ? AND length(models_digest) = 64",
+                              "ss", account_id, region) < 0))
+        goto out;
+    if (s != NULL) {
+        r = q_step(st, s, err);
+        if (r == 1 && (known = strdup(col_text(s, 0))) == NULL)
+            r = oom(err);
+        q_finish(st, s);
+        s = NULL;
+        if (r < 0)
+            goto out;
+        r = -1;
+    }
+    if (known != NULL) {
+        memcpy(out, known, 65);
+        r = 0;
+        goto out;
+    }
     ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
     if (ok && q_prep(st, &s, err,
                      "SELECT m.vpc_id, " STAGED_MODEL_TEXT " FROM stage.stage_models m"
@@ -1702,9 +1747,16 @@ store_staged_models_digest(struct store *st, int64_t target, const char *account
         goto out;
     }
     util_hex(md, mdlen, out);
+    /* the staged rows of a reused read are the stored snapshots themselves */
+    if (reused > 0 && q_exec(st, err,
+                             "UPDATE targets SET models_digest = ? WHERE account_id = ?"
+                             " AND region = ?",
+                             "sss", out, account_id, region) < 0)
+        goto out;
     r = 0;
 out:
     q_finish(st, s);
+    free(known);
     EVP_MD_CTX_free(ctx);
     if (r < 0)
         store_ctx(err, "hashing the staged models of %s/%s", account_id, region);
@@ -1875,7 +1927,8 @@ apply_part(struct store *st, int64_t target, const char *account_id, const char 
     if (r <= 0) { /* nothing staged for the part: no cache to trust any more */
         if (r == 0 &&
             q_exec(st, err, "DELETE FROM item_cache WHERE account_id = ? AND region = ?", "ss",
-                   account_id, region) >= 0)
+                   account_id, region) >= 0 &&
+            forget_models_digest(st, account_id, region, err) >= 0)
             rc = 0;
         goto out;
     }
@@ -1886,7 +1939,8 @@ apply_part(struct store *st, int64_t target, const char *account_id, const char 
                "isss", target, account_id, region, unmapped) < 0)
         goto out;
     if (!reused &&
-        (q_exec(st, err, "DELETE FROM item_cache WHERE account_id = ? AND region = ?", "ss",
+        (forget_models_digest(st, account_id, region, err) < 0 ||
+         q_exec(st, err, "DELETE FROM item_cache WHERE account_id = ? AND region = ?", "ss",
                 account_id, region) < 0 ||
          q_exec(st, err,
                 "INSERT INTO item_cache (account_id, region, hash, rules, ident, item)"
@@ -2207,7 +2261,8 @@ store_apply_target(struct store *st, int64_t run_id, time_t now, const char *acc
                    json_string_value(json_object_get(model, "name")), model) < 0)
             goto out;
     }
-    if (apply_staged_in(st, run_id, now, STAGE_DIRECT, account_id, region, ignores, nignores,
+    if (forget_models_digest(st, account_id, region, err) < 0 ||
+        apply_staged_in(st, run_id, now, STAGE_DIRECT, account_id, region, ignores, nignores,
                         changes, NULL, err) < 0 ||
         q_exec(st, err, "DELETE FROM stage.stage_models WHERE target = ?", "i", STAGE_DIRECT) < 0)
         goto out;

@@ -60,7 +60,7 @@ struct cfg_ignore;
 struct store;
 
 /* Schema version this binary writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION          4
+#define STORE_SCHEMA_VERSION          5
 #define STORE_BUSY_TIMEOUT_MS_DEFAULT 5000
 
 /* Opens (creating and migrating) the database at path. Refuses a file that
@@ -169,7 +169,10 @@ MUST_CHECK int store_staged_link_models(struct store *st, int64_t target,
                                         json_t **ret_models, json_t **ret_account,
                                         struct err *err);
 /* SHA-256 (hex) over the staged VPC ids and model texts of target's
- * account x region (the account document included), in vpc_id order. */
+ * account x region (the account document included), in vpc_id order. For
+ * a read staged as reused (store_stage_part) those are the stored
+ * snapshots: their digest is kept on the target once made and reused until
+ * the snapshots change, so an unchanged run does not read them back. */
 MUST_CHECK int store_staged_models_digest(struct store *st, int64_t target,
                                           const char *account_id, const char *region,
                                           char out[65], struct err *err);

@@ -1533,6 +1533,88 @@ test_stage_link(void)
     unlink(path);
 }
 
+/* A read that reuses the stored snapshots hashes them once: the digest is
+ * kept on the target (targets.models_digest) and forgotten whenever the
+ * snapshots change (a fresh read, store_apply_target). */
+static void
+test_models_digest_cache(void)
+{
+    char path[512];
+    struct store *st = open_new(path, sizeof(path));
+    struct store_apply_stats as = {0};
+    struct err err = {0};
+    json_t *disc = model_for(ACCT, REG, "vpc-1"), *unmapped = NULL, *other;
+    char d1[65] = "", d2[65] = "";
+    const char *fake = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+    long vpcs = -1;
+    int64_t run = 0;
+    sqlite3 *db;
+
+    CHECK(st != NULL);
+    if (st == NULL) {
+        json_decref(disc);
+        return;
+    }
+    CHECK(store_run_begin(st, T0, &run, &err) == 0);
+    CHECK(store_stage_reset(st, &err) == 0);
+    CHECK(stage_one(st, 7, "vpc-1", disc) == 0);
+    CHECK(store_stage_part(st, 7, ACCT, REG, "rules-1", "{}", 0, &err) == 0);
+    CHECK(apply_staged(st, run, T0 + 1, NULL, 0, &as) == 0);
+    CHECK(store_staged_models_digest(st, 7, ACCT, REG, d1, &err) == 0);
+    db = raw(path);
+    CHECK_INT(raw_int(db, "SELECT models_digest IS NULL FROM targets"), 1); /* fresh: not kept */
+
+    /* reused: computed from the snapshots once, then kept */
+    CHECK(store_stage_reset(st, &err) == 0);
+    CHECK(store_stage_reuse(st, 7, ACCT, REG, &vpcs, &unmapped, &err) == 0);
+    json_decref(unmapped);
+    unmapped = NULL;
+    CHECK(store_stage_part(st, 7, ACCT, REG, "rules-1", "{}", 1, &err) == 0);
+    CHECK(store_staged_models_digest(st, 7, ACCT, REG, d2, &err) == 0);
+    CHECK_STR(d2, d1);
+    {
+        char sql[256];
+        snprintf(sql, sizeof(sql), "SELECT models_digest = '%s' FROM targets", d1);
+        CHECK_INT(raw_int(db, sql), 1);
+    }
+    /* the kept digest is what a reused read gets (not the texts hashed again) */
+    {
+        char sql[256];
+        snprintf(sql, sizeof(sql), "UPDATE targets SET models_digest = '%s'", fake);
+        CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+    }
+    CHECK(store_staged_models_digest(st, 7, ACCT, REG, d2, &err) == 0);
+    CHECK_STR(d2, fake);
+    CHECK(apply_staged(st, run, T0 + 2, NULL, 0, &as) == 0); /* reused: kept */
+    CHECK_INT(raw_int(db, "SELECT length(models_digest) FROM targets"), 64);
+
+    /* a fresh read replaces the snapshots: forgotten, and hashed from the texts */
+    other = model_for(ACCT, REG, "vpc-1");
+    json_array_remove(json_object_get(other, "components"), 0);
+    CHECK(store_stage_reset(st, &err) == 0);
+    CHECK(stage_one(st, 7, "vpc-1", other) == 0);
+    CHECK(store_stage_part(st, 7, ACCT, REG, "rules-1", "{}", 0, &err) == 0);
+    CHECK(store_staged_models_digest(st, 7, ACCT, REG, d2, &err) == 0);
+    CHECK(strcmp(d2, fake) != 0 && strcmp(d2, d1) != 0);
+    CHECK(apply_staged(st, run, T0 + 3, NULL, 0, &as) == 0);
+    CHECK_INT(raw_int(db, "SELECT models_digest IS NULL FROM targets"), 1);
+
+    /* store_apply_target replaces them too */
+    CHECK(sqlite3_exec(db, "UPDATE targets SET models_digest = 'x'", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    {
+        json_t *d = one("vpc-1", json_incref(disc));
+        CHECK(apply(st, run, T0 + 4, d, NULL) == 0);
+        json_decref(d);
+    }
+    CHECK_INT(raw_int(db, "SELECT models_digest IS NULL FROM targets"), 1);
+    sqlite3_close(db);
+    json_decref(other);
+    json_decref(disc);
+    store_close(st);
+    unlink(path);
+}
+
 static void
 test_stage_reuse(void)
 {
@@ -1660,6 +1742,7 @@ main(int argc, char **argv)
     test_stage_reset();
     test_page_size();
     test_stage_link();
+    test_models_digest_cache();
     json_decref(base_model);
     remove_tmpdir();
     TEST_END();
