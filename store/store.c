@@ -133,8 +133,9 @@ static const char *const migrations[] = {
      * no key on the (random) hash to scatter the inserts */
     "CREATE INDEX item_cache_target ON item_cache (account_id, region);",
     /* 5: per target the digest of its stored snapshots and account document
-     * (store_staged_models_digest's), kept while reads reuse them; NULL
-     * whenever they change, and on rows from before it */
+     * (store_staged_models_digest's), made when a fresh read writes them and
+     * kept while reads reuse them; NULL when they change otherwise, and on
+     * rows from before it (the first reused read makes it) */
     "ALTER TABLE targets ADD COLUMN models_digest TEXT;",
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -1396,6 +1397,29 @@ key_of(const struct store_vpc_ref *r)
     return k;
 }
 
+/* A fresh read's staged models have just become the target's snapshots:
+ * their digest, made once here, is kept on the target and on the staged
+ * part (store_staged_models_digest returns it for the judge inputs). */
+static int staged_digest(struct store *st, int64_t target, const char *account_id,
+                         const char *region, char out[65], struct err *err);
+
+static int
+keep_applied_digest(struct store *st, int64_t target, const char *account_id,
+                    const char *region, struct err *err)
+{
+    char d[65];
+
+    if (staged_digest(st, target, account_id, region, d, err) < 0 ||
+        q_exec(st, err, "UPDATE targets SET models_digest = ? WHERE account_id = ? AND region = ?",
+               "sss", d, account_id, region) < 0 ||
+        q_exec(st, err,
+               "UPDATE stage.stage_parts SET models_digest = ? WHERE target = ?"
+               " AND account_id = ? AND region = ?",
+               "siss", d, target, account_id, region) < 0)
+        return -1;
+    return 0;
+}
+
 /* The target's stored snapshots change: their digest is unknown again. */
 static int
 forget_models_digest(struct store *st, const char *account_id, const char *region,
@@ -1512,6 +1536,7 @@ stage_create(struct store *st, struct err *err)
                "CREATE TABLE IF NOT EXISTS stage.stage_parts ("
                " target INTEGER NOT NULL, account_id TEXT NOT NULL, region TEXT NOT NULL,"
                " rules TEXT NOT NULL, unmapped TEXT NOT NULL, reused INTEGER NOT NULL,"
+               " models_digest TEXT,"
                " PRIMARY KEY (target, account_id, region))",
                NULL) < 0 ||
         q_exec(st, err,
@@ -1684,9 +1709,10 @@ out:
 }
 
 
-int
-store_staged_models_digest(struct store *st, int64_t target, const char *account_id,
-                           const char *region, char out[65], struct err *err)
+/* SHA-256 over the staged VPC ids and model texts (see the header). */
+static int
+staged_digest(struct store *st, int64_t target, const char *account_id, const char *region,
+              char out[65], struct err *err)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
@@ -1694,36 +1720,8 @@ store_staged_models_digest(struct store *st, int64_t target, const char *account
     sqlite3_stmt *s = NULL;
     int r = -1, ok;
 
-    int64_t reused = 0;
-    char *known = NULL;
-
     if (ctx == NULL)
         return oom(err);
-    /* a read that reuses the stored snapshots: their digest, once made */
-    if (q_int(st, &reused, err,
-              "SELECT count(*) FROM stage.stage_parts WHERE target = ? AND account_id = ?"
-              " AND region = ? AND reused = 1",
-              "iss", target, account_id, region) < 0 ||
-        (reused > 0 && q_prep(st, &s, err,
-                              "SELECT models_digest FROM targets WHERE account_id = ?"
-                              " AND region = ? AND length(models_digest) = 64",
-                              "ss", account_id, region) < 0))
-        goto out;
-    if (s != NULL) {
-        r = q_step(st, s, err);
-        if (r == 1 && (known = strdup(col_text(s, 0))) == NULL)
-            r = oom(err);
-        q_finish(st, s);
-        s = NULL;
-        if (r < 0)
-            goto out;
-        r = -1;
-    }
-    if (known != NULL) {
-        memcpy(out, known, 65);
-        r = 0;
-        goto out;
-    }
     ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
     if (ok && q_prep(st, &s, err,
                      "SELECT m.vpc_id, " STAGED_MODEL_TEXT " FROM stage.stage_models m"
@@ -1747,17 +1745,72 @@ store_staged_models_digest(struct store *st, int64_t target, const char *account
         goto out;
     }
     util_hex(md, mdlen, out);
-    /* the staged rows of a reused read are the stored snapshots themselves */
-    if (reused > 0 && q_exec(st, err,
-                             "UPDATE targets SET models_digest = ? WHERE account_id = ?"
-                             " AND region = ?",
-                             "sss", out, account_id, region) < 0)
-        goto out;
     r = 0;
 out:
     q_finish(st, s);
-    free(known);
     EVP_MD_CTX_free(ctx);
+    return r < 0 ? -1 : 0;
+}
+
+/* A kept digest (64 hex digits) in the first column of s's first row, if
+ * any: 1, 0 when none, -1 on error. Finishes s. */
+static int
+kept_digest(struct store *st, sqlite3_stmt *s, char out[65], struct err *err)
+{
+    int r = q_step(st, s, err);
+
+    if (r == 1) {
+        const char *t = col_text(s, 0);
+        if (t != NULL && strlen(t) == 64)
+            memcpy(out, t, 65);
+        else
+            r = 0;
+    }
+    q_finish(st, s);
+    return r;
+}
+
+int
+store_staged_models_digest(struct store *st, int64_t target, const char *account_id,
+                           const char *region, char out[65], struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t reused = 0;
+    int r;
+
+    /* made when the part was applied (apply_part) over these same rows */
+    r = q_prep(st, &s, err,
+               "SELECT models_digest FROM stage.stage_parts WHERE target = ?"
+               " AND account_id = ? AND region = ?",
+               "iss", target, account_id, region);
+    if (r == 0)
+        r = kept_digest(st, s, out, err);
+    if (r != 0)
+        goto out;
+    /* a read that reuses the stored snapshots: their digest, once made */
+    if (q_int(st, &reused, err,
+              "SELECT count(*) FROM stage.stage_parts WHERE target = ? AND account_id = ?"
+              " AND region = ? AND reused = 1",
+              "iss", target, account_id, region) < 0) {
+        r = -1;
+        goto out;
+    }
+    if (reused > 0) {
+        r = q_prep(st, &s, err,
+                   "SELECT models_digest FROM targets WHERE account_id = ? AND region = ?", "ss",
+                   account_id, region);
+        if (r == 0)
+            r = kept_digest(st, s, out, err);
+        if (r != 0)
+            goto out;
+    }
+    r = staged_digest(st, target, account_id, region, out, err);
+    /* the staged rows of a reused read are the stored snapshots themselves */
+    if (r == 0 && reused > 0 &&
+        q_exec(st, err, "UPDATE targets SET models_digest = ? WHERE account_id = ? AND region = ?",
+               "sss", out, account_id, region) < 0)
+        r = -1;
+out:
     if (r < 0)
         store_ctx(err, "hashing the staged models of %s/%s", account_id, region);
     return r < 0 ? -1 : 0;
@@ -1939,7 +1992,7 @@ apply_part(struct store *st, int64_t target, const char *account_id, const char 
                "isss", target, account_id, region, unmapped) < 0)
         goto out;
     if (!reused &&
-        (forget_models_digest(st, account_id, region, err) < 0 ||
+        (keep_applied_digest(st, target, account_id, region, err) < 0 ||
          q_exec(st, err, "DELETE FROM item_cache WHERE account_id = ? AND region = ?", "ss",
                 account_id, region) < 0 ||
          q_exec(st, err,

@@ -169,10 +169,11 @@ MUST_CHECK int store_staged_link_models(struct store *st, int64_t target,
                                         json_t **ret_models, json_t **ret_account,
                                         struct err *err);
 /* SHA-256 (hex) over the staged VPC ids and model texts of target's
- * account x region (the account document included), in vpc_id order. For
- * a read staged as reused (store_stage_part) those are the stored
- * snapshots: their digest is kept on the target once made and reused until
- * the snapshots change, so an unchanged run does not read them back. */
+ * account x region (the account document included), in vpc_id order. The
+ * texts are read back only when no digest is kept: store_apply_staged makes
+ * it for a fresh read as it writes the snapshots, and keeps it on the
+ * target for the reads that reuse them (store_stage_part's reused), until
+ * the snapshots change. */
 MUST_CHECK int store_staged_models_digest(struct store *st, int64_t target,
                                           const char *account_id, const char *region,
                                           char out[65], struct err *err);

@@ -1533,9 +1533,11 @@ test_stage_link(void)
     unlink(path);
 }
 
-/* A read that reuses the stored snapshots hashes them once: the digest is
- * kept on the target (targets.models_digest) and forgotten whenever the
- * snapshots change (a fresh read, store_apply_target). */
+/* The digest of a target's snapshots is made once: by the apply that
+ * writes them (a fresh read), or by the first reused read when none is
+ * kept; it is kept on the target (targets.models_digest) for the reads
+ * that reuse them, and replaced or forgotten whenever they change (a fresh
+ * read, store_apply_target). */
 static void
 test_models_digest_cache(void)
 {
@@ -1559,10 +1561,18 @@ test_models_digest_cache(void)
     CHECK(store_stage_reset(st, &err) == 0);
     CHECK(stage_one(st, 7, "vpc-1", disc) == 0);
     CHECK(store_stage_part(st, 7, ACCT, REG, "rules-1", "{}", 0, &err) == 0);
+    CHECK(store_staged_models_digest(st, 7, ACCT, REG, d1, &err) == 0); /* before applying */
     CHECK(apply_staged(st, run, T0 + 1, NULL, 0, &as) == 0);
-    CHECK(store_staged_models_digest(st, 7, ACCT, REG, d1, &err) == 0);
+    CHECK(store_staged_models_digest(st, 7, ACCT, REG, d2, &err) == 0); /* made by the apply */
+    CHECK_STR(d2, d1);
     db = raw(path);
-    CHECK_INT(raw_int(db, "SELECT models_digest IS NULL FROM targets"), 1); /* fresh: not kept */
+    {
+        char sql[256];
+        snprintf(sql, sizeof(sql), "SELECT models_digest = '%s' FROM targets", d1);
+        CHECK_INT(raw_int(db, sql), 1); /* kept for the next, reused read */
+        CHECK(sqlite3_exec(db, "UPDATE targets SET models_digest = NULL", NULL, NULL, NULL) ==
+              SQLITE_OK);
+    }
 
     /* reused: computed from the snapshots once, then kept */
     CHECK(store_stage_reset(st, &err) == 0);
@@ -1597,7 +1607,13 @@ test_models_digest_cache(void)
     CHECK(store_staged_models_digest(st, 7, ACCT, REG, d2, &err) == 0);
     CHECK(strcmp(d2, fake) != 0 && strcmp(d2, d1) != 0);
     CHECK(apply_staged(st, run, T0 + 3, NULL, 0, &as) == 0);
-    CHECK_INT(raw_int(db, "SELECT models_digest IS NULL FROM targets"), 1);
+    {
+        char sql[256], d3[65] = "";
+        snprintf(sql, sizeof(sql), "SELECT models_digest = '%s' FROM targets", d2);
+        CHECK_INT(raw_int(db, sql), 1);
+        CHECK(store_staged_models_digest(st, 7, ACCT, REG, d3, &err) == 0);
+        CHECK_STR(d3, d2);
+    }
 
     /* store_apply_target replaces them too */
     CHECK(sqlite3_exec(db, "UPDATE targets SET models_digest = 'x'", NULL, NULL, NULL) ==
