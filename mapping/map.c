@@ -1538,9 +1538,9 @@ protocol_json(struct ctx *c, const char *protocol)
 
 /* Adds the flow from -> to (JSON strings, borrowed and shared) unless the
  * model already has one with the same from, to and label: the first made
- * is the one kept, as the sort's de-duplication of the first version kept
- * it, so a repeat costs one hash probe instead of a JSON object. port is
- * stolen. */
+ * is the one kept (as the sort's de-duplication of the first version kept
+ * it), so a repeat costs one hash probe instead of a JSON object, and the
+ * flows need no de-duplication after. port is stolen. */
 static void
 add_flow(struct ctx *c, size_t mi, json_t *fromj, json_t *toj, const char *label,
     const char *protocol, json_t *port)
@@ -1558,7 +1558,8 @@ add_flow(struct ctx *c, size_t mi, json_t *fromj, json_t *toj, const char *label
     lf = strlen(from);
     lt = strlen(to);
     ll = strlen(label);
-    len = (size_t)snprintf(key, sizeof(key), "%zu\x1f", mi);
+    /* the lengths make the key one-to-one: ids and labels may hold \x1f */
+    len = (size_t)snprintf(key, sizeof(key), "%zu\x1f%zu\x1f%zu\x1f", mi, lf, lt);
     if (len + lf + lt + ll + 2 < sizeof(key)) { /* always: ids and labels are capped */
         memcpy(key + len, from, lf);
         len += lf;
@@ -1928,66 +1929,13 @@ sortrec_cmp(const void *a, const void *b)
     return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* Sorts arr in place by fields; drops neighbours with equal fields when dedupe. */
+/* Sorts rv and moves its elements into arr (rv is left empty). */
 static int
-sort_array(json_t *arr, const char *const fields[3], int dedupe)
+recvec_finish(struct recvec *rv, json_t *arr)
 {
-    size_t n = json_array_size(arr), i, m = 0;
-    struct sortrec *v;
-
-    if (n < 2)
-        return 0;
-    v = malloc(n * sizeof(*v));
-    if (v == NULL)
-        return -1;
-    for (i = 0; i < n; i++) {
-        v[i].v = json_incref(json_array_get(arr, i));
-        v[i].pos = i;
-        for (int k = 0; k < 3; k++) {
-            const char *f = fields[k] != NULL ? jstr(v[i].v, fields[k]) : NULL;
-            v[i].k[k] = f != NULL ? f : "";
-        }
-    }
-    qsort(v, n, sizeof(*v), sortrec_cmp);
-    json_array_clear(arr);
-    for (i = 0; i < n; i++) {
-        if (dedupe && m > 0 && sortrec_keys_cmp(&v[i], &v[m - 1]) == 0) {
-            json_decref(v[i].v);
-            continue;
-        }
-        v[m++] = v[i];
-    }
-    for (i = 0; i < m; i++) {
-        if (json_array_append_new(arr, v[i].v) < 0) {
-            for (size_t k = i + 1; k < m; k++)
-                json_decref(v[k].v);
-            free(v);
-            return -1;
-        }
-    }
-    free(v);
-    return 0;
-}
-
-/* Sorts rv and moves its elements into arr (rv is left empty); drops
- * neighbours with equal keys when dedupe (add_flow already made each flow
- * once: kept as a safety net, it costs a comparison per element). */
-static int
-recvec_finish(struct recvec *rv, json_t *arr, int dedupe)
-{
-    size_t m = 0, i;
-
     if (rv->n > 1)
         qsort(rv->v, rv->n, sizeof(rv->v[0]), sortrec_cmp);
-    for (i = 0; i < rv->n; i++) {
-        if (dedupe && m > 0 && sortrec_keys_cmp(&rv->v[i], &rv->v[m - 1]) == 0) {
-            json_decref(rv->v[i].v);
-            continue;
-        }
-        rv->v[m++] = rv->v[i];
-    }
-    rv->n = m;
-    for (i = 0; i < m; i++) {
+    for (size_t i = 0; i < rv->n; i++) {
         json_t *v = rv->v[i].v;
         rv->v[i].v = NULL;
         if (json_array_append_new(arr, v) < 0) {
@@ -1997,6 +1945,28 @@ recvec_finish(struct recvec *rv, json_t *arr, int dedupe)
     }
     recvec_clear(rv);
     return 0;
+}
+
+/* Sorts arr in place by fields (ties keep their order). */
+static int
+sort_array(json_t *arr, const char *const fields[3])
+{
+    struct recvec rv = {0};
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(arr, i, v) {
+        const char *k[3];
+
+        for (int f = 0; f < 3; f++)
+            k[f] = fields[f] != NULL ? jstr(v, fields[f]) : NULL;
+        if (recvec_push(&rv, json_incref(v), k[0], k[1], k[2]) < 0) {
+            recvec_clear(&rv);
+            return -1;
+        }
+    }
+    json_array_clear(arr);
+    return recvec_finish(&rv, arr);
 }
 
 static int
@@ -2023,8 +1993,8 @@ finish_model(struct ctx *c, struct model *m)
         if (recvec_push(&m->comps, inet, MAP_INTERNET_KEY, NULL, NULL) < 0)
             return oom(c);
     }
-    if (recvec_finish(&m->comps, m->components, 0) < 0 ||
-        recvec_finish(&m->bounds, m->boundaries, 0) < 0 || recvec_finish(&m->flowv, m->flows, 1) < 0)
+    if (recvec_finish(&m->comps, m->components) < 0 ||
+        recvec_finish(&m->bounds, m->boundaries) < 0 || recvec_finish(&m->flowv, m->flows) < 0)
         return oom(c);
     return 0;
 }
@@ -2113,7 +2083,7 @@ map_target(const struct map_rules *rules, const char *account_id, const char *re
             goto oom;
     }
     res.account = json_incref(c.models[0].doc);
-    if (sort_array(c.skipped, skipped_fields, 0) < 0)
+    if (sort_array(c.skipped, skipped_fields) < 0)
         goto oom;
     res.skipped_count = json_array_size(c.skipped);
     while (json_array_size(c.skipped) > MAP_SKIPPED_MAX)

@@ -300,6 +300,60 @@ test_project_sharing(const struct map_rules *rules)
     json_decref(item);
 }
 
+/* Flows are made once each, looked up by (from, to, label): component keys
+ * holding the separator must not make two different flows one. Four
+ * instances in a group that admits itself: every ordered pair is a flow,
+ * although "arn:a\x1farn:b" -> "arn:c" and "arn:a" -> "arn:b\x1farn:c"
+ * join to the same text. */
+static const char sep_items_text[] =
+    "[{\"resourceType\":\"AWS::EC2::VPC\",\"resourceId\":\"vpc-1\",\"configuration\":"
+    "{\"vpcId\":\"vpc-1\"}},"
+    "{\"resourceType\":\"AWS::EC2::Subnet\",\"resourceId\":\"subnet-1\",\"configuration\":"
+    "{\"vpcId\":\"vpc-1\",\"subnetId\":\"subnet-1\"}},"
+    "{\"resourceType\":\"AWS::EC2::SecurityGroup\",\"resourceId\":\"sg-1\",\"configuration\":"
+    "{\"vpcId\":\"vpc-1\",\"groupId\":\"sg-1\",\"ipPermissions\":["
+    "{\"ipProtocol\":\"tcp\",\"fromPort\":443,\"toPort\":443,\"userIdGroupPairs\":"
+    "[{\"groupId\":\"sg-1\"}]}]}},"
+    "{\"resourceType\":\"AWS::EC2::Instance\",\"resourceId\":\"i-1\",\"arn\":\"arn:a\","
+    "\"configuration\":{\"vpcId\":\"vpc-1\",\"subnetId\":\"subnet-1\",\"securityGroups\":"
+    "[{\"groupId\":\"sg-1\"}]}},"
+    "{\"resourceType\":\"AWS::EC2::Instance\",\"resourceId\":\"i-2\",\"arn\":\"arn:a\\u001farn:b\","
+    "\"configuration\":{\"vpcId\":\"vpc-1\",\"subnetId\":\"subnet-1\",\"securityGroups\":"
+    "[{\"groupId\":\"sg-1\"}]}},"
+    "{\"resourceType\":\"AWS::EC2::Instance\",\"resourceId\":\"i-3\",\"arn\":\"arn:c\","
+    "\"configuration\":{\"vpcId\":\"vpc-1\",\"subnetId\":\"subnet-1\",\"securityGroups\":"
+    "[{\"groupId\":\"sg-1\"}]}},"
+    "{\"resourceType\":\"AWS::EC2::Instance\",\"resourceId\":\"i-4\",\"arn\":\"arn:b\\u001farn:c\","
+    "\"configuration\":{\"vpcId\":\"vpc-1\",\"subnetId\":\"subnet-1\",\"securityGroups\":"
+    "[{\"groupId\":\"sg-1\"}]}}]";
+
+static void
+test_flow_keys(const struct map_rules *rules)
+{
+    struct map_result res;
+    struct err err = {0};
+    json_t *items = json_loads(sep_items_text, 0, NULL), *flows, *f;
+    size_t i;
+    int between = 0;
+
+    CHECK(items != NULL);
+    memset(&res, 0, sizeof(res));
+    CHECK_MSG(map_target(rules, "111111111111", "eu-west-1", items, &res, &err) == 0, "%s",
+        err.msg);
+    flows = json_object_get(json_object_get(res.models, "vpc-1"), "flows");
+    json_array_foreach(flows, i, f) {
+        const char *from = json_string_value(json_object_get(f, "from"));
+        const char *to = json_string_value(json_object_get(f, "to"));
+        if (from != NULL && to != NULL && strncmp(from, "arn:", 4) == 0 &&
+            strncmp(to, "arn:", 4) == 0)
+            between++;
+    }
+    CHECK_INT(between, 12); /* 4 x 3 ordered pairs */
+    CHECK(all_sorted(flows));
+    map_result_clear(&res);
+    json_decref(items);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -312,6 +366,7 @@ main(int argc, char **argv)
     CHECK_MSG(map_rules_load(NULL, &rules, &err) == 0, "%s", err.msg);
     if (rules != NULL) {
         test_models(rules);
+        test_flow_keys(rules);
         test_project_sharing(rules);
     }
     map_rules_free(rules);
