@@ -1301,19 +1301,21 @@ compliance_link_text(const json_t *model)
     doc = json_object();
     if (comps == NULL || doc == NULL)
         goto out;
+    /* the *_new calls take their value even when they fail */
     json_array_foreach(json_object_get(model, "components"), i, c) {
         json_t *one = json_object();
 
-        if (one == NULL || json_object_set_new_nocheck(one, "key", field_or_null(c, "key")) < 0 ||
-            json_object_set_new_nocheck(one, "resource_id", field_or_null(c, "resource_id")) < 0 ||
-            json_array_append_new(comps, one) < 0)
+        if (json_array_append_new(comps, one) < 0 ||
+            json_object_set_new_nocheck(one, "key", field_or_null(c, "key")) < 0 ||
+            json_object_set_new_nocheck(one, "resource_id", field_or_null(c, "resource_id")) < 0)
             goto out;
     }
-    if (json_object_set_new_nocheck(doc, "account_id", field_or_null(model, "account_id")) < 0 ||
-        json_object_set_new_nocheck(doc, "components", comps) < 0)
+    if (json_object_set_new_nocheck(doc, "account_id", field_or_null(model, "account_id")) < 0)
         goto out;
+    json_t *cs = comps;
     comps = NULL;
-    if (json_object_set_new_nocheck(doc, "vpc_id", field_or_null(model, "vpc_id")) < 0)
+    if (json_object_set_new_nocheck(doc, "components", cs) < 0 ||
+        json_object_set_new_nocheck(doc, "vpc_id", field_or_null(model, "vpc_id")) < 0)
         goto out;
     text = jsonw_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 out:
