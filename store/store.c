@@ -1397,39 +1397,6 @@ key_of(const struct store_vpc_ref *r)
     return k;
 }
 
-/* A fresh read's staged models have just become the target's snapshots:
- * their digest, made once here, is kept on the target and on the staged
- * part (store_staged_models_digest returns it for the judge inputs). */
-static int staged_digest(struct store *st, int64_t target, const char *account_id,
-                         const char *region, char out[65], struct err *err);
-
-static int
-keep_applied_digest(struct store *st, int64_t target, const char *account_id,
-                    const char *region, struct err *err)
-{
-    char d[65];
-
-    if (staged_digest(st, target, account_id, region, d, err) < 0 ||
-        q_exec(st, err, "UPDATE targets SET models_digest = ? WHERE account_id = ? AND region = ?",
-               "sss", d, account_id, region) < 0 ||
-        q_exec(st, err,
-               "UPDATE stage.stage_parts SET models_digest = ? WHERE target = ?"
-               " AND account_id = ? AND region = ?",
-               "siss", d, target, account_id, region) < 0)
-        return -1;
-    return 0;
-}
-
-/* The target's stored snapshots change: their digest is unknown again. */
-static int
-forget_models_digest(struct store *st, const char *account_id, const char *region,
-                     struct err *err)
-{
-    return q_exec(st, err,
-                  "UPDATE targets SET models_digest = NULL WHERE account_id = ? AND region = ?",
-                  "ss", account_id, region);
-}
-
 /* VPCs known before (vpcs or models rows) that a successful discovery of
  * their target no longer finds: an unmodelled one is forgotten, a modelled
  * one keeps its model and everything in it becomes only_in_model. */
@@ -1447,12 +1414,9 @@ apply_gone(struct store *st, int64_t run_id, time_t now, const char *account_id,
         struct vpc_key v = {account_id, region, vpc_id};
         struct reconcile_out counts;
 
-        int deleted = q_exec(st, err,
-                             "DELETE FROM discovered WHERE account_id = ? AND region = ?"
-                             " AND vpc_id = ?",
-                             "sss", account_id, region, vpc_id);
-
-        if (deleted < 0 || (deleted > 0 && forget_models_digest(st, account_id, region, err) < 0))
+        if (q_exec(st, err,
+                   "DELETE FROM discovered WHERE account_id = ? AND region = ? AND vpc_id = ?",
+                   "sss", account_id, region, vpc_id) < 0)
             goto out;
         if (load_doc(st, "models", &v, &saved, err) < 0)
             goto out;
@@ -1752,65 +1716,48 @@ out:
     return r < 0 ? -1 : 0;
 }
 
-/* A kept digest (64 hex digits) in the first column of s's first row, if
- * any: 1, 0 when none, -1 on error. Finishes s. */
-static int
-kept_digest(struct store *st, sqlite3_stmt *s, char out[65], struct err *err)
-{
-    int r = q_step(st, s, err);
-
-    if (r == 1) {
-        const char *t = col_text(s, 0);
-        if (t != NULL && strlen(t) == 64)
-            memcpy(out, t, 65);
-        else
-            r = 0;
-    }
-    q_finish(st, s);
-    return r;
-}
-
 int
 store_staged_models_digest(struct store *st, int64_t target, const char *account_id,
                            const char *region, char out[65], struct err *err)
 {
     sqlite3_stmt *s = NULL;
-    int64_t reused = 0;
-    int r;
+    int reused = 0, r;
 
-    /* made when the part was applied (apply_part) over these same rows */
-    r = q_prep(st, &s, err,
-               "SELECT models_digest FROM stage.stage_parts WHERE target = ?"
-               " AND account_id = ? AND region = ?",
-               "iss", target, account_id, region);
-    if (r == 0)
-        r = kept_digest(st, s, out, err);
-    if (r != 0)
-        goto out;
-    /* a read that reuses the stored snapshots: their digest, once made */
-    if (q_int(st, &reused, err,
-              "SELECT count(*) FROM stage.stage_parts WHERE target = ? AND account_id = ?"
-              " AND region = ? AND reused = 1",
-              "iss", target, account_id, region) < 0) {
+    /* kept: made when the part was applied (apply_part) over these same
+     * rows, or, for a read that reuses the stored snapshots, on the target */
+    if (q_prep(st, &s, err,
+               "SELECT p.reused, coalesce(p.models_digest, CASE WHEN p.reused THEN"
+               " (SELECT t.models_digest FROM targets t WHERE t.account_id = p.account_id"
+               " AND t.region = p.region) END)"
+               " FROM stage.stage_parts p WHERE p.target = ? AND p.account_id = ?"
+               " AND p.region = ?",
+               "iss", target, account_id, region) < 0) {
         r = -1;
         goto out;
     }
-    if (reused > 0) {
-        r = q_prep(st, &s, err,
-                   "SELECT models_digest FROM targets WHERE account_id = ? AND region = ?", "ss",
-                   account_id, region);
-        if (r == 0)
-            r = kept_digest(st, s, out, err);
-        if (r != 0)
+    r = q_step(st, s, err);
+    if (r == 1) {
+        const char *kept = col_text(s, 1);
+
+        reused = sqlite3_column_int(s, 0);
+        if (kept != NULL && strlen(kept) == 64) {
+            memcpy(out, kept, 65);
+            r = 0;
             goto out;
+        }
     }
+    q_finish(st, s);
+    s = NULL;
+    if (r < 0)
+        goto out;
     r = staged_digest(st, target, account_id, region, out, err);
     /* the staged rows of a reused read are the stored snapshots themselves */
-    if (r == 0 && reused > 0 &&
+    if (r == 0 && reused &&
         q_exec(st, err, "UPDATE targets SET models_digest = ? WHERE account_id = ? AND region = ?",
                "sss", out, account_id, region) < 0)
         r = -1;
 out:
+    q_finish(st, s);
     if (r < 0)
         store_ctx(err, "hashing the staged models of %s/%s", account_id, region);
     return r < 0 ? -1 : 0;
@@ -1949,9 +1896,32 @@ out:
     return rc;
 }
 
+/* A fresh read's staged models have just become the target's snapshots:
+ * their digest, made once here, is kept on the target and on the staged
+ * part (store_staged_models_digest returns it for the judge inputs). */
+static int
+keep_applied_digest(struct store *st, int64_t target, const char *account_id,
+                    const char *region, struct err *err)
+{
+    char d[65];
+
+    if (staged_digest(st, target, account_id, region, d, err) < 0 ||
+        q_exec(st, err, "UPDATE targets SET models_digest = ? WHERE account_id = ? AND region = ?",
+               "sss", d, account_id, region) < 0 ||
+        q_exec(st, err,
+               "UPDATE stage.stage_parts SET models_digest = ? WHERE target = ?"
+               " AND account_id = ? AND region = ?",
+               "siss", d, target, account_id, region) < 0)
+        return -1;
+    return 0;
+}
+
 /* The target-level part of a staged read: the account document, the
  * unmapped counts and, unless the read reused the previous one, the item
- * cache, replaced by the items this read staged. */
+ * cache, replaced by the items this read staged. It is also the one place
+ * that settles targets.models_digest for every apply (apply_gone and the
+ * VPCs before it, store_apply_target through it): kept for a reused read,
+ * made for a fresh one, forgotten when nothing was staged for the part. */
 static int
 apply_part(struct store *st, int64_t target, const char *account_id, const char *region,
            struct err *err)
@@ -1981,7 +1951,9 @@ apply_part(struct store *st, int64_t target, const char *account_id, const char 
         if (r == 0 &&
             q_exec(st, err, "DELETE FROM item_cache WHERE account_id = ? AND region = ?", "ss",
                    account_id, region) >= 0 &&
-            forget_models_digest(st, account_id, region, err) >= 0)
+            q_exec(st, err,
+                   "UPDATE targets SET models_digest = NULL WHERE account_id = ? AND region = ?",
+                   "ss", account_id, region) >= 0)
             rc = 0;
         goto out;
     }
@@ -2314,8 +2286,7 @@ store_apply_target(struct store *st, int64_t run_id, time_t now, const char *acc
                    json_string_value(json_object_get(model, "name")), model) < 0)
             goto out;
     }
-    if (forget_models_digest(st, account_id, region, err) < 0 ||
-        apply_staged_in(st, run_id, now, STAGE_DIRECT, account_id, region, ignores, nignores,
+    if (apply_staged_in(st, run_id, now, STAGE_DIRECT, account_id, region, ignores, nignores,
                         changes, NULL, err) < 0 ||
         q_exec(st, err, "DELETE FROM stage.stage_models WHERE target = ?", "i", STAGE_DIRECT) < 0)
         goto out;
