@@ -594,6 +594,21 @@ out:
     return rc;
 }
 
+/* The target's verdicts stand as they are: only their check time moves. */
+static int
+touch_verdicts(struct store *st, int64_t run_id, time_t now, const char *account_id,
+    const char *region, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+
+    if (store_sql_prep(st, &s, err,
+            "UPDATE compliance_status SET checked_at = ?, checked_run = ?"
+            " WHERE account_id = ? AND region = ?",
+            "iIss", (int64_t)now, run_id, account_id, region) < 0)
+        return -1;
+    return store_sql_run(st, s, err);
+}
+
 /* Drops from judged every control that is not in only. */
 static void
 keep_only(json_t *judged, json_t *only)
@@ -662,11 +677,7 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
         goto out;
     if (holds) {
         /* nothing new: the verdicts stand; only their check time moves */
-        if (store_sql_prep(st, &s, err,
-                "UPDATE compliance_status SET checked_at = ?, checked_run = ?"
-                " WHERE account_id = ? AND region = ?",
-                "iIss", (int64_t)now, run_id, account_id, region) < 0 ||
-            store_sql_run(st, s, err) < 0 ||
+        if (touch_verdicts(st, run_id, now, account_id, region, err) < 0 ||
             store_sql_prep(st, &s, err,
                 "UPDATE sh_targets SET last_read_at = ?, last_run = ?, last_ok_run = ?,"
                 " style = ?, last_error = NULL, last_error_at = NULL"
@@ -707,11 +718,7 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
                 goto out;
             json_decref(summaries);
             summaries = sub;
-            if (store_sql_prep(st, &s, err,
-                    "UPDATE compliance_status SET checked_at = ?, checked_run = ?"
-                    " WHERE account_id = ? AND region = ?",
-                    "iIss", (int64_t)now, run_id, account_id, region) < 0 ||
-                store_sql_run(st, s, err) < 0)
+            if (touch_verdicts(st, run_id, now, account_id, region, err) < 0)
                 goto out;
         }
         if (compliance_judge(rd->catalogue, summaries, &judged, err) < 0 ||
