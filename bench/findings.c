@@ -35,14 +35,9 @@
  * rules know, map_target, canonical dumps) and its models staged
  * (store_stage_models, untimed) before each run's findings, so the apply
  * links failing findings to real components as the daemon does.
- * Models are staged with their link documents (compliance_link_text), as
- * target.c stages them, so store_staged_link_models parses those small
+ * Models are staged with their link documents (store_staged_model_make, as
+ * the worker stages them), so store_staged_link_models parses those small
  * texts instead of cutting them out of the model texts in SQL.
- * --link-docs measures what remains a what-if: a digest of the link
- * documents made at map time standing for the models in the judge inputs
- * (the commit then hashes nothing: store_staged_models_digest reads every
- * model text back), and the link documents handed over in memory. The
- * verdicts are the same.
  * Catalogue: per target, its securityhub.json (standards subscribed in
  * READY/INCOMPLETE state, disabled controls) over the dataset's
  * securityhub-catalog.json, converted as sh_read_catalogue's
@@ -54,7 +49,7 @@
  * and empty reads included. Pipeline: findings local = summarize + stage +
  * apply_full. "findings" in the output counts the ACTIVE ones.
  * Output: one JSON object on stdout. Usage:
- *   findings [--link-docs] STATE_DB TARGET_DIR...
+ *   findings STATE_DB TARGET_DIR...
  *   (TARGET_DIR = <dataset>/accounts/<id>/<region>; STATE_DB should not
  *   exist yet)
  * Build (as bench/run's build_local builds bench/local.c; add -ljemalloc
@@ -84,7 +79,6 @@
 #include "daemon/err.h"
 #include "daemon/jsonr.h"
 #include "daemon/jsonw.h"
-#include "mapping/compliance.h"
 #include "mapping/map.h"
 #include "providers/aws/securityhub.h"
 #include "store/compliance.h"
@@ -101,9 +95,6 @@ struct target {
     json_t *catalogue;                 /* owned: sh_read_catalogue's shape */
     struct store_staged_model *models; /* owned, texts owned; vpc_id/name owned too */
     size_t nmodels;
-    char *link_text;                   /* owned: --link-docs: {"models": {VPC: LINKDOC},
-                                          "account": LINKDOC|null} */
-    char link_digest[65];              /* --link-docs: stands for the models */
     long active;                       /* ACTIVE findings in the file */
     long changed;                      /* findings of the 1% read */
 };
@@ -120,13 +111,11 @@ target_clear(struct target *t)
 {
     json_decref(t->catalogue);
     for (size_t i = 0; i < t->nmodels; i++) {
-        free((char *)(uintptr_t)t->models[i].model);
-        free((char *)(uintptr_t)t->models[i].link);
+        store_staged_model_clear(&t->models[i]);
         free((char *)(uintptr_t)t->models[i].vpc_id);
         free((char *)(uintptr_t)t->models[i].name);
     }
     free(t->models);
-    free(t->link_text);
     memset(t, 0, sizeof(*t));
 }
 
@@ -252,51 +241,6 @@ out:
     return rc;
 }
 
-/* A model cut down to what linking reads (store_staged_link_models'
- * shape), or json null for NULL. */
-static json_t *
-link_doc(json_t *m)
-{
-    json_t *comps = json_array(), *c, *doc;
-    size_t i;
-
-    if (m == NULL)
-        return json_null();
-    json_array_foreach(json_object_get(m, "components"), i, c)
-        json_array_append_new(comps, json_pack("{s:O?, s:O?}", "key", json_object_get(c, "key"),
-                                         "resource_id", json_object_get(c, "resource_id")));
-    doc = json_pack("{s:O?, s:O?, s:o}", "account_id", json_object_get(m, "account_id"),
-        "vpc_id", json_object_get(m, "vpc_id"), "components", comps);
-    return doc;
-}
-
-/* --link-docs (untimed, as a worker would do it at map time): the link
- * documents of the target's models as one text, and a digest of it that
- * stands for the models in the judge inputs. */
-static int
-link_docs(struct target *t, const struct map_result *res, struct err *err)
-{
-    json_t *all = json_pack("{s:{}, s:o}", "models", "account", link_doc(res->account)), *m;
-    const char *vpc;
-    uint64_t h[2] = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
-
-    if (all == NULL)
-        return err_set(err, ERR_INTERNAL, "out of memory");
-    json_object_foreach(res->models, vpc, m)
-        json_object_set_new(json_object_get(all, "models"), vpc, link_doc(m));
-    t->link_text = jsonw_dumps(all, CANON_FLAGS);
-    json_decref(all);
-    if (t->link_text == NULL)
-        return err_set(err, ERR_INTERNAL, "out of memory");
-    for (const unsigned char *p = (const unsigned char *)t->link_text; *p != '\0'; p++) {
-        h[0] = (h[0] ^ *p) * 0x100000001b3ULL;
-        h[1] = (h[1] ^ *p) * 0x100000001b3ULL;
-    }
-    snprintf(t->link_digest, sizeof(t->link_digest), "%016llx%016llx",
-        (unsigned long long)h[0], (unsigned long long)h[1]);
-    return 0;
-}
-
 /* The target's discovered models (untimed): resources.ndjson, newest
  * version per type+id, deletions dropped, types the rules know; mapped and
  * dumped canonically as target.c stages them. */
@@ -320,34 +264,31 @@ load_models(const struct map_rules *rules, struct target *t, struct err *err)
         err_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
+    /* the texts as the worker stages them; the names outlive res: copied */
     json_object_foreach(res.models, vpc, model) {
-        const char *name = json_string_value(json_object_get(model, "name"));
+        struct store_staged_model *m = &t->models[k];
+        int ok = store_staged_model_make(m, vpc, model) == 0;
+        const char *name = m->name;
 
-        t->models[k].vpc_id = strdup(vpc);
-        t->models[k].name = name != NULL ? strdup(name) : NULL;
-        t->models[k].model = jsonw_dumps(model, CANON_FLAGS);
-        t->models[k].link = compliance_link_text(model);
+        m->vpc_id = strdup(vpc);
+        m->name = name != NULL ? strdup(name) : NULL;
         t->nmodels = ++k;
-        if (t->models[k - 1].vpc_id == NULL || t->models[k - 1].model == NULL ||
-            t->models[k - 1].link == NULL ||
-            (name != NULL && t->models[k - 1].name == NULL)) {
+        if (!ok || m->vpc_id == NULL || (name != NULL && m->name == NULL)) {
             err_set(err, ERR_INTERNAL, "%s/%s/%s: out of memory dumping the model", t->account,
                 t->region, vpc);
             goto out;
         }
     }
     if (res.account != NULL) {
-        t->models[k].model = jsonw_dumps(res.account, CANON_FLAGS);
-        t->models[k].link = compliance_link_text(res.account);
+        int ok = store_staged_model_make(&t->models[k], NULL, res.account) == 0;
+
         t->nmodels = ++k;
-        if (t->models[k - 1].model == NULL || t->models[k - 1].link == NULL) {
+        if (!ok) {
             err_set(err, ERR_INTERNAL, "%s/%s: out of memory dumping the account document",
                 t->account, t->region);
             goto out;
         }
     }
-    if (link_docs(t, &res, err) < 0)
-        goto out;
     rc = 0;
 out:
     json_decref(items);
@@ -562,27 +503,6 @@ load_staged_models(void *ctx, json_t **ret_models, json_t **ret_account, struct 
         ret_models, ret_account, err);
 }
 
-/* --link-docs: the models as the store would read them back from a staged
- * link document (one parse of a small text). */
-static int
-load_link_docs(void *ctx, json_t **ret_models, json_t **ret_account, struct err *err)
-{
-    const struct staged_ref *ref = ctx;
-    json_error_t jerr;
-    json_t *all = jsonr_loads(ref->t->link_text, 0, &jerr), *a;
-
-    if (all == NULL)
-        return err_set(err, ERR_INTERNAL, "link document: %s", jerr.text);
-    *ret_models = json_incref(json_object_get(all, "models"));
-    a = json_object_get(all, "account");
-    if (ret_account != NULL)
-        *ret_account = json_is_object(a) ? json_incref(a) : NULL;
-    json_decref(all);
-    return 0;
-}
-
-static int arg_link_docs; /* --link-docs */
-
 /* sync.c's commit_compliance for every target, in one run and transaction. */
 static int
 commit(struct store *st, struct target *t, size_t n, int full, time_t now, long *ret_events,
@@ -601,11 +521,9 @@ commit(struct store *st, struct target *t, size_t n, int full, time_t now, long 
         json_t *summaries = NULL;
         char digest[65];
 
-        if (arg_link_docs)
-            memcpy(digest, t[i].link_digest, sizeof(digest));
         if (store_staged_findings(st, (int64_t)i, &summaries, err) < 0 ||
-            (!arg_link_docs && store_staged_models_digest(st, (int64_t)i, t[i].account,
-                                   t[i].region, digest, err) < 0)) {
+            store_staged_models_digest(st, (int64_t)i, t[i].account, t[i].region, digest,
+                err) < 0) {
             store_rollback(st);
             goto out;
         }
@@ -617,7 +535,7 @@ commit(struct store *st, struct target *t, size_t n, int full, time_t now, long 
             .summaries = summaries,
             .style = SH_STYLE_UNKNOWN,
             .models_digest = digest,
-            .models_load = arg_link_docs ? load_link_docs : load_staged_models,
+            .models_load = load_staged_models,
             .models_ctx = &ref,
         };
         if (store_compliance_apply(st, run_id, now, t[i].account, t[i].region, &rd, events,
@@ -696,13 +614,8 @@ main(int argc, char **argv)
     time_t now = 1790000000;
     int rc = 1;
 
-    if (argc > 1 && strcmp(argv[1], "--link-docs") == 0) {
-        arg_link_docs = 1;
-        argv++;
-        argc--;
-    }
     if (argc < 3) {
-        fprintf(stderr, "usage: %s [--link-docs] STATE_DB TARGET_DIR...\n", argv[0]);
+        fprintf(stderr, "usage: %s STATE_DB TARGET_DIR...\n", argv[0]);
         return 2;
     }
     n = (size_t)argc - 2;
@@ -748,7 +661,7 @@ main(int argc, char **argv)
     }
 
     getrusage(RUSAGE_SELF, &ru);
-    printf("{\"link_docs\": %d, \"targets\": %zu, \"findings\": %ld, \"vpcs\": %ld, "
+    printf("{\"targets\": %zu, \"findings\": %ld, \"vpcs\": %ld, "
            "\"model_bytes\": %ld, "
            "\"changed_1pct\": %ld, "
            "\"parse_s\": %.3f, \"summarize_s\": %.3f, \"stage_s\": %.3f, "
@@ -759,7 +672,7 @@ main(int argc, char **argv)
            "\"findings_local_items_per_s\": %.0f, "
            "\"events_full\": %ld, \"events_1pct\": %ld, \"events_none\": %ld, "
            "\"peak_rss_kb\": %ld}\n",
-        arg_link_docs, n, active, vpcs, model_bytes, changed, ph.parse, ph.summarize, ph.stage,
+        n, active, vpcs, model_bytes, changed, ph.parse, ph.summarize, ph.stage,
         ph.apply_full, ph.apply_1pct, ph.apply_none, rate(ph.parsed, ph.parse),
         rate(active, ph.summarize), rate(active, ph.stage), rate(active, ph.apply_full),
         rate(active, ph.apply_1pct), rate(active, ph.apply_none),

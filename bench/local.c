@@ -21,7 +21,7 @@
  *   map     per target: the projected texts parsed back, map_target, the
  *           canonical dump (compact, sorted keys) of every model and of the
  *           account document, and their link documents
- *           (compliance_link_text), as target.c stages them;
+ *           (store_staged_model_make, as the worker stages them);
  *   store1  the first run: store_stage_reset, then per target
  *           store_stage_models, store_stage_items (batches of 1000, as
  *           target.c) and store_stage_part; then store_run_begin and one
@@ -61,7 +61,6 @@
 #include "daemon/err.h"
 #include "daemon/jsonr.h"
 #include "daemon/jsonw.h"
-#include "mapping/compliance.h"
 #include "mapping/map.h"
 #include "providers/aws/discover.h"
 #include "store/store.h"
@@ -105,10 +104,8 @@ target_clear(struct target *t)
     bench_free_texts(t->ident, t->n);
     bench_free_texts(t->proj, t->n);
     free(t->hash);
-    for (size_t i = 0; i < t->nmodels; i++) {
-        free((char *)(uintptr_t)t->models[i].model);
-        free((char *)(uintptr_t)t->models[i].link);
-    }
+    for (size_t i = 0; i < t->nmodels; i++)
+        store_staged_model_clear(&t->models[i]);
     free(t->models);
     bench_free_texts(t->loose, t->nmodels);
     map_result_clear(&t->res);
@@ -190,18 +187,6 @@ project_target(const struct map_rules *rules, struct target *t, struct err *err)
 }
 
 /* What map_group and stage_result do, without the store. */
-/* A model's staged texts as the worker makes them (target.c's
- * stage_texts): canonical, and the link document. */
-static int
-model_texts(struct store_staged_model *m, const char *vpc, const json_t *model)
-{
-    m->vpc_id = vpc;
-    m->name = vpc != NULL ? json_string_value(json_object_get(model, "name")) : NULL;
-    m->model = jsonw_dumps(model, CANON_FLAGS);
-    m->link = compliance_link_text(model);
-    return m->model != NULL && m->link != NULL ? 0 : -1;
-}
-
 static int
 map_one(const struct map_rules *rules, struct target *t, struct err *err)
 {
@@ -235,7 +220,7 @@ map_one(const struct map_rules *rules, struct target *t, struct err *err)
         goto out;
     }
     json_object_foreach(t->res.models, vpc, model) {
-        if (model_texts(&t->models[k], vpc, model) < 0) {
+        if (store_staged_model_make(&t->models[k], vpc, model) < 0) {
             t->nmodels = k + 1;
             err_set(err, ERR_INTERNAL, "%s/%s/%s: out of memory dumping the model", t->account,
                 t->region, vpc);
@@ -244,7 +229,7 @@ map_one(const struct map_rules *rules, struct target *t, struct err *err)
         t->nmodels = ++k;
     }
     if (t->res.account != NULL) {
-        if (model_texts(&t->models[k], NULL, t->res.account) < 0) {
+        if (store_staged_model_make(&t->models[k], NULL, t->res.account) < 0) {
             t->nmodels = k + 1;
             err_set(err, ERR_INTERNAL, "%s/%s: out of memory dumping the account document",
                 t->account, t->region);

@@ -24,7 +24,6 @@
 #include "daemon/log.h"
 #include "daemon/mem.h"
 #include "daemon/util.h"
-#include "mapping/compliance.h"
 #include "providers/aws/aws.h"
 #include "providers/aws/creds.h"
 #include "providers/aws/discover.h"
@@ -252,18 +251,6 @@ add_type(void *ctx, const char *type)
 }
 
 
-/* One model's staged texts: canonical, and the link document compliance
- * linking reads (so the commit need not cut it out of the whole text). */
-static int
-stage_texts(struct store_staged_model *m, const char *vpc, const json_t *model)
-{
-    m->vpc_id = vpc;
-    m->name = vpc != NULL ? json_string_value(json_object_get(model, "name")) : NULL;
-    m->model = jsonw_dumps(model, CANON_FLAGS);
-    m->link = compliance_link_text(model);
-    return m->model != NULL && m->link != NULL ? 0 : -1;
-}
-
 /* Canonical texts of a mapping result's models, staged in the store. */
 static int
 stage_result(const struct target_env *env, const struct target *t, const struct group *g,
@@ -278,12 +265,12 @@ stage_result(const struct target_env *env, const struct target *t, const struct 
     if (v == NULL)
         return err_set(err, ERR_INTERNAL, "out of memory staging models");
     json_object_foreach(res->models, vpc, model) {
-        if (stage_texts(&v[k++], vpc, model) < 0) {
+        if (store_staged_model_make(&v[k++], vpc, model) < 0) {
             err_set(err, ERR_INTERNAL, "out of memory staging models");
             goto out;
         }
     }
-    if (res->account != NULL && stage_texts(&v[k++], NULL, res->account) < 0) {
+    if (res->account != NULL && store_staged_model_make(&v[k++], NULL, res->account) < 0) {
         err_set(err, ERR_INTERNAL, "out of memory staging models");
         goto out;
     }
@@ -291,10 +278,8 @@ stage_result(const struct target_env *env, const struct target *t, const struct 
     rc = store_stage_models(env->store, t->index, g->account_id, g->region, v, k, err);
     pthread_mutex_unlock(env->store_lock);
 out:
-    for (size_t i = 0; i < k; i++) {
-        free((char *)(uintptr_t)v[i].model);
-        free((char *)(uintptr_t)v[i].link);
-    }
+    for (size_t i = 0; i < k; i++)
+        store_staged_model_clear(&v[i]);
     free(v);
     return rc;
 }

@@ -35,6 +35,7 @@
 #include "daemon/jsonr.h"
 #include "daemon/jsonw.h"
 #include "daemon/util.h"
+#include "mapping/compliance.h"
 #include "mapping/diff.h"
 #include "mapping/model.h"
 #include "store/store_int.h"
@@ -1549,6 +1550,26 @@ stage_end(struct store *st, int ok, struct err *err)
     if (!sqlite3_get_autocommit(st->db))
         (void)q_exec(st, &ignored, "ROLLBACK", NULL);
     return -1;
+}
+
+/* The link document is what compliance linking reads: staged beside the
+ * model, the commit need not cut it out of the whole text. */
+int
+store_staged_model_make(struct store_staged_model *m, const char *vpc_id, const json_t *model)
+{
+    m->vpc_id = vpc_id;
+    m->name = vpc_id != NULL ? json_string_value(json_object_get(model, "name")) : NULL;
+    m->model = store_canon(model);
+    m->link = compliance_link_text(model);
+    return m->model != NULL && m->link != NULL ? 0 : -1;
+}
+
+void
+store_staged_model_clear(struct store_staged_model *m)
+{
+    free((char *)(uintptr_t)m->model);
+    free((char *)(uintptr_t)m->link);
+    m->model = m->link = NULL;
 }
 
 int

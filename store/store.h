@@ -153,6 +153,14 @@ struct store_staged_model {
     const char *link;   /* its link document (compliance_link_text), or NULL: then
                            store_staged_link_models cuts it out of the model text */
 };
+/* A mapped model's texts as a worker stages them: the canonical text and
+ * its link document (compliance_link_text), owned by *m and freed with
+ * store_staged_model_clear; vpc_id (NULL: the account document) and the
+ * name are borrowed from the caller and from model. -1 when out of memory
+ * (*m holds what was made, for store_staged_model_clear). */
+MUST_CHECK int store_staged_model_make(struct store_staged_model *m, const char *vpc_id,
+                                       const json_t *model);
+void store_staged_model_clear(struct store_staged_model *m);
 MUST_CHECK int store_stage_models(struct store *st, int64_t target, const char *account_id,
                                   const char *region, const struct store_staged_model *v,
                                   size_t n, struct err *err);

@@ -1492,6 +1492,21 @@ test_stage_link(void)
     al = compliance_link_text(acct);
     CHECK(mt != NULL && at != NULL && ml != NULL && al != NULL);
     CHECK(compliance_link_text(NULL) == NULL);
+    /* what the worker stages: these texts, names borrowed */
+    {
+        struct store_staged_model a = {0}, b = {0};
+
+        CHECK(store_staged_model_make(&a, "vpc-1", m) == 0);
+        CHECK(store_staged_model_make(&b, NULL, acct) == 0);
+        CHECK(a.model != NULL && strcmp(a.model, mt) == 0);
+        CHECK(a.link != NULL && strcmp(a.link, ml) == 0);
+        CHECK(a.name == json_string_value(json_object_get(m, "name")));
+        CHECK(b.vpc_id == NULL && b.name == NULL);
+        CHECK(b.link != NULL && strcmp(b.link, al) == 0);
+        store_staged_model_clear(&a);
+        store_staged_model_clear(&b);
+        CHECK(a.model == NULL && a.link == NULL && b.model == NULL && b.link == NULL);
+    }
     {
         struct store_staged_model v1[] = {{"vpc-1", "prod", mt, ml}, {NULL, NULL, at, al}};
         struct store_staged_model v2[] = {{"vpc-1", "prod", mt, NULL}, {NULL, NULL, at, NULL}};
