@@ -411,5 +411,13 @@ jsonw_dumps(const json_t *json, size_t flags)
         return NULL;
     }
     free(b.memo);
+    /* the caller often keeps the text (a worker's projected items, staged
+     * models): give back the doubling's slack, up to half the buffer */
+    if (b.cap - b.len > b.len / 8 + 64) {
+        char *fit = realloc(b.p, b.len);
+
+        if (fit != NULL)
+            b.p = fit;
+    }
     return b.p;
 }
