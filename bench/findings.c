@@ -95,6 +95,7 @@ struct target {
     json_t *catalogue;                 /* owned: sh_read_catalogue's shape */
     struct store_staged_model *models; /* owned, texts owned; vpc_id/name owned too */
     size_t nmodels;
+    char sum[65]; /* store_staged_models_sum of models (the worker's), "" when none */
     long active;                       /* ACTIVE findings in the file */
     long changed;                      /* findings of the 1% read */
 };
@@ -289,6 +290,8 @@ load_models(const struct map_rules *rules, struct target *t, struct err *err)
             goto out;
         }
     }
+    if (store_staged_models_sum(t->models, t->nmodels, t->sum) < 0)
+        t->sum[0] = '\0'; /* the commit hashes the staged rows then */
     rc = 0;
 out:
     json_decref(items);
@@ -571,7 +574,7 @@ run(struct store *st, struct target *t, size_t n, int what, time_t now, struct p
         return -1;
     for (size_t i = 0; i < n; i++) {
         if (store_stage_models(st, (int64_t)i, t[i].account, t[i].region, t[i].models,
-                t[i].nmodels, err) < 0)
+                t[i].nmodels, t[i].sum[0] != '\0' ? t[i].sum : NULL, err) < 0)
             return err_prefix(err, "staging the models of %s/%s", t[i].account, t[i].region);
         if (what < 2 && read_target(st, &t[i], (int64_t)i, what == 1, ph, err) < 0)
             return -1;

@@ -20,8 +20,9 @@
  *           map_project and the compact dump kept as the worker keeps it;
  *   map     per target: the projected texts parsed back, map_target, the
  *           canonical dump (compact, sorted keys) of every model and of the
- *           account document, and their link documents
- *           (store_staged_model_make, as the worker stages them);
+ *           account document, their link documents (store_staged_model_make)
+ *           and their digest (store_staged_models_sum), as the worker
+ *           stages them;
  *   store1  the first run: store_stage_reset, then per target
  *           store_stage_models, store_stage_items (batches of 1000, as
  *           target.c) and store_stage_part; then store_run_begin and one
@@ -86,6 +87,7 @@ struct target {
     struct store_staged_model *models; /* owned; model texts owned, vpc_id/name borrowed
                                           from res */
     size_t nmodels;
+    char sum[65];                   /* store_staged_models_sum of models, "" when none */
     char **loose;                   /* owned, each owned: parallel to models (store2_changed) */
 };
 
@@ -237,6 +239,9 @@ map_one(const struct map_rules *rules, struct target *t, struct err *err)
         }
         t->nmodels = ++k;
     }
+    /* as stage_result: hashed in the worker, beside the texts */
+    if (store_staged_models_sum(t->models, t->nmodels, t->sum) < 0)
+        t->sum[0] = '\0';
     rc = 0;
 out:
     json_decref(items);
@@ -284,7 +289,9 @@ stage_fresh(struct store *st, const char *rules_digest, struct target *t, int64_
             v[k].model = t->loose[k];
         }
     }
-    if (store_stage_models(st, index, t->account, t->region, v, t->nmodels, err) < 0)
+    /* the loose texts are other bytes: their digest is the commit's to make */
+    if (store_stage_models(st, index, t->account, t->region, v, t->nmodels,
+            !loose && t->sum[0] != '\0' ? t->sum : NULL, err) < 0)
         goto out;
     while (j < t->n) {
         size_t n = 0;

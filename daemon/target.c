@@ -260,7 +260,8 @@ stage_result(const struct target_env *env, const struct target *t, const struct 
     struct store_staged_model *v = calloc(n, sizeof(*v));
     const char *vpc;
     json_t *model;
-    int rc = -1;
+    char sum[65];
+    int rc = -1, have_sum;
 
     if (v == NULL)
         return err_set(err, ERR_INTERNAL, "out of memory staging models");
@@ -274,8 +275,11 @@ stage_result(const struct target_env *env, const struct target *t, const struct 
         err_set(err, ERR_INTERNAL, "out of memory staging models");
         goto out;
     }
+    /* hashed here, in parallel, not in the run's single commit */
+    have_sum = store_staged_models_sum(v, k, sum) == 0;
     pthread_mutex_lock(env->store_lock);
-    rc = store_stage_models(env->store, t->index, g->account_id, g->region, v, k, err);
+    rc = store_stage_models(env->store, t->index, g->account_id, g->region, v, k,
+        have_sum ? sum : NULL, err);
     pthread_mutex_unlock(env->store_lock);
 out:
     for (size_t i = 0; i < k; i++)

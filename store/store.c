@@ -1505,6 +1505,11 @@ stage_create(struct store *st, struct err *err)
                " PRIMARY KEY (target, account_id, region))",
                NULL) < 0 ||
         q_exec(st, err,
+               "CREATE TABLE IF NOT EXISTS stage.stage_sums ("
+               " target INTEGER NOT NULL, account_id TEXT NOT NULL, region TEXT NOT NULL,"
+               " digest TEXT, PRIMARY KEY (target, account_id, region))",
+               NULL) < 0 ||
+        q_exec(st, err,
                "CREATE TABLE IF NOT EXISTS stage.stage_items ("
                " target INTEGER NOT NULL, hash BLOB NOT NULL, ident TEXT NOT NULL,"
                " item TEXT NOT NULL)",
@@ -1572,13 +1577,82 @@ store_staged_model_clear(struct store_staged_model *m)
     m->model = m->link = NULL;
 }
 
+/* The staged models' VPC ids, "" for the account document, as SQLite's
+ * BINARY collation orders them (staged_digest's ORDER BY): bytes compared
+ * unsigned, a prefix first; strcmp does exactly that for texts without NUL. */
+static const char *
+sum_key(const struct store_staged_model *m)
+{
+    return m->vpc_id != NULL ? m->vpc_id : "";
+}
+
+static int
+sum_cmp(const void *a, const void *b)
+{
+    const struct store_staged_model *const *x = a, *const *y = b;
+
+    return strcmp(sum_key(*x), sum_key(*y));
+}
+
+int
+store_staged_models_sum(const struct store_staged_model *v, size_t n, char out[65])
+{
+    const struct store_staged_model **order = calloc(n + 1, sizeof(*order));
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = order != NULL && ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+
+    for (size_t i = 0; ok && i < n; i++) {
+        order[i] = &v[i];
+        ok = v[i].model != NULL;
+    }
+    if (ok)
+        qsort(order, n, sizeof(*order), sum_cmp);
+    for (size_t i = 0; ok && i < n; i++) {
+        const char *key = sum_key(order[i]);
+
+        /* two models under one id: SQL's order between them is not fixed */
+        ok = (i == 0 || strcmp(sum_key(order[i - 1]), key) != 0) &&
+             EVP_DigestUpdate(ctx, key, strlen(key) + 1) == 1 &&
+             EVP_DigestUpdate(ctx, order[i]->model, strlen(order[i]->model) + 1) == 1;
+    }
+    ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
+    if (ok)
+        util_hex(md, mdlen, out);
+    EVP_MD_CTX_free(ctx);
+    free(order);
+    return ok ? 0 : -1;
+}
+
+/* Records the digest a worker made of the models it stages for target's
+ * account x region (NULL: none). The kept digest stands only for a group
+ * staged in one call: a second call for the same group, fresh or reused,
+ * forgets it and staged_digest reads the rows back. */
+static int
+sum_note(struct store *st, int64_t target, const char *account_id, const char *region,
+         const char *digest, struct err *err)
+{
+    return q_exec(st, err,
+                  "INSERT INTO stage.stage_sums (target, account_id, region, digest)"
+                  " VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET digest = NULL",
+                  "isss", target, account_id, region, digest) < 0 ? -1 : 0;
+}
+
 int
 store_stage_models(struct store *st, int64_t target, const char *account_id, const char *region,
-                   const struct store_staged_model *v, size_t n, struct err *err)
+                   const struct store_staged_model *v, size_t n, const char *digest,
+                   struct err *err)
 {
     int ok = 0;
 
     if (stage_begin(st, err) < 0)
+        goto out;
+    if (digest != NULL && strlen(digest) != 64) {
+        err_set(err, ERR_INTERNAL, "a models digest of %zu characters", strlen(digest));
+        goto out;
+    }
+    if (sum_note(st, target, account_id, region, digest, err) < 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
         if (v[i].model == NULL) { /* NULL stands for a reused snapshot only */
@@ -1707,13 +1781,31 @@ staged_digest(struct store *st, int64_t target, const char *account_id, const ch
 
     if (ctx == NULL)
         return oom(err);
+    /* the worker's own digest of the texts it staged (store_stage_models) */
+    if (q_prep(st, &s, err,
+               "SELECT digest FROM stage.stage_sums WHERE target = ? AND account_id = ?"
+               " AND region = ?",
+               "iss", target, account_id, region) < 0)
+        goto out;
+    if ((r = q_step(st, s, err)) < 0)
+        goto out;
+    if (r == 1 && col_text(s, 0) != NULL && strlen(col_text(s, 0)) == 64) {
+        memcpy(out, col_text(s, 0), 65);
+        r = 0;
+        goto out;
+    }
+    q_finish(st, s);
+    s = NULL;
+    r = 0; /* no row: the digest of nothing */
     ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
     if (ok && q_prep(st, &s, err,
                      "SELECT m.vpc_id, " STAGED_MODEL_TEXT " FROM stage.stage_models m"
                      " WHERE m.target = ? AND m.account_id = ? AND m.region = ?"
                      " ORDER BY m.vpc_id",
-                     "iss", target, account_id, region) < 0)
+                     "iss", target, account_id, region) < 0) {
+        r = -1;
         goto out;
+    }
     while (ok && (r = q_step(st, s, err)) == 1) {
         if (col_text(s, 1) == NULL) {
             r = err_set(err, ERR_STORE, "the reused snapshot of %s is gone", col_text(s, 0));
@@ -2118,7 +2210,7 @@ store_stage_reuse(struct store *st, int64_t target, const char *account_id, cons
     json_t *unmapped = NULL;
     int n = 0, ok = 0, r;
 
-    if (stage_begin(st, err) < 0)
+    if (stage_begin(st, err) < 0 || sum_note(st, target, account_id, region, NULL, err) < 0)
         goto out;
     /* the snapshots by reference (a NULL text, see STAGED_MODEL_TEXT) */
     n = q_exec(st, err,

@@ -161,9 +161,18 @@ struct store_staged_model {
 MUST_CHECK int store_staged_model_make(struct store_staged_model *m, const char *vpc_id,
                                        const json_t *model);
 void store_staged_model_clear(struct store_staged_model *m);
+/* digest: store_staged_models_sum of v (the worker makes it beside its
+ * texts, so the commit need not read them back to hash them), or NULL. */
 MUST_CHECK int store_stage_models(struct store *st, int64_t target, const char *account_id,
                                   const char *region, const struct store_staged_model *v,
-                                  size_t n, struct err *err);
+                                  size_t n, const char *digest, struct err *err);
+/* What store_staged_models_digest gives for exactly these models staged
+ * alone: SHA-256 (hex) over each VPC id ("" for the account document) and
+ * model text, NUL-terminated, in VPC id order. -1 (out left alone) when
+ * out of memory, on a SHA-256 failure, a NULL text or two models under one
+ * id: stage them with a NULL digest then. Thread-safe, no store needed. */
+MUST_CHECK int store_staged_models_sum(const struct store_staged_model *v, size_t n,
+                                       char out[65]);
 /* summaries: n JSON texts (sh_finding_summarize objects), kept in order. */
 MUST_CHECK int store_stage_findings(struct store *st, int64_t target, char *const *summaries,
                                     size_t n, struct err *err);

@@ -1126,7 +1126,7 @@ stage_one(struct store *st, int64_t target, const char *vpc, const json_t *model
     struct err err = {0};
     char *text = json_dumps(model, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
     struct store_staged_model m = {vpc, "prod", text, NULL};
-    int rc = store_stage_models(st, target, ACCT, REG, &m, 1, &err);
+    int rc = store_stage_models(st, target, ACCT, REG, &m, 1, NULL, &err);
 
     if (rc < 0)
         fprintf(stderr, "stage: %s\n", err.msg);
@@ -1277,7 +1277,7 @@ test_staging(void)
     {
         struct store_staged_model bad = {"vpc-1", "prod", "{not json", NULL};
 
-        CHECK(store_stage_models(st, 7, ACCT, REG, &bad, 1, &err) == 0);
+        CHECK(store_stage_models(st, 7, ACCT, REG, &bad, 1, NULL, &err) == 0);
     }
     CHECK(store_apply_staged(st, run, T0 + 9, 7, ACCT, REG, NULL, 0, &as, &err) < 0);
     CHECK_CONTAINS(err.msg, "vpc-1");
@@ -1511,8 +1511,8 @@ test_stage_link(void)
         struct store_staged_model v1[] = {{"vpc-1", "prod", mt, ml}, {NULL, NULL, at, al}};
         struct store_staged_model v2[] = {{"vpc-1", "prod", mt, NULL}, {NULL, NULL, at, NULL}};
         CHECK(store_stage_reset(st, &err) == 0);
-        CHECK(store_stage_models(st, 1, ACCT, REG, v1, 2, &err) == 0);
-        CHECK(store_stage_models(st, 2, ACCT, REG, v2, 2, &err) == 0);
+        CHECK(store_stage_models(st, 1, ACCT, REG, v1, 2, NULL, &err) == 0);
+        CHECK(store_stage_models(st, 2, ACCT, REG, v2, 2, NULL, &err) == 0);
     }
     CHECK(store_staged_link_models(st, 1, ACCT, REG, &with, &wa, &err) == 0);
     CHECK(store_staged_link_models(st, 2, ACCT, REG, &without, &woa, &err) == 0);
@@ -1526,7 +1526,7 @@ test_stage_link(void)
         struct store_staged_model v3[] = {{"vpc-1", "prod", mt,
             "{\"account_id\":\"x\",\"components\":[],\"vpc_id\":\"vpc-1\"}"}};
         json_t *got = NULL;
-        CHECK(store_stage_models(st, 3, ACCT, REG, v3, 1, &err) == 0);
+        CHECK(store_stage_models(st, 3, ACCT, REG, v3, 1, NULL, &err) == 0);
         CHECK(store_staged_link_models(st, 3, ACCT, REG, &got, NULL, &err) == 0);
         CHECK_STR(json_string_value(json_object_get(json_object_get(got, "vpc-1"),
             "account_id")), "x");
@@ -1544,6 +1544,81 @@ test_stage_link(void)
     free(al);
     json_decref(m);
     json_decref(acct);
+    store_close(st);
+    unlink(path);
+}
+
+/* store_staged_models_sum is the digest the commit would make of the same
+ * rows (the order of the worker's models does not matter), is what the
+ * commit then uses, and stands only for a group staged in one call. */
+static void
+test_models_sum(void)
+{
+    char path[512];
+    struct store *st = open_new(path, sizeof(path));
+    struct err err = {0};
+    /* unsorted, the account document ("" in SQL's order) last, ids that
+     * are prefixes of each other */
+    struct store_staged_model v[] = {
+        {"vpc-2", "b", "{\"b\":2}", NULL},
+        {"vpc-1", "a", "{\"a\":1}", NULL},
+        {"vpc-10", NULL, "{\"c\":3}", NULL},
+        {NULL, NULL, "{\"account_id\":\"x\"}", NULL},
+    };
+    struct store_staged_model dup[] = {{"vpc-1", NULL, "{}", NULL}, {"vpc-1", NULL, "[]", NULL}};
+    struct store_staged_model nul[] = {{"vpc-1", NULL, NULL, NULL}};
+    char sum[65] = "", sum2[65] = "", d[65] = "", sql_d[65] = "", empty[65] = "";
+    const char *fake = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+    sqlite3 *db;
+
+    CHECK(st != NULL);
+    if (st == NULL)
+        return;
+    CHECK(store_staged_models_sum(v, 4, sum) == 0 && strlen(sum) == 64);
+    CHECK(store_staged_models_sum(v + 1, 3, sum2) == 0 && strcmp(sum, sum2) != 0);
+    CHECK(store_staged_models_sum(dup, 2, d) < 0 && d[0] == '\0'); /* out left alone */
+    CHECK(store_staged_models_sum(nul, 1, d) < 0 && d[0] == '\0');
+    CHECK(store_staged_models_sum(NULL, 0, empty) == 0 && strlen(empty) == 64);
+    CHECK(store_stage_reset(st, &err) == 0);
+    /* target 1 hashed by the commit (no sum given), target 2 with the sum */
+    CHECK(store_stage_models(st, 1, ACCT, REG, v, 4, NULL, &err) == 0);
+    CHECK(store_stage_models(st, 2, ACCT, REG, v, 4, sum, &err) == 0);
+    CHECK(store_staged_models_digest(st, 1, ACCT, REG, sql_d, &err) == 0);
+    CHECK_STR(sql_d, sum);
+    CHECK(store_staged_models_digest(st, 2, ACCT, REG, d, &err) == 0);
+    CHECK_STR(d, sum);
+    /* the given digest is used as given: the texts are not read back */
+    CHECK(store_stage_models(st, 3, ACCT, REG, v, 4, fake, &err) == 0);
+    CHECK(store_staged_models_digest(st, 3, ACCT, REG, d, &err) == 0);
+    CHECK_STR(d, fake);
+    /* a second call for the same group forgets it: the rows are hashed */
+    CHECK(store_stage_models(st, 4, ACCT, REG, v, 1, fake, &err) == 0);
+    CHECK(store_stage_models(st, 4, ACCT, REG, v + 1, 3, fake, &err) == 0);
+    CHECK(store_staged_models_digest(st, 4, ACCT, REG, d, &err) == 0);
+    CHECK_STR(d, sum);
+    /* nothing staged: the digest of nothing, as the sum of nothing */
+    CHECK(store_staged_models_digest(st, 5, ACCT, REG, d, &err) == 0);
+    CHECK_STR(d, empty);
+    /* a digest that is not one is refused */
+    CHECK(store_stage_models(st, 6, ACCT, REG, v, 4, "abc", &err) < 0);
+    CHECK_CONTAINS(err.msg, "digest");
+    err = (struct err){0};
+    /* the staged group's rows become the apply's snapshots with that digest */
+    db = raw(path);
+    CHECK(store_stage_reset(st, &err) == 0);
+    CHECK(store_stage_models(st, 7, ACCT, REG, v, 4, sum, &err) == 0);
+    CHECK(store_stage_part(st, 7, ACCT, REG, "rules-1", "{}", 0, &err) == 0);
+    {
+        struct store_apply_stats as = {0};
+        int64_t run = 0;
+        char q[256];
+
+        CHECK(store_run_begin(st, T0, &run, &err) == 0);
+        CHECK(apply_staged(st, run, T0 + 1, NULL, 0, &as) == 0);
+        snprintf(q, sizeof(q), "SELECT models_digest = '%s' FROM targets", sum);
+        CHECK_INT(raw_int(db, q), 1);
+    }
+    sqlite3_close(db);
     store_close(st);
     unlink(path);
 }
@@ -1724,7 +1799,7 @@ test_stage_reuse(void)
     {
         struct store_staged_model none = {"vpc-2", "prod", NULL, NULL};
 
-        CHECK(store_stage_models(st, 7, ACCT, REG, &none, 1, &err) < 0);
+        CHECK(store_stage_models(st, 7, ACCT, REG, &none, 1, NULL, &err) < 0);
         CHECK_CONTAINS(err.msg, "no model text for VPC 'vpc-2'");
     }
 
@@ -1773,6 +1848,7 @@ main(int argc, char **argv)
     test_stage_reset();
     test_page_size();
     test_stage_link();
+    test_models_sum();
     test_models_digest_cache();
     json_decref(base_model);
     remove_tmpdir();
