@@ -54,53 +54,479 @@ compliance_control_cmp(const char *a, const char *b)
     return (*a != '\0') - (*b != '\0');
 }
 
-/* ---- summary access (shape-checked) ---- */
+/* ---- small containers: a borrowed-key hash map and a pointer vector ---- */
 
-struct summary {
-    const char *id;
-    const char *account_id;
-    const char *status;  /* NULL: not a control check */
-    const char *workflow;
-    const char *severity;
-    const char *scid;    /* NULL when none */
-    int archived;
-    json_t *standard_ids;
-    json_t *control_ids;
-    json_t *resources;
+/* Open addressing, keys borrowed C strings (they outlive the map), values
+ * positions; replaces jansson objects used as indexes, which copy and
+ * hash every key through a malloc'd pair. */
+struct strmap {
+    const char **key;
+    size_t *val;
+    uint64_t *hash;
+    size_t cap, n; /* cap a power of two, 0 while empty */
+};
+
+/* Eight bytes at a time (the keys are mostly ARNs of 60-100 bytes, and the
+ * model index hashes three per component). */
+static uint64_t
+str_hash(const char *s)
+{
+    const uint64_t k = 0x9e3779b97f4a7c15ull;
+    size_t n = strlen(s), i;
+    uint64_t h = n * k, w;
+
+    for (i = 0; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+    }
+    if (i < n) {
+        w = 0;
+        memcpy(&w, s + i, n - i);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+    }
+    return h ^ (h >> 32);
+}
+
+static void
+strmap_clear(struct strmap *m)
+{
+    free(m->key);
+    free(m->val);
+    free(m->hash);
+    memset(m, 0, sizeof(*m));
+}
+
+/* The value slot of k, NULL when absent. */
+static size_t *
+strmap_get(const struct strmap *m, const char *k)
+{
+    uint64_t h;
+    size_t i;
+
+    if (m->n == 0)
+        return NULL;
+    h = str_hash(k);
+    for (i = h & (m->cap - 1); m->key[i] != NULL; i = (i + 1) & (m->cap - 1)) {
+        if (m->hash[i] == h && strcmp(m->key[i], k) == 0)
+            return &m->val[i];
+    }
+    return NULL;
+}
+
+static int
+strmap_grow(struct strmap *m)
+{
+    struct strmap g = {0};
+    size_t cap = m->cap ? m->cap * 2 : 16;
+
+    g.key = calloc(cap, sizeof(*g.key));
+    g.val = calloc(cap, sizeof(*g.val));
+    g.hash = calloc(cap, sizeof(*g.hash));
+    if (g.key == NULL || g.val == NULL || g.hash == NULL) {
+        strmap_clear(&g);
+        return -1;
+    }
+    g.cap = cap;
+    g.n = m->n;
+    for (size_t i = 0; i < m->cap; i++) {
+        size_t j;
+
+        if (m->key[i] == NULL)
+            continue;
+        for (j = m->hash[i] & (cap - 1); g.key[j] != NULL; j = (j + 1) & (cap - 1))
+            ;
+        g.key[j] = m->key[i];
+        g.val[j] = m->val[i];
+        g.hash[j] = m->hash[i];
+    }
+    strmap_clear(m);
+    *m = g;
+    return 0;
+}
+
+/* The value slot of k, added with value v when absent (*ret_added says
+ * which); NULL when out of memory. */
+static size_t *
+strmap_put(struct strmap *m, const char *k, size_t v, int *ret_added)
+{
+    uint64_t h = str_hash(k);
+    size_t i;
+
+    if ((m->n + 1) * 2 > m->cap && strmap_grow(m) < 0)
+        return NULL;
+    for (i = h & (m->cap - 1); m->key[i] != NULL; i = (i + 1) & (m->cap - 1)) {
+        if (m->hash[i] == h && strcmp(m->key[i], k) == 0) {
+            *ret_added = 0;
+            return &m->val[i];
+        }
+    }
+    m->key[i] = k;
+    m->val[i] = v;
+    m->hash[i] = h;
+    m->n++;
+    *ret_added = 1;
+    return &m->val[i];
+}
+
+/* Grows the array *pptr (a pointer to any element pointer; elements of
+ * size sz) to hold at least n + 1; -1 out of memory, *pptr kept. The
+ * pointer is moved with memcpy so no type is punned. */
+static int
+vec_reserve(void *pptr, size_t *cap, size_t n, size_t sz)
+{
+    void *p, *grown;
+    size_t c;
+
+    if (n < *cap)
+        return 0;
+    c = *cap ? *cap * 2 : 16;
+    memcpy(&p, pptr, sizeof(p));
+    grown = realloc(p, c * sz);
+    if (grown == NULL)
+        return -1;
+    memcpy(pptr, &grown, sizeof(grown));
+    *cap = c;
+    return 0;
+}
+
+struct pvec {
+    const char **v;
+    size_t n, cap;
 };
 
 static int
-summary_read(json_t *s, size_t idx, struct summary *out, struct err *err)
+pvec_push(struct pvec *pv, const char *s)
 {
-    json_t *st, *sc;
-    const char *rs;
+    if (vec_reserve(&pv->v, &pv->cap, pv->n, sizeof(*pv->v)) < 0)
+        return -1;
+    pv->v[pv->n++] = s;
+    return 0;
+}
 
+/* ---- summary sets (shape-checked) ---- */
+
+enum sum_status { ST_NONE, ST_FAILED, ST_WARNING, ST_NA, ST_PASSED, ST_OTHER };
+
+/* One entry of a summary's standard_ids with its control_ids. */
+struct sum_std {
+    const char *name; /* NULL: not a string */
+    size_t sid;       /* position of name in the set's standards (when name) */
+    size_t cid_off;   /* control_ids[name] in the set's cid (NULL: not a string) */
+    size_t ncid;      /* 0 when control_ids[name] is absent or not a list */
+};
+
+struct sum {
+    json_t *json;
+    const char *id;
+    const char *account_id;
+    const char *status; /* NULL: not a control check */
+    const char *workflow;
+    const char *severity; /* NULL: unrated */
+    const char *scid;     /* NULL when none */
+    enum sum_status st;
+    int sev_rank;
+    int archived, suppressed;
+    int counts; /* a counted FAILED finding naming a control (fc_counts) */
+    size_t std_off, nstd;
+    size_t res_off, nres; /* the string resources, in order */
+};
+
+struct compliance_sums {
+    struct sum *v;
+    size_t n, cap;
+    struct sum_std *std;
+    size_t nstd, capstd;
+    const char **cid;
+    size_t ncid, capcid;
+    const char **res;
+    size_t nres, capres;
+    struct strmap stdmap; /* standard name -> sid */
+    size_t nsid;
+    size_t nfail; /* summaries that count */
+};
+
+void
+compliance_sums_free(struct compliance_sums *set)
+{
+    if (set == NULL)
+        return;
+    free(set->v);
+    free(set->std);
+    free(set->cid);
+    free(set->res);
+    strmap_clear(&set->stdmap);
+    free(set);
+}
+
+size_t
+compliance_sums_count(const struct compliance_sums *set)
+{
+    return set != NULL ? set->n : 0;
+}
+
+/* Empties the set, keeping its memory (the lazy readers use one slot). */
+static void
+sums_reset(struct compliance_sums *set)
+{
+    set->n = set->nstd = set->ncid = set->nres = 0;
+    set->nfail = 0;
+}
+
+static enum sum_status
+status_of(const char *s)
+{
+    if (s == NULL)
+        return ST_NONE;
+    if (strcmp(s, "FAILED") == 0)
+        return ST_FAILED;
+    if (strcmp(s, "PASSED") == 0)
+        return ST_PASSED;
+    if (strcmp(s, "WARNING") == 0)
+        return ST_WARNING;
+    if (strcmp(s, "NOT_AVAILABLE") == 0)
+        return ST_NA;
+    return ST_OTHER;
+}
+
+static int
+sums_oom(struct err *err)
+{
+    return err_set(err, ERR_INTERNAL, "out of memory");
+}
+
+/* Adds standard entry name (NULL: not a string) with control_ids cids of
+ * the last summary of set. */
+static int
+sums_add_std(struct compliance_sums *set, const char *name, json_t *cids, struct err *err)
+{
+    struct sum_std *e;
+    size_t *sid;
+    int added;
+
+    if (vec_reserve(&set->std, &set->capstd, set->nstd, sizeof(*set->std)) < 0)
+        return sums_oom(err);
+    e = &set->std[set->nstd++];
+    memset(e, 0, sizeof(*e));
+    e->name = name;
+    if (name == NULL)
+        return 0;
+    sid = strmap_put(&set->stdmap, name, set->nsid, &added);
+    if (sid == NULL)
+        return sums_oom(err);
+    set->nsid += added;
+    e->sid = *sid;
+    e->cid_off = set->ncid;
+    if (json_is_array(cids)) {
+        size_t n = json_array_size(cids);
+
+        for (size_t i = 0; i < n; i++) {
+            if (vec_reserve(&set->cid, &set->capcid, set->ncid, sizeof(*set->cid)) < 0)
+                return sums_oom(err);
+            set->cid[set->ncid++] = json_string_value(json_array_get(cids, i));
+        }
+        e->ncid = n;
+    }
+    return 0;
+}
+
+/* Reads summary s (position idx in its list, for messages) as the next
+ * summary of set. One pass over its keys instead of a hash lookup each. */
+static int
+sums_add(struct compliance_sums *set, json_t *s, size_t idx, struct err *err)
+{
+    json_t *f_id = NULL, *f_acct = NULL, *f_wf = NULL, *f_sev = NULL, *f_rs = NULL;
+    json_t *f_st = NULL, *f_sc = NULL, *f_std = NULL, *f_cids = NULL, *f_res = NULL, *v;
+    struct sum *out;
+    const char *k;
+    size_t i, n;
+
+    json_object_foreach(s, k, v) {
+        switch (json_object_iter_key_len(json_object_key_to_iter(k))) {
+        case 2:
+            if (memcmp(k, "id", 2) == 0)
+                f_id = v;
+            break;
+        case 6:
+            if (memcmp(k, "status", 6) == 0)
+                f_st = v;
+            break;
+        case 8:
+            if (memcmp(k, "workflow", 8) == 0)
+                f_wf = v;
+            else if (memcmp(k, "severity", 8) == 0)
+                f_sev = v;
+            break;
+        case 9:
+            if (memcmp(k, "resources", 9) == 0)
+                f_res = v;
+            break;
+        case 10:
+            if (memcmp(k, "account_id", 10) == 0)
+                f_acct = v;
+            break;
+        case 11:
+            if (memcmp(k, "control_ids", 11) == 0)
+                f_cids = v;
+            break;
+        case 12:
+            if (memcmp(k, "standard_ids", 12) == 0)
+                f_std = v;
+            else if (memcmp(k, "record_state", 12) == 0)
+                f_rs = v;
+            break;
+        case 19:
+            if (memcmp(k, "security_control_id", 19) == 0)
+                f_sc = v;
+            break;
+        default:
+            break;
+        }
+    }
+    if (vec_reserve(&set->v, &set->cap, set->n, sizeof(*set->v)) < 0)
+        return sums_oom(err);
+    out = &set->v[set->n];
     memset(out, 0, sizeof(*out));
-    out->id = json_string_value(json_object_get(s, "id"));
-    out->account_id = json_string_value(json_object_get(s, "account_id"));
-    out->workflow = json_string_value(json_object_get(s, "workflow"));
-    out->severity = json_string_value(json_object_get(s, "severity")); /* NULL: unrated */
-    rs = json_string_value(json_object_get(s, "record_state"));
-    st = json_object_get(s, "status");
-    sc = json_object_get(s, "security_control_id");
-    out->standard_ids = json_object_get(s, "standard_ids");
-    out->control_ids = json_object_get(s, "control_ids");
-    out->resources = json_object_get(s, "resources");
+    out->json = s;
+    out->id = json_string_value(f_id);
+    out->account_id = json_string_value(f_acct);
+    out->workflow = json_string_value(f_wf);
     if (!json_is_object(s) || out->id == NULL || out->account_id == NULL ||
-        out->workflow == NULL || rs == NULL ||
-        !(json_is_string(json_object_get(s, "severity")) ||
-            json_is_null(json_object_get(s, "severity"))) ||
-        !(json_is_string(st) || json_is_null(st)) || !(json_is_string(sc) || json_is_null(sc)) ||
-        !json_is_array(out->standard_ids) || !json_is_object(out->control_ids) ||
-        !json_is_array(out->resources))
+        out->workflow == NULL || !json_is_string(f_rs) ||
+        !(json_is_string(f_sev) || json_is_null(f_sev)) ||
+        !(json_is_string(f_st) || json_is_null(f_st)) ||
+        !(json_is_string(f_sc) || json_is_null(f_sc)) || !json_is_array(f_std) ||
+        !json_is_object(f_cids) || !json_is_array(f_res))
         return err_set(err, ERR_INTERNAL,
             "compliance: summary %zu%s%.200s%s is not a finding summary (id, account_id, status, "
             "workflow, severity, record_state, standard_ids, control_ids, resources)",
             idx + 1, out->id ? " ('" : "", out->id ? out->id : "", out->id ? "')" : "");
-    out->status = json_string_value(st);
-    out->scid = json_string_value(sc);
-    out->archived = strcmp(rs, "ARCHIVED") == 0;
+    out->severity = json_string_value(f_sev);
+    out->status = json_string_value(f_st);
+    out->scid = json_string_value(f_sc);
+    out->st = status_of(out->status);
+    out->sev_rank = severity_rank(out->severity);
+    out->archived = strcmp(json_string_value(f_rs), "ARCHIVED") == 0;
+    out->suppressed = strcmp(out->workflow, "SUPPRESSED") == 0;
+    out->std_off = set->nstd;
+    n = json_array_size(f_std);
+    for (i = 0; i < n; i++) {
+        const char *name = json_string_value(json_array_get(f_std, i));
+
+        if (sums_add_std(set, name, name != NULL ? json_object_get(f_cids, name) : NULL, err) <
+            0)
+            return -1;
+        if (name != NULL && set->std[set->nstd - 1].ncid > 0)
+            out->counts = 1; /* names a control; refined below */
+    }
+    out->nstd = n;
+    out->counts = out->counts && !out->archived && out->st == ST_FAILED && !out->suppressed;
+    out->res_off = set->nres;
+    n = json_array_size(f_res);
+    for (i = 0; i < n; i++) {
+        const char *r = json_string_value(json_array_get(f_res, i));
+
+        if (r == NULL)
+            continue;
+        if (vec_reserve(&set->res, &set->capres, set->nres, sizeof(*set->res)) < 0)
+            return sums_oom(err);
+        set->res[set->nres++] = r;
+    }
+    out->nres = set->nres - out->res_off;
+    set->nfail += out->counts;
+    set->n++;
     return 0;
+}
+
+static struct compliance_sums *
+sums_new(struct err *err)
+{
+    struct compliance_sums *set = calloc(1, sizeof(*set));
+
+    if (set == NULL)
+        sums_oom(err);
+    return set;
+}
+
+int
+compliance_sums_read(json_t *summaries, struct compliance_sums **ret, struct err *err)
+{
+    struct compliance_sums *set;
+    size_t n;
+
+    if (!json_is_array(summaries))
+        return err_set(err, ERR_INTERNAL, "compliance: summaries is not a list");
+    if ((set = sums_new(err)) == NULL)
+        return -1;
+    n = json_array_size(summaries);
+    for (size_t i = 0; i < n; i++) {
+        if (sums_add(set, json_array_get(summaries, i), i, err) < 0) {
+            compliance_sums_free(set);
+            return -1;
+        }
+    }
+    *ret = set;
+    return 0;
+}
+
+/* Copies summary i of from (already read) as the next summary of to. */
+static int
+sums_copy(struct compliance_sums *to, const struct compliance_sums *from, size_t i,
+    struct err *err)
+{
+    const struct sum *s = &from->v[i];
+    struct sum *d;
+
+    if (vec_reserve(&to->v, &to->cap, to->n, sizeof(*to->v)) < 0)
+        return sums_oom(err);
+    d = &to->v[to->n];
+    *d = *s;
+    d->std_off = to->nstd;
+    for (size_t j = 0; j < s->nstd; j++) {
+        const struct sum_std *e = &from->std[s->std_off + j];
+
+        if (vec_reserve(&to->std, &to->capstd, to->nstd, sizeof(*to->std)) < 0)
+            return sums_oom(err);
+        to->std[to->nstd] = *e;
+        if (e->name != NULL) {
+            int added;
+            size_t *sid = strmap_put(&to->stdmap, e->name, to->nsid, &added);
+
+            if (sid == NULL)
+                return sums_oom(err);
+            to->nsid += added;
+            to->std[to->nstd].sid = *sid;
+            to->std[to->nstd].cid_off = to->ncid;
+            for (size_t c = 0; c < e->ncid; c++) {
+                if (vec_reserve(&to->cid, &to->capcid, to->ncid, sizeof(*to->cid)) < 0)
+                    return sums_oom(err);
+                to->cid[to->ncid++] = from->cid[e->cid_off + c];
+            }
+        }
+        to->nstd++;
+    }
+    d->res_off = to->nres;
+    for (size_t j = 0; j < s->nres; j++) {
+        if (vec_reserve(&to->res, &to->capres, to->nres, sizeof(*to->res)) < 0)
+            return sums_oom(err);
+        to->res[to->nres++] = from->res[s->res_off + j];
+    }
+    to->nfail += d->counts;
+    to->n++;
+    return 0;
+}
+
+/* The entry of standard sid in s, NULL when s does not list it. */
+static const struct sum_std *
+sum_in(const struct compliance_sums *set, const struct sum *s, size_t sid)
+{
+    for (size_t j = 0; j < s->nstd; j++) {
+        const struct sum_std *e = &set->std[s->std_off + j];
+        if (e->name != NULL && e->sid == sid)
+            return e;
+    }
+    return NULL;
 }
 
 /* ---- string sets ---- */
@@ -145,16 +571,19 @@ set_sorted(json_t *set)
 struct acc {
     const char *control_id;
     json_t *ctl; /* catalogue entry, NULL for controls only findings name */
+    int disabled; /* the catalogue's status is DISABLED */
     long findings, failed, warning, na, passed, suppressed;
     int sev_failed, sev_any;
-    json_t *failed_res, *supp_res;
+    struct pvec failed_res, supp_res; /* borrowed, sorted and made unique on output */
 };
 
 struct stdjudge {
     struct acc *v;
     size_t n, cap;
-    json_t *index; /* control_id -> position in v */
-    json_t *by_sc; /* security control id -> [control_id...] */
+    struct strmap index; /* control_id -> position in v */
+    struct strmap by_sc; /* security control id -> position in sc */
+    struct pvec *sc;     /* control ids per security control id, catalogue order */
+    size_t nsc, capsc;
     long unmapped;
 };
 
@@ -162,47 +591,54 @@ static void
 stdjudge_clear(struct stdjudge *sj)
 {
     for (size_t i = 0; i < sj->n; i++) {
-        json_decref(sj->v[i].failed_res);
-        json_decref(sj->v[i].supp_res);
+        free(sj->v[i].failed_res.v);
+        free(sj->v[i].supp_res.v);
     }
     free(sj->v);
-    json_decref(sj->index);
-    json_decref(sj->by_sc);
+    for (size_t i = 0; i < sj->nsc; i++)
+        free(sj->sc[i].v);
+    free(sj->sc);
+    strmap_clear(&sj->index);
+    strmap_clear(&sj->by_sc);
     memset(sj, 0, sizeof(*sj));
 }
 
 static struct acc *
 acc_get(struct stdjudge *sj, const char *control_id, json_t *ctl, struct err *err)
 {
-    json_t *pos = json_object_get(sj->index, control_id);
+    size_t *pos;
     struct acc *a;
+    int added;
 
-    if (pos != NULL)
-        return &sj->v[json_integer_value(pos)];
-    if (sj->n == sj->cap) {
-        size_t cap = sj->cap ? sj->cap * 2 : 32;
-        struct acc *grown = realloc(sj->v, cap * sizeof(*grown));
-        if (grown == NULL) {
-            err_set(err, ERR_INTERNAL, "out of memory");
-            return NULL;
+    pos = strmap_put(&sj->index, control_id, sj->n, &added);
+    if (pos == NULL) {
+        err_set(err, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    if (!added)
+        return &sj->v[*pos];
+    if (vec_reserve(&sj->v, &sj->cap, sj->n, sizeof(*sj->v)) < 0) {
+        /* take the key back out: the map must only name existing entries */
+        struct strmap keep = sj->index;
+        memset(&sj->index, 0, sizeof(sj->index));
+        for (size_t i = 0; i < keep.cap; i++) {
+            if (keep.key[i] != NULL && keep.val[i] != sj->n &&
+                strmap_put(&sj->index, keep.key[i], keep.val[i], &added) == NULL)
+                break;
         }
-        sj->v = grown;
-        sj->cap = cap;
+        strmap_clear(&keep);
+        err_set(err, ERR_INTERNAL, "out of memory");
+        return NULL;
     }
     a = &sj->v[sj->n];
     memset(a, 0, sizeof(*a));
     a->control_id = control_id;
     a->ctl = ctl;
-    a->sev_failed = a->sev_any = -1;
-    a->failed_res = json_object();
-    a->supp_res = json_object();
-    if (a->failed_res == NULL || a->supp_res == NULL ||
-        json_object_set_new(sj->index, control_id, json_integer((json_int_t)sj->n)) < 0) {
-        json_decref(a->failed_res);
-        json_decref(a->supp_res);
-        err_set(err, ERR_INTERNAL, "out of memory");
-        return NULL;
+    if (ctl != NULL) {
+        const char *cst = json_string_value(json_object_get(ctl, "status"));
+        a->disabled = cst != NULL && strcmp(cst, "DISABLED") == 0;
     }
+    a->sev_failed = a->sev_any = -1;
     sj->n++;
     return a;
 }
@@ -214,10 +650,6 @@ stdjudge_init(struct stdjudge *sj, const char *key, json_t *entry, struct err *e
     size_t i;
 
     memset(sj, 0, sizeof(*sj));
-    sj->index = json_object();
-    sj->by_sc = json_object();
-    if (sj->index == NULL || sj->by_sc == NULL)
-        return err_set(err, ERR_INTERNAL, "out of memory");
     if (!json_is_object(entry) || !json_is_array(controls))
         return err_set(err, ERR_INTERNAL, "compliance: catalogue entry '%s' has no controls list",
             key);
@@ -229,97 +661,115 @@ stdjudge_init(struct stdjudge *sj, const char *key, json_t *entry, struct err *e
         if (cid == NULL || !json_is_string(json_object_get(c, "status")))
             return err_set(err, ERR_INTERNAL, "compliance: catalogue '%s' control %zu lacks "
                                               "control_id or status", key, i + 1);
-        if (json_object_get(sj->index, cid) != NULL)
+        if (strmap_get(&sj->index, cid) != NULL)
             continue; /* listed twice: the first entry stands */
         if (acc_get(sj, cid, c, err) == NULL)
             return -1;
         json_array_foreach(scs, j, sc) {
-            json_t *list;
+            size_t *pos;
+            int added;
+
             if (!json_is_string(sc))
                 continue;
-            list = json_object_get(sj->by_sc, json_string_value(sc));
-            if (list == NULL) {
-                list = json_array();
-                if (list == NULL ||
-                    json_object_set_new(sj->by_sc, json_string_value(sc), list) < 0)
+            pos = strmap_put(&sj->by_sc, json_string_value(sc), sj->nsc, &added);
+            if (pos == NULL)
+                return err_set(err, ERR_INTERNAL, "out of memory");
+            if (added) {
+                if (vec_reserve(&sj->sc, &sj->capsc, sj->nsc, sizeof(*sj->sc)) < 0) {
+                    *pos = (size_t)-1; /* never read: the judge fails */
                     return err_set(err, ERR_INTERNAL, "out of memory");
+                }
+                memset(&sj->sc[sj->nsc++], 0, sizeof(*sj->sc));
             }
-            json_array_append_new(list, json_string(cid));
-        }
-    }
-    return 0;
-}
-
-static int
-tally(struct acc *a, const struct summary *s, struct err *err)
-{
-    int rank = severity_rank(s->severity);
-    int suppressed = strcmp(s->workflow, "SUPPRESSED") == 0;
-    int failed = s->status != NULL && strcmp(s->status, "FAILED") == 0;
-    size_t i;
-    json_t *r;
-
-    a->findings++;
-    if (rank > a->sev_any)
-        a->sev_any = rank;
-    if (suppressed) {
-        a->suppressed++;
-        if (failed) {
-            json_array_foreach(s->resources, i, r) {
-                if (json_is_string(r) && set_add(a->supp_res, json_string_value(r)) < 0)
-                    return err_set(err, ERR_INTERNAL, "out of memory");
-            }
-        }
-        return 0;
-    }
-    if (s->status == NULL)
-        return 0;
-    if (failed) {
-        a->failed++;
-        if (rank > a->sev_failed)
-            a->sev_failed = rank;
-        json_array_foreach(s->resources, i, r) {
-            if (json_is_string(r) && set_add(a->failed_res, json_string_value(r)) < 0)
+            if (pvec_push(&sj->sc[*pos], cid) < 0)
                 return err_set(err, ERR_INTERNAL, "out of memory");
         }
-    } else if (strcmp(s->status, "WARNING") == 0) {
-        a->warning++;
-    } else if (strcmp(s->status, "NOT_AVAILABLE") == 0) {
-        a->na++;
-    } else if (strcmp(s->status, "PASSED") == 0) {
-        a->passed++;
     }
     return 0;
 }
 
-/* Feeds one active summary to one standard. */
-static int
-judge_summary(struct stdjudge *sj, const char *key, const struct summary *s, struct err *err)
+/* The catalogue's control ids for security control id scid, NULL if none. */
+static const struct pvec *
+stdjudge_by_sc(const struct stdjudge *sj, const char *scid)
 {
-    json_t *cids = json_object_get(s->control_ids, key), *c;
-    size_t i;
+    const size_t *pos = scid != NULL ? strmap_get(&sj->by_sc, scid) : NULL;
 
-    if (json_is_array(cids) && json_array_size(cids) > 0) {
-        json_array_foreach(cids, i, c) {
-            const char *cid = json_string_value(c);
+    return pos != NULL ? &sj->sc[*pos] : NULL;
+}
+
+static int
+tally(struct acc *a, const struct compliance_sums *set, const struct sum *s, struct err *err)
+{
+    const char *const *res = set->res + s->res_off;
+
+    a->findings++;
+    if (s->sev_rank > a->sev_any)
+        a->sev_any = s->sev_rank;
+    if (s->suppressed) {
+        a->suppressed++;
+        if (s->st == ST_FAILED) {
+            for (size_t i = 0; i < s->nres; i++) {
+                if (pvec_push(&a->supp_res, res[i]) < 0)
+                    return err_set(err, ERR_INTERNAL, "out of memory");
+            }
+        }
+        return 0;
+    }
+    switch (s->st) {
+    case ST_FAILED:
+        a->failed++;
+        if (s->sev_rank > a->sev_failed)
+            a->sev_failed = s->sev_rank;
+        for (size_t i = 0; i < s->nres; i++) {
+            if (pvec_push(&a->failed_res, res[i]) < 0)
+                return err_set(err, ERR_INTERNAL, "out of memory");
+        }
+        break;
+    case ST_WARNING:
+        a->warning++;
+        break;
+    case ST_NA:
+        a->na++;
+        break;
+    case ST_PASSED:
+        a->passed++;
+        break;
+    case ST_NONE:
+    case ST_OTHER:
+        break;
+    }
+    return 0;
+}
+
+/* Feeds one active summary, whose standard_ids entry for key is e, to the
+ * standard key. */
+static int
+judge_summary(struct stdjudge *sj, const char *key, const struct compliance_sums *set,
+    const struct sum *s, const struct sum_std *e, struct err *err)
+{
+    const struct pvec *byc;
+
+    if (e->ncid > 0) {
+        for (size_t i = 0; i < e->ncid; i++) {
+            const char *cid = set->cid[e->cid_off + i];
             struct acc *a;
             if (cid == NULL)
                 return err_set(err, ERR_INTERNAL, "compliance: summary '%.200s': control_ids of "
                                                   "%s holds a non-string", s->id, key);
             a = acc_get(sj, cid, NULL, err);
-            if (a == NULL || tally(a, s, err) < 0)
+            if (a == NULL || tally(a, set, s, err) < 0)
                 return -1;
         }
         return 0;
     }
-    cids = s->scid != NULL ? json_object_get(sj->by_sc, s->scid) : NULL;
-    if (json_array_size(cids) == 0) {
+    byc = stdjudge_by_sc(sj, s->scid);
+    if (byc == NULL || byc->n == 0) {
         sj->unmapped++;
         return 0;
     }
-    json_array_foreach(cids, i, c) {
-        struct acc *a = acc_get(sj, json_string_value(c), NULL, err);
-        if (a == NULL || tally(a, s, err) < 0)
+    for (size_t i = 0; i < byc->n; i++) {
+        struct acc *a = acc_get(sj, byc->v[i], NULL, err);
+        if (a == NULL || tally(a, set, s, err) < 0)
             return -1;
     }
     return 0;
@@ -327,46 +777,90 @@ judge_summary(struct stdjudge *sj, const char *key, const struct summary *s, str
 
 static const char *const verdicts[] = {"NON-COMPLIANT", "WARNING", "NOT_AVAILABLE", "COMPLIANT",
     "NO_DATA", "DISABLED"};
+#define NVERDICTS (sizeof(verdicts) / sizeof(verdicts[0]))
 
-static const char *
+/* Position of the verdict of a in verdicts. */
+static size_t
 verdict(const struct acc *a)
 {
-    const char *cst = a->ctl ? json_string_value(json_object_get(a->ctl, "status")) : NULL;
-
-    if (cst != NULL && strcmp(cst, "DISABLED") == 0)
-        return "DISABLED";
+    if (a->disabled)
+        return 5;
     if (a->failed > 0)
-        return "NON-COMPLIANT";
+        return 0;
     if (a->warning > 0)
-        return "WARNING";
+        return 1;
     if (a->na > 0)
-        return "NOT_AVAILABLE";
+        return 2;
     if (a->passed > 0 || a->suppressed > 0)
-        return "COMPLIANT";
-    return "NO_DATA";
+        return 3;
+    return 4;
 }
 
+/* The strings of pv sorted and without duplicates, as a new array (NULL
+ * when out of memory); sorts pv in place. */
 static json_t *
-acc_out(const struct acc *a)
+pvec_sorted(struct pvec *pv)
 {
-    json_t *title = a->ctl ? json_object_get(a->ctl, "title") : NULL;
+    json_t *out = json_array();
+
+    if (out == NULL)
+        return NULL;
+    if (pv->n > 1)
+        qsort(pv->v, pv->n, sizeof(*pv->v), strcmp_p);
+    for (size_t i = 0; i < pv->n; i++) {
+        if (i > 0 && strcmp(pv->v[i], pv->v[i - 1]) == 0)
+            continue;
+        /* as the sets of keys this replaces: a string jansson refuses is left out */
+        json_array_append_new(out, json_string(pv->v[i]));
+    }
+    return out;
+}
+
+/* Sets key of o to v (taking it); -1 when v is NULL or out of memory. */
+static int
+put(json_t *o, const char *key, json_t *v)
+{
+    return v == NULL ? -1 : json_object_set_new_nocheck(o, key, v);
+}
+
+/* The severity a control reports (new reference): the catalogue's rating,
+ * else the highest among its counted FAILED findings, else among all. */
+static json_t *
+acc_sev(const struct acc *a)
+{
     json_t *csev = a->ctl ? json_object_get(a->ctl, "severity") : NULL;
-    json_t *sev;
 
     if (json_is_string(csev) && severity_rank(json_string_value(csev)) >= 0)
-        sev = json_incref(csev);
-    else if (a->sev_failed >= 0)
-        sev = json_string(severities[a->sev_failed]);
-    else if (a->sev_any >= 0)
-        sev = json_string(severities[a->sev_any]);
-    else
-        sev = json_null();
-    return json_pack("{s:s, s:O, s:s, s:o, s:o*, s:o*, s:I, s:I, s:I, s:I}", "control_id",
-        a->control_id, "title", json_is_string(title) ? title : json_null(), "status",
-        verdict(a), "severity", sev, "failed_resources", set_sorted(a->failed_res),
-        "suppressed_resources", set_sorted(a->supp_res), "suppressed", (json_int_t)a->suppressed,
-        "findings", (json_int_t)a->findings, "failed", (json_int_t)a->failed, "passed",
-        (json_int_t)a->passed);
+        return json_incref(csev);
+    if (a->sev_failed >= 0)
+        return json_string_nocheck(severities[a->sev_failed]);
+    if (a->sev_any >= 0)
+        return json_string_nocheck(severities[a->sev_any]);
+    return json_null();
+}
+
+/* Built key by key (in the order json_pack used to give) rather than
+ * through json_pack's format parser. */
+static json_t *
+acc_out(struct acc *a)
+{
+    json_t *title = a->ctl ? json_object_get(a->ctl, "title") : NULL;
+    json_t *o = json_object();
+
+    if (o == NULL || put(o, "control_id", json_string(a->control_id)) < 0 ||
+        put(o, "title", json_incref(json_is_string(title) ? title : json_null())) < 0 ||
+        put(o, "status", json_string_nocheck(verdicts[verdict(a)])) < 0 ||
+        put(o, "severity", acc_sev(a)) < 0 ||
+        put(o, "failed_resources", pvec_sorted(&a->failed_res)) < 0 ||
+        put(o, "suppressed_resources", pvec_sorted(&a->supp_res)) < 0 ||
+        put(o, "suppressed", json_integer((json_int_t)a->suppressed)) < 0 ||
+        put(o, "findings", json_integer((json_int_t)a->findings)) < 0 ||
+        put(o, "failed", json_integer((json_int_t)a->failed)) < 0 ||
+        put(o, "passed", json_integer((json_int_t)a->passed)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 static int
@@ -379,28 +873,40 @@ acc_cmp(const void *x, const void *y)
 static json_t *
 stdjudge_out(struct stdjudge *sj, size_t ncatalogue)
 {
-    json_t *controls = json_array(), *totals = json_object();
+    json_t *controls = json_array(), *totals = json_object(), *res;
+    long count[NVERDICTS] = {0};
 
     if (controls == NULL || totals == NULL)
         goto oom;
-    /* every verdict present, in a fixed order, so reports need no lookups */
-    for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
-        if (json_object_set_new(totals, verdicts[i], json_integer(0)) < 0)
-            goto oom;
-    }
     /* controls only findings named come after the catalogue's, in natural order */
     if (sj->n > ncatalogue)
         qsort(sj->v + ncatalogue, sj->n - ncatalogue, sizeof(*sj->v), acc_cmp);
     for (size_t i = 0; i < sj->n; i++) {
         json_t *o = acc_out(&sj->v[i]);
-        const char *v = verdict(&sj->v[i]);
         if (o == NULL || json_array_append_new(controls, o) < 0)
             goto oom;
-        json_object_set_new(totals, v,
-            json_integer(json_integer_value(json_object_get(totals, v)) + 1));
+        count[verdict(&sj->v[i])]++;
     }
-    return json_pack("{s:o, s:I, s:o}", "controls", controls, "unmapped",
-        (json_int_t)sj->unmapped, "totals", totals);
+    /* every verdict present, in a fixed order, so reports need no lookups */
+    for (size_t i = 0; i < NVERDICTS; i++) {
+        if (put(totals, verdicts[i], json_integer((json_int_t)count[i])) < 0)
+            goto oom;
+    }
+    res = json_object();
+    if (put(res, "controls", controls) < 0) {
+        controls = NULL;
+        goto oom_res;
+    }
+    controls = NULL;
+    if (put(res, "unmapped", json_integer((json_int_t)sj->unmapped)) < 0)
+        goto oom_res;
+    if (put(res, "totals", totals) < 0) {
+        totals = NULL;
+        goto oom_res;
+    }
+    return res;
+oom_res:
+    json_decref(res);
 oom:
     json_decref(controls);
     json_decref(totals);
@@ -408,31 +914,25 @@ oom:
 }
 
 int
-compliance_judge(json_t *catalogue, json_t *summaries, json_t **ret, struct err *err)
+compliance_judge_sums(json_t *catalogue, const struct compliance_sums *set, json_t **ret,
+    struct err *err)
 {
     json_t *out = NULL, *entry;
-    struct summary *sums = NULL;
     const char *key;
-    size_t n, i;
     int rc = -1;
 
     if (!json_is_object(catalogue))
         return err_set(err, ERR_INTERNAL, "compliance: catalogue is not an object");
-    if (!json_is_array(summaries))
+    if (set == NULL)
         return err_set(err, ERR_INTERNAL, "compliance: summaries is not a list");
-    n = json_array_size(summaries);
-    sums = calloc(n ? n : 1, sizeof(*sums));
     out = json_object();
-    if (sums == NULL || out == NULL) {
+    if (out == NULL) {
         err_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    for (i = 0; i < n; i++) {
-        if (summary_read(json_array_get(summaries, i), i, &sums[i], err) < 0)
-            goto out;
-    }
     json_object_foreach(catalogue, key, entry) {
         struct stdjudge sj;
+        const size_t *sid;
         size_t ncat;
         json_t *res;
 
@@ -441,18 +941,14 @@ compliance_judge(json_t *catalogue, json_t *summaries, json_t **ret, struct err 
             goto out;
         }
         ncat = sj.n;
-        for (i = 0; i < n; i++) {
-            json_t *sid;
-            size_t j;
-            int in = 0;
+        sid = strmap_get(&set->stdmap, key); /* NULL: no summary names it */
+        for (size_t i = 0; i < set->n && sid != NULL; i++) {
+            const struct sum *s = &set->v[i];
+            const struct sum_std *e;
 
-            if (sums[i].archived)
+            if (s->archived || (e = sum_in(set, s, *sid)) == NULL)
                 continue;
-            json_array_foreach(sums[i].standard_ids, j, sid) {
-                if (json_is_string(sid) && strcmp(json_string_value(sid), key) == 0)
-                    in = 1;
-            }
-            if (in && judge_summary(&sj, key, &sums[i], err) < 0) {
+            if (judge_summary(&sj, key, set, s, e, err) < 0) {
                 stdjudge_clear(&sj);
                 goto out;
             }
@@ -468,8 +964,22 @@ compliance_judge(json_t *catalogue, json_t *summaries, json_t **ret, struct err 
     out = NULL;
     rc = 0;
 out:
-    free(sums);
     json_decref(out);
+    return rc;
+}
+
+int
+compliance_judge(json_t *catalogue, json_t *summaries, json_t **ret, struct err *err)
+{
+    struct compliance_sums *set = NULL;
+    int rc;
+
+    if (!json_is_object(catalogue))
+        return err_set(err, ERR_INTERNAL, "compliance: catalogue is not an object");
+    if (compliance_sums_read(summaries, &set, err) < 0)
+        return -1;
+    rc = compliance_judge_sums(catalogue, set, ret, err);
+    compliance_sums_free(set);
     return rc;
 }
 
@@ -480,6 +990,7 @@ struct catidx {
     size_t n;
     const char **key;     /* borrowed from the catalogue */
     struct stdjudge *sj;
+    size_t *sid;          /* per standard: its position in a set's standards */
 };
 
 static void
@@ -489,6 +1000,7 @@ catidx_clear(struct catidx *ci)
         stdjudge_clear(&ci->sj[i]);
     free(ci->sj);
     free(ci->key);
+    free(ci->sid);
     memset(ci, 0, sizeof(*ci));
 }
 
@@ -504,7 +1016,8 @@ catidx_init(struct catidx *ci, json_t *catalogue, struct err *err)
         return err_set(err, ERR_INTERNAL, "compliance: catalogue is not an object");
     ci->key = calloc(n ? n : 1, sizeof(*ci->key));
     ci->sj = calloc(n ? n : 1, sizeof(*ci->sj));
-    if (ci->key == NULL || ci->sj == NULL) {
+    ci->sid = calloc(n ? n : 1, sizeof(*ci->sid));
+    if (ci->key == NULL || ci->sj == NULL || ci->sid == NULL) {
         catidx_clear(ci);
         return err_set(err, ERR_INTERNAL, "out of memory");
     }
@@ -519,33 +1032,46 @@ catidx_init(struct catidx *ci, json_t *catalogue, struct err *err)
     return 0;
 }
 
-/* The (standard, control) pairs s is judged under, by judge_summary's
- * rules whatever its record_state, as "STD\tCTL": added to add (when not
- * NULL); returns 1 as soon as one is in only (when not NULL), else 0. */
-static int
-summary_pairs(const struct catidx *ci, const struct summary *s, json_t *only, json_t *add,
-    struct err *err)
+/* Looks the catalogue's standards up among set's (SIZE_MAX: none of its
+ * summaries names it). */
+static void
+catidx_bind(struct catidx *ci, const struct compliance_sums *set)
 {
     for (size_t k = 0; k < ci->n; k++) {
-        json_t *cids = json_object_get(s->control_ids, ci->key[k]), *c, *sid;
-        size_t i;
-        int in = 0;
+        const size_t *sid = strmap_get(&set->stdmap, ci->key[k]);
+        ci->sid[k] = sid != NULL ? *sid : SIZE_MAX;
+    }
+}
 
-        json_array_foreach(s->standard_ids, i, sid) {
-            if (json_is_string(sid) && strcmp(json_string_value(sid), ci->key[k]) == 0)
-                in = 1;
-        }
-        if (!in)
+/* The (standard, control) pairs s is judged under, by judge_summary's
+ * rules whatever its record_state, as "STD\tCTL": added to add (when not
+ * NULL); returns 1 as soon as one is in only (when not NULL), else 0.
+ * ci must be bound to set. */
+static int
+summary_pairs(const struct catidx *ci, const struct compliance_sums *set, const struct sum *s,
+    json_t *only, json_t *add, struct err *err)
+{
+    for (size_t k = 0; k < ci->n; k++) {
+        const struct sum_std *e;
+        const struct pvec *byc = NULL;
+        size_t n;
+
+        if (ci->sid[k] == SIZE_MAX || (e = sum_in(set, s, ci->sid[k])) == NULL)
             continue;
-        if (!(json_is_array(cids) && json_array_size(cids) > 0))
-            cids = s->scid != NULL ? json_object_get(ci->sj[k].by_sc, s->scid) : NULL;
-        json_array_foreach(cids, i, c) {
+        if (e->ncid == 0) {
+            byc = stdjudge_by_sc(&ci->sj[k], s->scid);
+            n = byc != NULL ? byc->n : 0;
+        } else {
+            n = e->ncid;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const char *c = byc != NULL ? byc->v[i] : set->cid[e->cid_off + i];
             char pair[256];
 
-            if (!json_is_string(c))
+            if (c == NULL)
                 return err_set(err, ERR_INTERNAL, "compliance: summary '%.200s': control_ids "
                                                   "of %s holds a non-string", s->id, ci->key[k]);
-            snprintf(pair, sizeof(pair), "%s\t%s", ci->key[k], json_string_value(c));
+            snprintf(pair, sizeof(pair), "%s\t%s", ci->key[k], c);
             if (add != NULL && set_add(add, pair) < 0)
                 return err_set(err, ERR_INTERNAL, "out of memory");
             if (only != NULL && json_object_get(only, pair) != NULL)
@@ -556,21 +1082,20 @@ summary_pairs(const struct catidx *ci, const struct summary *s, json_t *only, js
 }
 
 int
-compliance_controls_of(json_t *catalogue, json_t *summaries, json_t *set, struct err *err)
+compliance_controls_of_sums(json_t *catalogue, const struct compliance_sums *set, json_t *add,
+    struct err *err)
 {
     struct catidx ci;
-    struct summary s;
-    size_t i;
     int rc = -1;
 
-    if (!json_is_array(summaries) || !json_is_object(set))
+    if (set == NULL || !json_is_object(add))
         return err_set(err, ERR_INTERNAL, "compliance_controls_of: summaries must be a list "
                                           "and set an object");
     if (catidx_init(&ci, catalogue, err) < 0)
         return -1;
-    for (i = 0; i < json_array_size(summaries); i++) {
-        if (summary_read(json_array_get(summaries, i), i, &s, err) < 0 ||
-            summary_pairs(&ci, &s, NULL, set, err) < 0)
+    catidx_bind(&ci, set);
+    for (size_t i = 0; i < set->n; i++) {
+        if (summary_pairs(&ci, set, &set->v[i], NULL, add, err) < 0)
             goto out;
     }
     rc = 0;
@@ -579,12 +1104,76 @@ out:
     return rc;
 }
 
+/* compliance_controls_of reads and maps one summary at a time, so the
+ * first bad summary in list order is the one reported, whichever way it
+ * is bad (a one-slot set, emptied before each). */
+int
+compliance_controls_of(json_t *catalogue, json_t *summaries, json_t *set, struct err *err)
+{
+    struct compliance_sums *one = NULL;
+    struct catidx ci;
+    size_t i;
+    int rc = -1;
+
+    if (!json_is_array(summaries) || !json_is_object(set))
+        return err_set(err, ERR_INTERNAL, "compliance_controls_of: summaries must be a list "
+                                          "and set an object");
+    if (catidx_init(&ci, catalogue, err) < 0)
+        return -1;
+    if ((one = sums_new(err)) == NULL)
+        goto out;
+    for (i = 0; i < json_array_size(summaries); i++) {
+        sums_reset(one);
+        if (sums_add(one, json_array_get(summaries, i), i, err) < 0)
+            goto out;
+        catidx_bind(&ci, one);
+        if (summary_pairs(&ci, one, &one->v[0], NULL, set, err) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    compliance_sums_free(one);
+    catidx_clear(&ci);
+    return rc;
+}
+
+int
+compliance_select_sums(json_t *catalogue, const struct compliance_sums *set, json_t *only,
+    struct compliance_sums **ret, struct err *err)
+{
+    struct compliance_sums *out = NULL;
+    struct catidx ci;
+    int rc = -1, r;
+
+    if (set == NULL || !json_is_object(only))
+        return err_set(err, ERR_INTERNAL, "compliance_select: summaries must be a list and "
+                                          "only an object");
+    if (catidx_init(&ci, catalogue, err) < 0)
+        return -1;
+    if ((out = sums_new(err)) == NULL)
+        goto out;
+    catidx_bind(&ci, set);
+    for (size_t i = 0; i < set->n; i++) {
+        if ((r = summary_pairs(&ci, set, &set->v[i], only, NULL, err)) < 0)
+            goto out;
+        if (r == 1 && sums_copy(out, set, i, err) < 0)
+            goto out;
+    }
+    *ret = out;
+    out = NULL;
+    rc = 0;
+out:
+    compliance_sums_free(out);
+    catidx_clear(&ci);
+    return rc;
+}
+
 int
 compliance_select(json_t *catalogue, json_t *summaries, json_t *only, json_t **ret,
     struct err *err)
 {
+    struct compliance_sums *one = NULL;
     struct catidx ci;
-    struct summary s;
     json_t *out = json_array();
     size_t i;
     int rc = -1, r;
@@ -600,10 +1189,16 @@ compliance_select(json_t *catalogue, json_t *summaries, json_t *only, json_t **r
         json_decref(out);
         return -1;
     }
+    if ((one = sums_new(err)) == NULL)
+        goto out;
     for (i = 0; i < json_array_size(summaries); i++) {
         json_t *j = json_array_get(summaries, i);
 
-        if (summary_read(j, i, &s, err) < 0 || (r = summary_pairs(&ci, &s, only, NULL, err)) < 0)
+        sums_reset(one);
+        if (sums_add(one, j, i, err) < 0)
+            goto out;
+        catidx_bind(&ci, one);
+        if ((r = summary_pairs(&ci, one, &one->v[0], only, NULL, err)) < 0)
             goto out;
         if (r == 1 && json_array_append(out, j) < 0) {
             err_set(err, ERR_INTERNAL, "out of memory");
@@ -614,6 +1209,7 @@ compliance_select(json_t *catalogue, json_t *summaries, json_t *only, json_t **r
     out = NULL;
     rc = 0;
 out:
+    compliance_sums_free(one);
     catidx_clear(&ci);
     json_decref(out);
     return rc;
@@ -726,9 +1322,10 @@ sort_lists(json_t *lists, struct err *err)
 
 /* Appends the REQs of summary s to the list `key` of object `lists`. */
 static int
-add_reqs(json_t *lists, const char *key, const struct summary *s, struct err *err)
+add_reqs(json_t *lists, const char *key, const struct compliance_sums *set, const struct sum *s,
+    struct err *err)
 {
-    json_t *list = json_object_get(lists, key), *sid;
+    json_t *list = json_object_get(lists, key);
     size_t i;
 
     if (list == NULL) {
@@ -743,27 +1340,27 @@ add_reqs(json_t *lists, const char *key, const struct summary *s, struct err *er
         s->scid ? json_string(s->scid) : json_null(), "status",                                    \
         s->status ? json_string(s->status) : json_null(), "workflow", s->workflow, "severity",      \
         s->severity ? json_string(s->severity) : json_null())
-    if (json_array_size(s->standard_ids) == 0) {
+    if (s->nstd == 0) {
         if (json_array_append_new(list, REQ(NULL, NULL)) < 0)
             return err_set(err, ERR_INTERNAL, "out of memory");
         return 0;
     }
-    json_array_foreach(s->standard_ids, i, sid) {
-        const char *std = json_string_value(sid);
-        json_t *cids = std ? json_object_get(s->control_ids, std) : NULL, *c;
-        size_t j;
+    for (i = 0; i < s->nstd; i++) {
+        const struct sum_std *e = &set->std[s->std_off + i];
+        const char *std = e->name;
 
         if (std == NULL)
             return err_set(err, ERR_INTERNAL, "compliance: summary '%.200s': standard_ids holds "
                                               "a non-string", s->id);
-        if (json_array_size(cids) == 0) {
+        if (e->ncid == 0) {
             if (json_array_append_new(list, REQ(std, NULL)) < 0)
                 return err_set(err, ERR_INTERNAL, "out of memory");
             continue;
         }
-        json_array_foreach(cids, j, c) {
-            if (!json_is_string(c) ||
-                json_array_append_new(list, REQ(std, json_string_value(c))) < 0)
+        for (size_t j = 0; j < e->ncid; j++) {
+            const char *c = set->cid[e->cid_off + j];
+
+            if (c == NULL || json_array_append_new(list, REQ(std, c)) < 0)
                 return err_set(err, ERR_INTERNAL, "compliance: summary '%.200s': bad control "
                                                   "ids", s->id);
         }
@@ -777,9 +1374,12 @@ compliance_link(json_t *summaries, json_t *models, json_t **ret, struct err *err
 {
     json_t *idx = json_object(), *outm = json_array(), *accounts = json_object(), *m;
     json_t *result = NULL;
+    struct compliance_sums *one = sums_new(err);
     size_t mi, i;
     int rc = -1;
 
+    if (one == NULL)
+        goto out;
     if (idx == NULL || outm == NULL || accounts == NULL) {
         err_set(err, ERR_INTERNAL, "out of memory");
         goto out;
@@ -824,30 +1424,31 @@ compliance_link(json_t *summaries, json_t *models, json_t **ret, struct err *err
         }
     }
     for (i = 0; i < json_array_size(summaries); i++) {
-        struct summary s;
-        json_t *r, *seen = NULL;
+        const struct sum *s;
+        json_t *seen = NULL;
         size_t j;
         int linked = 0;
 
-        if (summary_read(json_array_get(summaries, i), i, &s, err) < 0)
+        /* one summary at a time: its errors come in list order */
+        sums_reset(one);
+        if (sums_add(one, json_array_get(summaries, i), i, err) < 0)
             goto out;
-        if (s.archived)
+        s = &one->v[0];
+        if (s->archived)
             continue;
         seen = json_object(); /* "model\x1fkey" already given this finding */
         if (seen == NULL) {
             err_set(err, ERR_INTERNAL, "out of memory");
             goto out;
         }
-        json_array_foreach(s.resources, j, r) {
-            const char *id = json_string_value(r), *tail;
+        for (j = 0; j < s->nres; j++) {
+            const char *id = one->res[s->res_off + j], *tail;
             json_t *hits[2], *h;
             size_t k;
 
-            if (id == NULL)
-                continue;
             if (strncmp(id, "AWS::::Account:", 15) == 0 && id[15] != '\0') {
                 if (json_object_get(seen, id) == NULL) {
-                    if (set_add(seen, id) < 0 || add_reqs(accounts, id + 15, &s, err) < 0) {
+                    if (set_add(seen, id) < 0 || add_reqs(accounts, id + 15, one, s, err) < 0) {
                         json_decref(seen);
                         goto out;
                     }
@@ -856,8 +1457,8 @@ compliance_link(json_t *summaries, json_t *models, json_t **ret, struct err *err
                 continue;
             }
             tail = arn_tail(id);
-            hits[0] = index_get(idx, s.account_id, id);
-            hits[1] = tail != NULL ? index_get(idx, s.account_id, tail) : NULL;
+            hits[0] = index_get(idx, s->account_id, id);
+            hits[1] = tail != NULL ? index_get(idx, s->account_id, tail) : NULL;
             for (int hi = 0; hi < 2; hi++) {
                 json_array_foreach(hits[hi], k, h) {
                     size_t model = (size_t)json_integer_value(json_array_get(h, 0));
@@ -876,7 +1477,7 @@ compliance_link(json_t *summaries, json_t *models, json_t **ret, struct err *err
                         continue;
                     }
                     comps = json_object_get(json_array_get(outm, model), "components");
-                    if (set_add(seen, sk) < 0 || add_reqs(comps, ckey, &s, err) < 0) {
+                    if (set_add(seen, sk) < 0 || add_reqs(comps, ckey, one, s, err) < 0) {
                         free(sk);
                         json_decref(seen);
                         goto out;
@@ -886,7 +1487,7 @@ compliance_link(json_t *summaries, json_t *models, json_t **ret, struct err *err
             }
         }
         json_decref(seen);
-        if (!linked && add_reqs(accounts, s.account_id, &s, err) < 0)
+        if (!linked && add_reqs(accounts, s->account_id, one, s, err) < 0)
             goto out;
     }
     json_array_foreach(outm, mi, m) {
@@ -903,6 +1504,7 @@ compliance_link(json_t *summaries, json_t *models, json_t **ret, struct err *err
     *ret = result;
     rc = 0;
 out:
+    compliance_sums_free(one);
     json_decref(idx);
     json_decref(outm);
     json_decref(accounts);
@@ -966,111 +1568,101 @@ fc_index_add(json_t *idx, const char *acct, const char *id, size_t model, size_t
 /* Adds component (model, key) to every (standard, control) pair of s in
  * acc {"STD\tCTL": {KEY: model}}; a key is listed once per pair. */
 static int
-fc_add(json_t *acc, const struct summary *s, size_t model, const char *key, struct err *err)
+fc_add(json_t *acc, const struct compliance_sums *set, const struct sum *s, size_t model,
+    const char *key, struct err *err)
 {
-    json_t *sid;
-    size_t i;
+    for (size_t i = 0; i < s->nstd; i++) {
+        const struct sum_std *e = &set->std[s->std_off + i];
 
-    json_array_foreach(s->standard_ids, i, sid) {
-        const char *std = json_string_value(sid);
-        json_t *cids = std != NULL ? json_object_get(s->control_ids, std) : NULL, *c;
-        size_t j;
-
-        json_array_foreach(cids, j, c) {
+        for (size_t j = 0; j < e->ncid; j++) {
+            const char *c = set->cid[e->cid_off + j];
             char k[256];
-            json_t *set;
+            json_t *pset;
 
-            if (!json_is_string(c))
+            if (c == NULL)
                 return err_set(err, ERR_INTERNAL, "compliance: summary '%.200s': bad control "
                                                   "ids", s->id);
-            snprintf(k, sizeof(k), "%s\t%s", std, json_string_value(c));
-            set = json_object_get(acc, k);
-            if (set == NULL) {
-                set = json_object();
-                if (set == NULL || json_object_set_new(acc, k, set) < 0)
+            snprintf(k, sizeof(k), "%s\t%s", e->name, c);
+            pset = json_object_get(acc, k);
+            if (pset == NULL) {
+                pset = json_object();
+                if (pset == NULL || json_object_set_new(acc, k, pset) < 0)
                     return err_set(err, ERR_INTERNAL, "out of memory");
             }
-            if (json_object_get(set, key) == NULL &&
-                json_object_set_new(set, key, json_integer((json_int_t)model)) < 0)
+            if (json_object_get(pset, key) == NULL &&
+                json_object_set_new(pset, key, json_integer((json_int_t)model)) < 0)
                 return err_set(err, ERR_INTERNAL, "out of memory");
         }
     }
     return 0;
 }
 
-/* 1 when s is a counted FAILED finding naming at least one control. */
-static int
-fc_counts(const struct summary *s)
+int
+compliance_links_models_sums(const struct compliance_sums *set, struct err *err)
 {
-    json_t *sid;
-    size_t i;
-
-    if (s->archived || s->status == NULL || strcmp(s->status, "FAILED") != 0 ||
-        strcmp(s->workflow, "SUPPRESSED") == 0)
-        return 0;
-    json_array_foreach(s->standard_ids, i, sid) {
-        const char *std = json_string_value(sid);
-        if (std != NULL && json_array_size(json_object_get(s->control_ids, std)) > 0)
-            return 1;
-    }
-    return 0;
+    if (set == NULL)
+        return err_set(err, ERR_INTERNAL, "compliance_links_models: summaries is not a list");
+    return set->nfail > 0;
 }
 
+/* Reads one summary at a time and stops at the first that counts, so a
+ * malformed summary after it is not reported (as before the sets). */
 int
 compliance_links_models(json_t *summaries, struct err *err)
 {
-    struct summary s;
+    struct compliance_sums *one;
     size_t i;
+    int rc = 0;
 
     if (!json_is_array(summaries))
         return err_set(err, ERR_INTERNAL, "compliance_links_models: summaries is not a list");
-    for (i = 0; i < json_array_size(summaries); i++) {
-        if (summary_read(json_array_get(summaries, i), i, &s, err) < 0)
-            return -1;
-        if (fc_counts(&s))
-            return 1;
+    if ((one = sums_new(err)) == NULL)
+        return -1;
+    for (i = 0; i < json_array_size(summaries) && rc == 0; i++) {
+        sums_reset(one);
+        if (sums_add(one, json_array_get(summaries, i), i, err) < 0)
+            rc = -1;
+        else if (one->nfail > 0)
+            rc = 1;
     }
-    return 0;
+    compliance_sums_free(one);
+    return rc;
 }
 
 /* The resource ids (and their ARN tails) of the counted FAILED summaries
- * as a set: the only ids compliance_failing_components looks up. */
+ * as a set (keys borrowed from the summaries): the only ids
+ * compliance_failing_components looks up. */
 static int
-fc_wanted(const struct summary *sums, size_t n, json_t **ret, struct err *err)
+fc_wanted(const struct compliance_sums *set, struct strmap *wanted, struct err *err)
 {
-    json_t *set = json_object(), *r;
-    size_t i, j;
+    for (size_t i = 0; i < set->n; i++) {
+        const struct sum *s = &set->v[i];
 
-    if (set == NULL)
-        return err_set(err, ERR_INTERNAL, "out of memory");
-    for (i = 0; i < n; i++) {
-        if (!fc_counts(&sums[i]))
+        if (!s->counts)
             continue;
-        json_array_foreach(sums[i].resources, j, r) {
-            const char *id = json_string_value(r), *tail;
+        for (size_t j = 0; j < s->nres; j++) {
+            const char *id = set->res[s->res_off + j], *tail;
+            int added;
 
-            if (id == NULL || (strncmp(id, "AWS::::Account:", 15) == 0 && id[15] != '\0'))
+            if (strncmp(id, "AWS::::Account:", 15) == 0 && id[15] != '\0')
                 continue;
             tail = arn_tail(id);
-            if (set_add(set, id) < 0 || (tail != NULL && set_add(set, tail) < 0)) {
-                json_decref(set);
+            if (strmap_put(wanted, id, 0, &added) == NULL ||
+                (tail != NULL && strmap_put(wanted, tail, 0, &added) == NULL))
                 return err_set(err, ERR_INTERNAL, "out of memory");
-            }
         }
     }
-    *ret = set;
     return 0;
 }
 
 int
-compliance_failing_components(json_t *summaries, json_t *models, const char *account_id,
-    json_t **ret, struct err *err)
+compliance_failing_components_sums(const struct compliance_sums *set, json_t *models,
+    const char *account_id, json_t **ret, struct err *err)
 {
-    json_t *idx = NULL, *acc = json_object(), *out = json_object(), *m, *set;
-    json_t *wanted = NULL;
-    struct summary *sums = NULL;
+    json_t *idx = NULL, *acc = json_object(), *out = json_object(), *m, *pset;
+    struct strmap wanted = {0};
     struct fc_hit *hits = NULL;
-    size_t n, nm, mi, i, nfail = 0;
+    size_t n, nm, mi, i, nfail;
     const char *pair;
     char acct_key[64];
     int rc = -1;
@@ -1079,27 +1671,18 @@ compliance_failing_components(json_t *summaries, json_t *models, const char *acc
         err_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    if (!json_is_array(summaries) || !json_is_array(models) || account_id == NULL) {
+    if (set == NULL || !json_is_array(models) || account_id == NULL) {
         err_set(err, ERR_INTERNAL,
             "compliance_failing_components: summaries and models must be lists");
         goto out;
     }
-    n = json_array_size(summaries);
+    n = set->n;
     nm = json_array_size(models);
+    nfail = set->nfail;
     snprintf(acct_key, sizeof(acct_key), "account:%s", account_id);
-    sums = calloc(n ? n : 1, sizeof(*sums));
-    if (sums == NULL) {
-        err_set(err, ERR_INTERNAL, "out of memory");
-        goto out;
-    }
-    for (i = 0; i < n; i++) {
-        if (summary_read(json_array_get(summaries, i), i, &sums[i], err) < 0)
-            goto out;
-        nfail += fc_counts(&sums[i]);
-    }
     /* the ids the lookups below will ask for: only components bearing one
      * of them are indexed (the index answers exactly those lookups) */
-    if (nfail > 0 && fc_wanted(sums, n, &wanted, err) < 0)
+    if (nfail > 0 && fc_wanted(set, &wanted, err) < 0)
         goto out;
     json_array_foreach(models, mi, m) {
         const char *acct = json_string_value(json_object_get(m, "account_id"));
@@ -1127,33 +1710,30 @@ compliance_failing_components(json_t *summaries, json_t *models, const char *acc
                 goto out;
             }
             tail = arn_tail(key);
-            if ((json_object_get(wanted, key) != NULL &&
+            if ((strmap_get(&wanted, key) != NULL &&
                     fc_index_add(idx, acct, key, mi, i, err) < 0) ||
-                (rid != NULL && json_object_get(wanted, rid) != NULL &&
+                (rid != NULL && strmap_get(&wanted, rid) != NULL &&
                     fc_index_add(idx, acct, rid, mi, i, err) < 0) ||
-                (tail != NULL && json_object_get(wanted, tail) != NULL &&
+                (tail != NULL && strmap_get(&wanted, tail) != NULL &&
                     fc_index_add(idx, acct, tail, mi, i, err) < 0))
                 goto out;
         }
     }
     for (i = 0; i < n && nfail > 0; i++) {
-        const struct summary *s = &sums[i];
-        json_t *r;
-        size_t j;
+        const struct sum *s = &set->v[i];
         int linked = 0;
 
-        if (!fc_counts(s))
+        if (!s->counts)
             continue;
-        json_array_foreach(s->resources, j, r) {
-            const char *id = json_string_value(r), *tail;
+        for (size_t j = 0; j < s->nres; j++) {
+            const char *id = set->res[s->res_off + j], *tail;
             json_t *lists[2];
             char k[1200];
 
-            if (id == NULL)
-                continue;
             if (strncmp(id, "AWS::::Account:", 15) == 0 && id[15] != '\0') {
                 linked = 1;
-                if (strcmp(id + 15, account_id) == 0 && fc_add(acc, s, nm, acct_key, err) < 0)
+                if (strcmp(id + 15, account_id) == 0 &&
+                    fc_add(acc, set, s, nm, acct_key, err) < 0)
                     goto out;
                 continue;
             }
@@ -1174,17 +1754,17 @@ compliance_failing_components(json_t *summaries, json_t *models, const char *acc
                                            "components"), comp), "key"));
 
                     linked = 1;
-                    if (fc_add(acc, s, model, ckey, err) < 0)
+                    if (fc_add(acc, set, s, model, ckey, err) < 0)
                         goto out;
                 }
             }
         }
         if (!linked && strcmp(s->account_id, account_id) == 0 &&
-            fc_add(acc, s, nm, acct_key, err) < 0)
+            fc_add(acc, set, s, nm, acct_key, err) < 0)
             goto out;
     }
-    json_object_foreach(acc, pair, set) {
-        size_t nh = json_object_size(set), h = 0;
+    json_object_foreach(acc, pair, pset) {
+        size_t nh = json_object_size(pset), h = 0;
         json_t *list = json_array(), *v;
         const char *key;
 
@@ -1194,7 +1774,7 @@ compliance_failing_components(json_t *summaries, json_t *models, const char *acc
             err_set(err, ERR_INTERNAL, "out of memory");
             goto out;
         }
-        json_object_foreach(set, key, v) {
+        json_object_foreach(pset, key, v) {
             hits[h].model = (size_t)json_integer_value(v);
             hits[h].key = key;
             h++;
@@ -1204,9 +1784,11 @@ compliance_failing_components(json_t *summaries, json_t *models, const char *acc
             json_t *vpc = hits[h].model < nm
                               ? json_object_get(json_array_get(models, hits[h].model), "vpc_id")
                               : NULL;
-            if (json_array_append_new(list, json_pack("{s:O, s:s}", "vpc_id",
-                                                vpc != NULL ? vpc : json_null(), "key",
-                                                hits[h].key)) < 0) {
+            json_t *o = json_object();
+
+            if (o == NULL || json_array_append_new(list, o) < 0 ||
+                put(o, "vpc_id", json_incref(vpc != NULL ? vpc : json_null())) < 0 ||
+                put(o, "key", json_string(hits[h].key)) < 0) {
                 err_set(err, ERR_INTERNAL, "out of memory");
                 goto out;
             }
@@ -1217,11 +1799,27 @@ compliance_failing_components(json_t *summaries, json_t *models, const char *acc
     rc = 0;
 out:
     free(hits);
-    free(sums);
-    json_decref(wanted);
+    strmap_clear(&wanted);
     json_decref(idx);
     json_decref(acc);
     json_decref(out);
+    return rc;
+}
+
+int
+compliance_failing_components(json_t *summaries, json_t *models, const char *account_id,
+    json_t **ret, struct err *err)
+{
+    struct compliance_sums *set = NULL;
+    int rc;
+
+    if (!json_is_array(summaries) || !json_is_array(models) || account_id == NULL)
+        return err_set(err, ERR_INTERNAL,
+            "compliance_failing_components: summaries and models must be lists");
+    if (compliance_sums_read(summaries, &set, err) < 0)
+        return -1;
+    rc = compliance_failing_components_sums(set, models, account_id, ret, err);
+    compliance_sums_free(set);
     return rc;
 }
 
@@ -1232,27 +1830,33 @@ compliance_merge(json_t *stored, json_t *updated, json_t **ret, struct err *err)
 {
     json_t *byid = json_object(), *out = NULL, *list[2] = {stored, updated}, *s;
     const char *names[2] = {"stored", "updated"};
+    struct compliance_sums *one = NULL;
     size_t i;
     int rc = -1;
 
     if (byid == NULL)
         return err_set(err, ERR_INTERNAL, "out of memory");
+    if ((one = sums_new(err)) == NULL)
+        goto out;
     for (int l = 0; l < 2; l++) {
         if (!json_is_array(list[l])) {
             err_set(err, ERR_INTERNAL, "compliance_merge: %s summaries is not a list", names[l]);
             goto out;
         }
         json_array_foreach(list[l], i, s) {
-            struct summary sum;
-            if (summary_read(s, i, &sum, err) < 0) {
+            const struct sum *sum;
+
+            sums_reset(one);
+            if (sums_add(one, s, i, err) < 0) {
                 err_prefix(err, "%s", names[l]);
                 goto out;
             }
-            if (sum.archived) {
-                json_object_del(byid, sum.id);
+            sum = &one->v[0];
+            if (sum->archived) {
+                json_object_del(byid, sum->id);
                 continue;
             }
-            if (json_object_set(byid, sum.id, s) < 0) {
+            if (json_object_set(byid, sum->id, s) < 0) {
                 err_set(err, ERR_INTERNAL, "out of memory");
                 goto out;
             }
@@ -1274,6 +1878,7 @@ compliance_merge(json_t *stored, json_t *updated, json_t **ret, struct err *err)
     out = NULL;
     rc = 0;
 out:
+    compliance_sums_free(one);
     json_decref(out);
     json_decref(byid);
     return rc;

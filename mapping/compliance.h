@@ -40,6 +40,8 @@
  */
 #pragma once
 
+#include <stddef.h>
+
 #include "daemon/err.h"
 
 typedef struct json_t json_t;
@@ -117,6 +119,38 @@ MUST_CHECK int compliance_controls_of(json_t *catalogue, json_t *summaries, json
     struct err *err);
 MUST_CHECK int compliance_select(json_t *catalogue, json_t *summaries, json_t *only,
     json_t **ret, struct err *err);
+
+/* A set of finding summaries read once into plain C structs, for the
+ * callers that judge, link and select over the same summaries (the
+ * store's commit: compliance_judge_sums, compliance_links_models_sums and
+ * compliance_failing_components_sums on one set instead of three walks of
+ * the jansson trees). compliance_sums_read checks every summary's shape as
+ * compliance_judge does (the same ERR_INTERNAL messages naming the entry)
+ * and keeps borrowed pointers into the trees: summaries (and every summary
+ * in it) must outlive the set and must not change while it lives. The
+ * *_sums functions give exactly what their json counterparts give on the
+ * array the set was read from (the same objects, byte for byte, and the
+ * same errors). *ret belongs to the caller: compliance_sums_free (NULL is
+ * fine). */
+struct compliance_sums;
+
+MUST_CHECK int compliance_sums_read(json_t *summaries, struct compliance_sums **ret,
+    struct err *err);
+void compliance_sums_free(struct compliance_sums *set);
+/* Number of summaries in the set. */
+size_t compliance_sums_count(const struct compliance_sums *set);
+MUST_CHECK int compliance_judge_sums(json_t *catalogue, const struct compliance_sums *set,
+    json_t **ret, struct err *err);
+MUST_CHECK int compliance_links_models_sums(const struct compliance_sums *set, struct err *err);
+MUST_CHECK int compliance_failing_components_sums(const struct compliance_sums *set,
+    json_t *models, const char *account_id, json_t **ret, struct err *err);
+/* compliance_select over a set: *ret is a new set (compliance_sums_free)
+ * of the selected summaries, in order, borrowing from the same trees as
+ * set (which must outlive it too; set itself may be freed first). */
+MUST_CHECK int compliance_select_sums(json_t *catalogue, const struct compliance_sums *set,
+    json_t *only, struct compliance_sums **ret, struct err *err);
+MUST_CHECK int compliance_controls_of_sums(json_t *catalogue, const struct compliance_sums *set,
+    json_t *add, struct err *err);
 
 /* Incremental update: stored summaries plus the ones read since, by id:
  * an updated summary replaces the stored one, an ARCHIVED one removes it

@@ -213,8 +213,8 @@ load_findings(struct store *st, const char *account_id, const char *region, json
 /* {"STANDARD\tCONTROL": [{"vpc_id","key"}]} for counted FAILED links
  * (compliance_failing_components over the run's models). */
 static int
-failing_components(json_t *summaries, const struct store_sh_read *rd, const char *account_id,
-    json_t **ret, struct err *err)
+failing_components(const struct compliance_sums *set, const struct store_sh_read *rd,
+    const char *account_id, json_t **ret, struct err *err)
 {
     json_t *models = json_array(), *m, *loaded = NULL, *loaded_account = NULL;
     json_t *docs = rd->models, *account_doc = rd->account_model;
@@ -225,7 +225,7 @@ failing_components(json_t *summaries, const struct store_sh_read *rd, const char
     /* models given by digest are read only now, and only when linking
      * reads them (some finding counts as FAILED) */
     if (docs == NULL && rd->models_load != NULL &&
-        (rc = compliance_links_models(summaries, err)) != 0) {
+        (rc = compliance_links_models_sums(set, err)) != 0) {
         if (rc < 0)
             goto out;
         rc = -1;
@@ -242,7 +242,7 @@ failing_components(json_t *summaries, const struct store_sh_read *rd, const char
     if (account_doc != NULL && json_is_object(account_doc) &&
         json_object_get(account_doc, "account_id") != NULL)
         json_array_append(models, account_doc);
-    rc = compliance_failing_components(summaries, models, account_id, ret, err);
+    rc = compliance_failing_components_sums(set, models, account_id, ret, err);
 out:
     json_decref(models);
     json_decref(loaded);
@@ -642,6 +642,7 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
     enum store_tx mode = STORE_TX_NONE;
     json_t *summaries = NULL, *judged = NULL, *comps = NULL, *empty = json_object();
     json_t *keys = json_array(), *sv, *touched = NULL;
+    struct compliance_sums *set = NULL; /* borrows from summaries */
     sqlite3_stmt *s = NULL;
     const char *std;
     char inputs[33] = "";
@@ -709,20 +710,24 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
         } else if (load_findings(st, account_id, region, &summaries, err) < 0) {
             goto out;
         }
+        /* each summary read once, for the judge, the selection and the
+         * linking alike (the set borrows from summaries) */
+        if (compliance_sums_read(summaries, &set, err) < 0)
+            goto out;
         if (touched != NULL) {
             /* incremental re-judge: the summaries judged under the touched
              * controls; every other verdict stands, only checked */
-            json_t *sub = NULL;
+            struct compliance_sums *sub = NULL;
 
-            if (compliance_select(rd->catalogue, summaries, touched, &sub, err) < 0)
+            if (compliance_select_sums(rd->catalogue, set, touched, &sub, err) < 0)
                 goto out;
-            json_decref(summaries);
-            summaries = sub;
+            compliance_sums_free(set);
+            set = sub;
             if (touch_verdicts(st, run_id, now, account_id, region, err) < 0)
                 goto out;
         }
-        if (compliance_judge(rd->catalogue, summaries, &judged, err) < 0 ||
-            failing_components(summaries, rd, account_id, &comps, err) < 0)
+        if (compliance_judge_sums(rd->catalogue, set, &judged, err) < 0 ||
+            failing_components(set, rd, account_id, &comps, err) < 0)
             goto out;
         if (touched != NULL)
             keep_only(judged, touched);
@@ -759,6 +764,7 @@ done:
         *ret_judged = judged;
         judged = NULL;
     }
+    compliance_sums_free(set);
     json_decref(summaries);
     json_decref(judged);
     json_decref(comps);
