@@ -1486,7 +1486,7 @@ stage_create(struct store *st, struct err *err)
     if (q_exec(st, err,
                "CREATE TABLE IF NOT EXISTS stage.stage_models ("
                " target INTEGER NOT NULL, account_id TEXT NOT NULL, region TEXT NOT NULL,"
-               " vpc_id TEXT NOT NULL, name TEXT, model TEXT, link TEXT,"
+               " vpc_id TEXT NOT NULL, name TEXT, link TEXT, model TEXT,"
                " PRIMARY KEY (target, account_id, region, vpc_id))",
                NULL) < 0 ||
         q_exec(st, err,
