@@ -356,7 +356,9 @@ out:
 }
 
 /* The commit (sync.c's commit_run without compliance): the run, then one
- * transaction with every target's staged VPCs and the run's record. */
+ * all-or-nothing transaction (store_begin_all, as sync.c: no savepoint per
+ * call, so no statement journal) with every target's staged VPCs and the
+ * run's record. */
 static int
 apply_all(struct store *st, struct target *t, size_t n, struct apply_totals *ret,
     struct err *err)
@@ -365,7 +367,7 @@ apply_all(struct store *st, struct target *t, size_t n, struct apply_totals *ret
     struct apply_totals tot = {0};
     int64_t run_id = 0;
 
-    if (store_run_begin(st, time(NULL), &run_id, err) < 0 || store_begin(st, err) < 0)
+    if (store_run_begin(st, time(NULL), &run_id, err) < 0 || store_begin_all(st, err) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
         struct store_apply_stats as = {0};
