@@ -1926,7 +1926,7 @@ apply_staged_vpc(struct store *st, int64_t run_id, time_t now, const struct vpc_
     struct reconcile_out counts;
     json_error_t jerr;
     char what[256];
-    int64_t fresh = 0, same64 = 0;
+    int64_t fresh = 0, state = 0;
     int same, rc = -1;
 
     *ret_unchanged = 0;
@@ -1935,12 +1935,13 @@ apply_staged_vpc(struct store *st, int64_t run_id, time_t now, const struct vpc_
      * discovered_at say when this content was first discovered;
      * vpcs.last_sync and last_run when it was last confirmed). A reused
      * snapshot (text NULL) is the row itself: it only has to be there. */
-    if (q_int(st, &same64, err,
-              "SELECT count(*) FROM discovered WHERE account_id = ?1 AND region = ?2"
-              " AND vpc_id = ?3 AND (?4 IS NULL OR model = ?4)",
+    /* state: 0 no row, 1 a row with other text, 2 the same snapshot */
+    if (q_int(st, &state, err,
+              "SELECT coalesce((SELECT CASE WHEN ?4 IS NULL OR model = ?4 THEN 2 ELSE 1 END"
+              " FROM discovered WHERE account_id = ?1 AND region = ?2 AND vpc_id = ?3), 0)",
               "ssss", v->account_id, v->region, v->vpc_id, text) < 0)
         goto out;
-    same = same64 > 0;
+    same = state == 2;
     if (text == NULL && !same) {
         err_set(err, ERR_STORE, "the reused snapshot of %s/%s/%s is gone", v->account_id,
                 v->region, v->vpc_id);
@@ -1984,13 +1985,19 @@ apply_staged_vpc(struct store *st, int64_t run_id, time_t now, const struct vpc_
             if (diff_check_model(model, what, err) < 0 || check_ids(model, v, what, err) < 0)
                 goto out;
         }
-        if (same == 0 &&
+        /* a plain INSERT or UPDATE, not an upsert: SQLite copies every page
+         * an upsert writes into a statement journal first (the whole model
+         * text written twice) */
+        if (state == 0 &&
             q_exec(st, err,
                    "INSERT INTO discovered (account_id, region, vpc_id, model, run_id,"
-                   " discovered_at) VALUES (?, ?, ?, ?, ?, ?)"
-                   " ON CONFLICT (account_id, region, vpc_id) DO UPDATE SET"
-                   " model = excluded.model, run_id = excluded.run_id,"
-                   " discovered_at = excluded.discovered_at",
+                   " discovered_at) VALUES (?, ?, ?, ?, ?, ?)",
+                   "ssssIi", v->account_id, v->region, v->vpc_id, text, run_id, (int64_t)now) < 0)
+            goto out;
+        if (state == 1 &&
+            q_exec(st, err,
+                   "UPDATE discovered SET model = ?4, run_id = ?5, discovered_at = ?6"
+                   " WHERE account_id = ?1 AND region = ?2 AND vpc_id = ?3",
                    "ssssIi", v->account_id, v->region, v->vpc_id, text, run_id, (int64_t)now) < 0)
             goto out;
         if (reconcile(st, v, saved, model, ignores, nignores, run_id, now, "gone", changes, &counts,
@@ -2080,8 +2087,12 @@ apply_part(struct store *st, int64_t target, const char *account_id, const char 
         (keep_applied_digest(st, target, account_id, region, err) < 0 ||
          q_exec(st, err, "DELETE FROM item_cache WHERE account_id = ? AND region = ?", "ss",
                 account_id, region) < 0 ||
+         /* OR FAIL: a failure keeps the rows before it instead of undoing
+          * the statement, so SQLite keeps no statement journal (a copy of
+          * every page the statement writes); the caller's transaction or
+          * savepoint undoes the whole apply on a failure anyway */
          q_exec(st, err,
-                "INSERT INTO item_cache (account_id, region, hash, rules, ident, item)"
+                "INSERT OR FAIL INTO item_cache (account_id, region, hash, rules, ident, item)"
                 " SELECT ?2, ?3, hash, ?4, ident, item FROM stage.stage_items WHERE target = ?1",
                 "isss", target, account_id, region, rules) < 0))
         goto out;

@@ -128,6 +128,62 @@ raw_checked_at(const char *path, const char *ctl)
     return v;
 }
 
+/* A full read that brought a finding twice: the later summary is the row
+ * (written over the first: the plain INSERT falls back to replacing), an
+ * ARCHIVED one after it is not kept, and the judgement is made from the
+ * rows stored, not the list read. */
+static void
+test_full_read_twice(const char *dir)
+{
+    char path[300];
+    struct store *st = NULL;
+    struct store_sh_state sh;
+    struct err err = {0};
+    json_t *ev = json_array(), *rows = NULL, *models;
+    int64_t r1;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+
+    snprintf(path, sizeof(path), "%s/twice.db", dir);
+    CHECK(store_open(path, &st, &err) == 0);
+    if (st == NULL) {
+        json_decref(ev);
+        return;
+    }
+    models = json_pack("{s:o}", "vpc-1", model());
+    CHECK(store_run_begin(st, 1000, &r1, &err) == 0);
+    CHECK_MSG(apply(st, r1, 1000, 1,
+                  json_pack("[o, o, o, o]",
+                      summary("f1", "5.3", "EC2.2", "FAILED", "NEW", "ACTIVE", R1),
+                      summary("f2", "1.10", "IAM.5", "PASSED", "RESOLVED", "ACTIVE", R2),
+                      summary("f1", "5.3", "EC2.2", "PASSED", "RESOLVED", "ACTIVE", R1),
+                      summary("f2", "1.10", "IAM.5", "FAILED", "NEW", "ARCHIVED", R2)),
+                  models, ev, &err) == 0, "%s", err.msg);
+    CHECK(store_sh_state_get(st, ACCT, REG, &sh, &err) == 0);
+    CHECK_INT(sh.findings, 2);
+    CHECK(store_compliance_rows(st, NULL, NULL, &rows, &err) == 0);
+    CHECK_STR(row_str(rows, "5.3", "status"), "COMPLIANT");
+    CHECK_STR(row_str(rows, "1.10", "status"), "COMPLIANT");
+    json_decref(rows);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "SELECT finding_id, json_extract(summary, '$.status'),"
+              " json_extract(summary, '$.record_state') FROM sh_findings ORDER BY finding_id",
+              -1, &s, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(s) == SQLITE_ROW);
+    CHECK_STR((const char *)sqlite3_column_text(s, 0), "f1");
+    CHECK_STR((const char *)sqlite3_column_text(s, 1), "PASSED");
+    CHECK(sqlite3_step(s) == SQLITE_ROW);
+    CHECK_STR((const char *)sqlite3_column_text(s, 0), "f2");
+    CHECK_STR((const char *)sqlite3_column_text(s, 1), "PASSED");
+    CHECK_STR((const char *)sqlite3_column_text(s, 2), "ACTIVE");
+    CHECK(sqlite3_step(s) == SQLITE_DONE);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    json_decref(models);
+    json_decref(ev);
+    store_close(st);
+}
+
 /* The finding style is stored per target; an incremental read that brings
  * nothing keeps the verdicts without judging (unless the catalogue or the
  * models changed). */
@@ -721,6 +777,7 @@ main(int argc, char **argv)
     json_decref(ev);
     store_close(st);
     test_style_and_skip(dir);
+    test_full_read_twice(dir);
     test_models_on_demand(dir);
     test_incremental_rejudge(dir);
     test_migration(dir, argc > 1 ? argv[1] : "data/compliance_store");
