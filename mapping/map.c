@@ -21,11 +21,18 @@
  * cannot be found is skipped with a reason rather than parked under a fake
  * VPC key, so no model ever holds a VPC that does not exist.
  *
- * Speed (issue 8), without changing an output byte: the index hashes keys a
- * word at a time and keeps each key's hash and length (a probe compares
- * hashes first) and is sized from the item count; `configuration.` paths
- * start at the configuration object the entry already holds, and `[]`
- * references are walked with a visitor instead of a scratch list;
+ * Speed (issue 8), without changing an output byte: an item's members are
+ * read in one walk over its keys (values prefetched), not one lookup each;
+ * the index never copies or assembles a key: a slot points at the item's
+ * own id, ARN or name (or the entry's component key) and carries a tag
+ * (kind of key and the type's small id), the key's length and hash, and is
+ * sized from the item count, its slots prefetched a few entries ahead;
+ * names are indexed only when a relationship first needs one; rule paths
+ * whose first segment is a member the entry holds (configuration, tags,
+ * resourceId, resourceType, relationships; rules.c marks them) start at
+ * it, and `[]` references are walked with a visitor instead of a scratch
+ * list; the flows made are a set of (model, from, to, label) numbers and a
+ * label is one shared JSON string;
  * components, boundaries and flows are gathered as sort records (keys read
  * once) and moved into the model arrays sorted; a flow is made once per
  * (model, from, to, label), which is the one the final de-duplication kept
@@ -56,6 +63,9 @@
 #define MAP_MAX_ID     2048 /* longer ids/ARNs are malformed */
 #define MAP_NO_ENTRY   SIZE_MAX
 #define MAP_INTERNET   (SIZE_MAX - 1)
+/* Entry numbers, type ids (shifted by 3 in an index tag) and flow ends are
+ * kept in 32 bits. */
+#define MAP_MAX_ITEMS  (1u << 28)
 
 /* ---- a small string -> size_t hash map (keys owned) ---- */
 
@@ -110,13 +120,14 @@ arena_memdup(struct arena_block **head, const char *s, size_t len)
     return out;
 }
 
-/* 64-bit multiply-xorshift over 8-byte words (not seeded: like the FNV it
- * replaced, it only spreads ids over slots; the output never depends on it). */
+/* 64-bit multiply-xorshift over 8-byte words, tag mixed into the start
+ * (not seeded: like the FNV it replaced, it only spreads ids over slots;
+ * the output never depends on it). */
 static uint64_t
-hash_mem(const char *s, size_t n)
+hash_tagged(uint64_t tag, const char *s, size_t n)
 {
     const uint64_t m = 0xff51afd7ed558ccdULL;
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * m);
+    uint64_t h = (0x9e3779b97f4a7c15ULL + tag * 0xc2b2ae3d27d4eb4fULL) ^ (n * m);
     uint64_t w;
 
     while (n >= 8) {
@@ -136,6 +147,12 @@ hash_mem(const char *s, size_t n)
     h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 33;
     return h;
+}
+
+static uint64_t
+hash_mem(const char *s, size_t n)
+{
+    return hash_tagged(0, s, n);
 }
 
 static void
@@ -245,6 +262,183 @@ strmap_put(struct strmap *m, const char *key)
     return strmap_putn(m, key, strlen(key), NULL);
 }
 
+/* ---- the item index: (kind, type, string) -> entry ----
+ *
+ * Keys are not copied: each slot points at the string it was made from (an
+ * item's id, ARN or name, or a component key the entry owns), all of which
+ * outlive the index, and keeps its length and a tag: the kind of key and,
+ * for keys scoped by a type, the type's small id (ctx.types). So a key is
+ * never assembled into a buffer, and a probe compares hash, tag and length
+ * before any byte. Lengths are C-string lengths, as the ids are read. */
+enum ix_kind {
+    IX_T = 1, /* type + id */
+    IX_A,     /* ARN */
+    IX_I,     /* bare id */
+    IX_N,     /* type + resourceName */
+    IX_K,     /* component key */
+};
+
+#define IX_TAG(kind, tid) ((uint32_t)(kind) | ((uint32_t)(tid) << 3))
+
+/* 24 bytes, so the index of a large target stays small: lengths, type ids
+ * and entry numbers fit 32 bits (map_target refuses more items). */
+struct ixslot {
+    const char *key; /* borrowed; NULL: empty slot */
+    uint32_t hash;   /* the low half of the key's hash */
+    uint32_t tag;
+    uint32_t len;
+    uint32_t val;    /* entry number, or IX_NONE */
+};
+
+#define IX_NONE  UINT32_MAX
+#define IX_AHEAD 8 /* entries ahead whose slots are prefetched while indexing */
+
+struct index {
+    size_t cap, n;
+    struct ixslot *slots; /* owned */
+};
+
+static struct ixslot *
+ix_slot(const struct index *ix, uint32_t tag, const char *key, size_t len, uint32_t h)
+{
+    size_t i = (size_t)h & (ix->cap - 1);
+
+    while (ix->slots[i].key != NULL) {
+        const struct ixslot *sl = &ix->slots[i];
+        if (sl->hash == h && sl->tag == tag && sl->len == len && memcmp(sl->key, key, len) == 0)
+            return &ix->slots[i];
+        i = (i + 1) & (ix->cap - 1);
+    }
+    return &ix->slots[i];
+}
+
+/* Room for n keys at a load of at most one half; 0 or -1 (OOM). */
+static int
+ix_reserve(struct index *ix, size_t n)
+{
+    struct ixslot *slots;
+    size_t cap = 64;
+
+    while (cap / 2 < n)
+        cap *= 2;
+    if (cap <= ix->cap)
+        return 0;
+    slots = calloc(cap, sizeof(*slots));
+    if (slots == NULL)
+        return -1;
+    for (size_t i = 0; i < ix->cap; i++) {
+        const struct ixslot *sl = &ix->slots[i];
+        size_t j;
+        if (sl->key == NULL)
+            continue;
+        for (j = (size_t)sl->hash & (cap - 1); slots[j].key != NULL; j = (j + 1) & (cap - 1))
+            ;
+        slots[j] = *sl;
+    }
+    free(ix->slots);
+    ix->slots = slots;
+    ix->cap = cap;
+    return 0;
+}
+
+static size_t
+ix_get(const struct index *ix, uint32_t tag, const char *key, size_t len)
+{
+    const struct ixslot *sl;
+
+    if (ix->cap == 0 || len > UINT32_MAX)
+        return MAP_NO_ENTRY;
+    sl = ix_slot(ix, tag, key, len, (uint32_t)hash_tagged(tag, key, len));
+    return sl->key == NULL || sl->val == IX_NONE ? MAP_NO_ENTRY : sl->val;
+}
+
+/* Starts loading the slot where key's probe begins (a put or get soon). */
+static void
+ix_prefetch(const struct index *ix, uint32_t tag, const char *key, size_t len)
+{
+    if (ix->cap > 0)
+        __builtin_prefetch(&ix->slots[(size_t)hash_tagged(tag, key, len) & (ix->cap - 1)]);
+}
+
+/* The value slot of key (new slots hold IX_NONE), NULL on OOM; key must
+ * outlive the index, and be at most MAP_MAX_ID + 130 bytes long. */
+static uint32_t *
+ix_put(struct index *ix, uint32_t tag, const char *key, size_t len)
+{
+    struct ixslot *sl;
+    uint32_t h;
+
+    if ((ix->n + 1) * 2 > ix->cap && ix_reserve(ix, ix->n + 1 > 32 ? (ix->n + 1) * 2 : 32) < 0)
+        return NULL;
+    h = (uint32_t)hash_tagged(tag, key, len);
+    sl = ix_slot(ix, tag, key, len, h);
+    if (sl->key == NULL) {
+        sl->key = key;
+        sl->hash = h;
+        sl->tag = tag;
+        sl->len = (uint32_t)len;
+        sl->val = IX_NONE;
+        ix->n++;
+    }
+    return &sl->val;
+}
+
+/* ---- the set of flows made: (model, from, to, label) as numbers ---- */
+
+struct flowkey {
+    uint32_t model, from, to, label; /* label + 1: 0 marks an empty slot */
+};
+
+struct flowset {
+    size_t cap, n;
+    struct flowkey *v; /* owned */
+};
+
+static size_t
+flowkey_slot(const struct flowkey *v, size_t cap, const struct flowkey *k)
+{
+    uint64_t h = ((uint64_t)k->model << 32 | k->label) * 0x9e3779b97f4a7c15ULL;
+    size_t i;
+
+    h ^= ((uint64_t)k->from << 32 | k->to) * 0xc2b2ae3d27d4eb4fULL;
+    h ^= h >> 29;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+    for (i = (size_t)h & (cap - 1); v[i].label != 0; i = (i + 1) & (cap - 1)) {
+        if (v[i].label == k->label && v[i].from == k->from && v[i].to == k->to &&
+            v[i].model == k->model)
+            break;
+    }
+    return i;
+}
+
+/* Adds k; 1 when it was new, 0 when already there, -1 on OOM. */
+static int
+flowset_add(struct flowset *fs, const struct flowkey *k)
+{
+    size_t i;
+
+    if ((fs->n + 1) * 2 > fs->cap) {
+        size_t cap = fs->cap == 0 ? 1024 : fs->cap * 2;
+        struct flowkey *g = calloc(cap, sizeof(*g));
+        if (g == NULL)
+            return -1;
+        for (size_t j = 0; j < fs->cap; j++) {
+            if (fs->v[j].label != 0)
+                g[flowkey_slot(g, cap, &fs->v[j])] = fs->v[j];
+        }
+        free(fs->v);
+        fs->v = g;
+        fs->cap = cap;
+    }
+    i = flowkey_slot(fs->v, fs->cap, k);
+    if (fs->v[i].label != 0)
+        return 0;
+    fs->v[i] = *k;
+    fs->n++;
+    return 1;
+}
+
 /* ---- growable list of size_t ---- */
 
 struct idvec {
@@ -273,6 +467,11 @@ struct entry {
     json_t *item;   /* borrowed from the input */
     json_t *config; /* new reference: configuration as an object (parsed if a string), or NULL */
     const char *type, *id, *arn, *name;
+    size_t idlen, arnlen, namelen; /* strlen of id, arn, name */
+    size_t tid;                    /* the type's small id (ctx.types) */
+    json_t *typev, *idv;           /* borrowed: the item's resourceType and resourceId */
+    json_t *tags, *rels;           /* borrowed: the item's tags and relationships, or NULL */
+    json_t *configv;               /* borrowed: the item's configuration as sent, or NULL */
     const struct map_rule *rule;
     json_t *keyj;    /* owned: component key as a JSON string (shared by its flows), or NULL */
     const char *key; /* borrowed from keyj */
@@ -316,7 +515,9 @@ struct ctx {
     const char *account_id, *region;
     struct entry *e;
     size_t ne;
-    struct strmap index;   /* "T\x1ftype\x1fid", "A\x1farn", "I\x1fid", "N\x1ftype\x1fname" */
+    struct index index;    /* IX_T type+id, IX_A arn, IX_I id, IX_N type+name, IX_K key */
+    struct strmap types;   /* resourceType -> small id (IX_TAG) */
+    int names_indexed;     /* IX_N keys are in index (index_names) */
     struct strmap routes;  /* "S\x1fsubnet" / "M\x1fvpc" -> 0/1 public */
     struct strmap modelix; /* vpc id -> model index */
     struct model *models;
@@ -324,7 +525,11 @@ struct ctx {
     struct strmap sgix; /* sg id -> index into sgmembers */
     struct idvec *sgmembers;
     size_t nsg;
-    struct strmap flowset; /* "model\x1ffrom\x1fto\x1flabel": flows already made */
+    struct flowset flowset; /* (model, from, to, label) of the flows already made */
+    struct strmap labels;   /* flow label -> number (flowkey.label - 1) */
+    json_t **labelj;        /* owned, each owned or NULL: the labels as shared JSON strings */
+    size_t nlabelj;
+    size_t internet_id;     /* the number of MAP_INTERNET_KEY as a flow end (see flow_end_id) */
     json_t *internetj;     /* owned: MAP_INTERNET_KEY as a JSON string */
     json_t *accountbj;     /* owned: "account:<id>", the account model's boundary key */
     json_t *protoj[5];     /* owned, made on first use: "tcp", "udp", "all", "icmp", "icmpv6" */
@@ -457,40 +662,49 @@ entry_better(struct ctx *ctx, const struct entry *a, const struct entry *b)
     return c > 0;
 }
 
+/* Indexes key (borrowed, outliving the index) for entry ei; the better
+ * entry keeps a key two claim. 0, or -1 on OOM. */
 static int
-index_put(struct ctx *c, char tag, const char *a, const char *b, size_t ei)
+index_put(struct ctx *c, uint32_t tag, const char *key, size_t len, size_t ei)
 {
-    char key[2 * MAP_MAX_ID + 300];
-    size_t *slot, len = index_key(key, sizeof(key), tag, a, b);
+    uint32_t *slot = ix_put(&c->index, tag, key, len);
 
-    if (len == 0)
-        return 0;
-    slot = strmap_putn(&c->index, key, len, NULL);
     if (slot == NULL)
         return oom(c);
-    if (*slot == MAP_NO_ENTRY || entry_better(c, &c->e[ei], &c->e[*slot]))
-        *slot = ei;
+    if (*slot == IX_NONE || entry_better(c, &c->e[ei], &c->e[*slot]))
+        *slot = (uint32_t)ei;
     return 0;
 }
 
+/* The small id of a resource type (MAP_NO_ENTRY: no item has it). */
 static size_t
-index_get(const struct ctx *c, char tag, const char *a, const char *b)
+type_id(const struct ctx *c, const char *type)
 {
-    char key[2 * MAP_MAX_ID + 300];
-    size_t len;
-
-    if (a == NULL)
-        return MAP_NO_ENTRY;
-    len = index_key(key, sizeof(key), tag, a, b);
-    return len == 0 ? MAP_NO_ENTRY : strmap_getn(&c->index, key, len);
+    return strmap_get(&c->types, type);
 }
 
-/* configuration as an object: parsed when the API form sent a string. */
-static int
-load_config(json_t *item, json_t **ret)
+/* The entry of type+id / type+name (kind IX_T / IX_N), or MAP_NO_ENTRY. */
+static size_t
+index_typed(const struct ctx *c, enum ix_kind kind, const char *type, const char *s, size_t len)
 {
-    json_t *cfg = json_object_get(item, "configuration");
+    size_t tid = type_id(c, type);
 
+    if (tid == MAP_NO_ENTRY)
+        return MAP_NO_ENTRY;
+    return ix_get(&c->index, IX_TAG(kind, tid), s, len);
+}
+
+static size_t
+index_plain(const struct ctx *c, enum ix_kind kind, const char *s, size_t len)
+{
+    return ix_get(&c->index, IX_TAG(kind, 0), s, len);
+}
+
+/* configuration (cfg, the item's member, may be NULL) as an object:
+ * parsed when the API form sent a string. */
+static int
+load_config(json_t *cfg, json_t **ret)
+{
     *ret = NULL;
     if (cfg == NULL || json_is_null(cfg))
         return 0;
@@ -511,18 +725,40 @@ load_config(json_t *item, json_t **ret)
 
 /* ---- rule paths on an entry ----
  *
- * Most rule paths start with `configuration.`; when the item's
- * configuration is an object the entry already holds it (e->config), so
- * the walk starts there instead of looking it up again in the item. The
- * result is the same: the path evaluator would find that very object. */
+ * A path whose first segment names an item member the entry already holds
+ * (configuration, tags, resourceId, resourceType, relationships: rules.c
+ * marks it) starts at that member's value instead of looking it up again
+ * in the item. The result is the same: the walker from the item would find
+ * that very value at segment 0 (and parses JSON in a string at segment 1
+ * the same way either way). A path made by hand starts at the item. */
+
+static int
+path_collects(const struct map_path *p)
+{
+    return p->compiled ? p->collects : map_path_collects(p);
+}
 
 static size_t
 entry_path_start(const struct entry *e, const struct map_path *p, json_t **ret_v)
 {
-    if (e->cfg_direct && p->n > 0 && !p->segs[0].collect && p->segs[0].klen == 13 &&
-        memcmp(p->segs[0].key, "configuration", 13) == 0) {
-        *ret_v = e->config;
+    switch (p->compiled ? p->root : MAP_ROOT_OTHER) {
+    case MAP_ROOT_CONFIGURATION:
+        *ret_v = e->configv;
         return 1;
+    case MAP_ROOT_TAGS:
+        *ret_v = e->tags;
+        return 1;
+    case MAP_ROOT_RESOURCE_ID:
+        *ret_v = e->idv;
+        return 1;
+    case MAP_ROOT_RESOURCE_TYPE:
+        *ret_v = e->typev;
+        return 1;
+    case MAP_ROOT_RELATIONSHIPS:
+        *ret_v = e->rels;
+        return 1;
+    case MAP_ROOT_OTHER:
+        break;
     }
     *ret_v = e->item;
     return 0;
@@ -567,6 +803,60 @@ entry_visit(const struct entry *e, const struct map_path *p, map_path_fn fn, voi
     return map_path_visit_at(p, from, v, fn, arg);
 }
 
+/* The members of an item map_target reads, found in one walk over its
+ * keys instead of one hash lookup each (a projected item holds little
+ * else). Each is the member's value, or NULL when absent. */
+struct item_fields {
+    json_t *type, *id, *status, *config, *arn, *arn_upper, *name, *tags, *rels;
+};
+
+static void
+item_fields(json_t *item, struct item_fields *f)
+{
+    void *it;
+
+    memset(f, 0, sizeof(*f));
+    for (it = json_object_iter(item); it != NULL; it = json_object_iter_next(item, it)) {
+        const char *k = json_object_iter_key(it);
+        json_t *v = json_object_iter_value(it);
+        __builtin_prefetch(v); /* most are read soon: start the load */
+        switch (json_object_iter_key_len(it)) {
+        case 3:
+            if (memcmp(k, "arn", 3) == 0)
+                f->arn = v;
+            else if (memcmp(k, "ARN", 3) == 0)
+                f->arn_upper = v;
+            break;
+        case 4:
+            if (memcmp(k, "tags", 4) == 0)
+                f->tags = v;
+            break;
+        case 10:
+            if (memcmp(k, "resourceId", 10) == 0)
+                f->id = v;
+            break;
+        case 12:
+            if (memcmp(k, "resourceType", 12) == 0)
+                f->type = v;
+            else if (memcmp(k, "resourceName", 12) == 0)
+                f->name = v;
+            break;
+        case 13:
+            if (memcmp(k, "configuration", 13) == 0)
+                f->config = v;
+            else if (memcmp(k, "relationships", 13) == 0)
+                f->rels = v;
+            break;
+        case 23:
+            if (memcmp(k, "configurationItemStatus", 23) == 0)
+                f->status = v;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
 static int
 collect_entries(struct ctx *c, json_t *items)
 {
@@ -578,14 +868,25 @@ collect_entries(struct ctx *c, json_t *items)
         return oom(c);
     json_array_foreach(items, i, item) {
         struct entry *e = &c->e[c->ne];
+        struct item_fields f;
         const char *type, *id, *status;
+        size_t *tid;
+        json_t *ahead;
+
+        /* the items are far apart in memory: start loading the next ones
+           (the object two ahead, the first pair of the one after this) */
+        if ((ahead = json_array_get(items, i + 2)) != NULL)
+            __builtin_prefetch(ahead);
+        if ((ahead = json_array_get(items, i + 1)) != NULL && json_is_object(ahead))
+            __builtin_prefetch(json_object_iter(ahead));
 
         if (!json_is_object(item)) {
             skip(c, MAP_NO_ENTRY, "", "", "item is not a JSON object");
             continue;
         }
-        type = jstr(item, "resourceType");
-        id = jstr(item, "resourceId");
+        item_fields(item, &f);
+        type = json_string_value(f.type);
+        id = json_string_value(f.id);
         if (type == NULL || type[0] == '\0') {
             skip(c, MAP_NO_ENTRY, "", id, "item has no resourceType");
             continue;
@@ -598,54 +899,105 @@ collect_entries(struct ctx *c, json_t *items)
             skip(c, MAP_NO_ENTRY, type, "", "item has no resourceId");
             continue;
         }
-        if (strlen(id) > MAP_MAX_ID) {
+        memset(e, 0, sizeof(*e));
+        e->idlen = strlen(id);
+        if (e->idlen > MAP_MAX_ID) {
             skip(c, MAP_NO_ENTRY, type, "", "resourceId longer than 2048 characters");
             continue;
         }
-        status = jstr(item, "configurationItemStatus");
+        status = json_string_value(f.status);
         if (status != NULL && strncmp(status, "ResourceDeleted", 15) == 0) {
             skip(c, MAP_NO_ENTRY, type, id, "resource is deleted");
             continue;
         }
-        memset(e, 0, sizeof(*e));
         e->model = MAP_NO_ENTRY;
-        if (load_config(item, &e->config) < 0) {
+        if (load_config(f.config, &e->config) < 0) {
             skip(c, MAP_NO_ENTRY, type, id, "configuration is not a JSON object");
             continue;
         }
-        e->cfg_direct = e->config != NULL && e->config == json_object_get(item, "configuration");
+        e->cfg_direct = e->config != NULL && e->config == f.config;
         e->item = item;
         e->type = type;
         e->id = id;
-        e->arn = jstr(item, "arn");
+        e->typev = f.type;
+        e->idv = f.id;
+        e->tags = f.tags;
+        e->rels = f.rels;
+        e->configv = f.config;
+        e->arn = json_string_value(f.arn);
         if (e->arn == NULL)
-            e->arn = jstr(item, "ARN");
-        if (e->arn != NULL && (e->arn[0] == '\0' || strlen(e->arn) > MAP_MAX_ID))
-            e->arn = NULL;
-        e->name = jstr(item, "resourceName");
-        if (e->name != NULL && strlen(e->name) > MAP_MAX_ID)
-            e->name = NULL;
+            e->arn = json_string_value(f.arn_upper);
+        if (e->arn != NULL) {
+            e->arnlen = strlen(e->arn);
+            if (e->arn[0] == '\0' || e->arnlen > MAP_MAX_ID)
+                e->arn = NULL;
+        }
+        e->name = json_string_value(f.name);
+        if (e->name != NULL) {
+            e->namelen = strlen(e->name);
+            if (e->namelen > MAP_MAX_ID)
+                e->name = NULL;
+        }
         e->rule = map_rules_find(c->rules, type);
+        tid = strmap_putn(&c->types, type, strlen(type), NULL);
+        if (tid == NULL) {
+            json_decref(e->config);
+            return oom(c);
+        }
+        if (*tid == MAP_NO_ENTRY)
+            *tid = c->types.n - 1;
+        e->tid = *tid;
         c->ne++;
     }
-    /* T, I, A, N per item and K per component: sized once, never grown */
-    if (strmap_reserve(&c->index, 5 * c->ne) < 0)
+    /* T, I, A per item, K per component and N (index_names) when needed:
+       sized once, never grown */
+    if (ix_reserve(&c->index, 5 * c->ne) < 0)
         return oom(c);
     for (i = 0; i < c->ne && !c->oom; i++) {
         struct entry *e = &c->e[i];
-        if (index_put(c, 'T', e->type, e->id, i) < 0 || index_put(c, 'I', e->id, NULL, i) < 0)
+        if (i + IX_AHEAD < c->ne) {
+            /* the slots are spread over a large table: start loading the
+               ones a few entries ahead will probe */
+            const struct entry *a = &c->e[i + IX_AHEAD];
+            ix_prefetch(&c->index, IX_TAG(IX_T, a->tid), a->id, a->idlen);
+            ix_prefetch(&c->index, IX_TAG(IX_I, 0), a->id, a->idlen);
+            if (a->arn != NULL)
+                ix_prefetch(&c->index, IX_TAG(IX_A, 0), a->arn, a->arnlen);
+        }
+        if (index_put(c, IX_TAG(IX_T, e->tid), e->id, e->idlen, i) < 0 ||
+            index_put(c, IX_TAG(IX_I, 0), e->id, e->idlen, i) < 0)
             break;
-        if (e->arn != NULL && index_put(c, 'A', e->arn, NULL, i) < 0)
-            break;
-        if (e->name != NULL && index_put(c, 'N', e->type, e->name, i) < 0)
+        if (e->arn != NULL && index_put(c, IX_TAG(IX_A, 0), e->arn, e->arnlen, i) < 0)
             break;
     }
     /* a second item with the same type and id loses to the indexed one */
     for (i = 0; i < c->ne && !c->oom; i++) {
-        if (index_get(c, 'T', c->e[i].type, c->e[i].id) != i)
-            skip(c, i, c->e[i].type, c->e[i].id, "duplicate configuration item (a newer one is used)");
+        const struct entry *e = &c->e[i];
+        if (i + IX_AHEAD < c->ne) {
+            const struct entry *a = &c->e[i + IX_AHEAD];
+            ix_prefetch(&c->index, IX_TAG(IX_T, a->tid), a->id, a->idlen);
+        }
+        if (ix_get(&c->index, IX_TAG(IX_T, e->tid), e->id, e->idlen) != i)
+            skip(c, i, e->type, e->id, "duplicate configuration item (a newer one is used)");
     }
     return c->oom ? -1 : 0;
+}
+
+/* Indexes every entry by type + resourceName, once, when a relationship
+ * first names a resource only by its name (few items do: building it for
+ * every mapping cost a probe, and ties a projection each, for nothing).
+ * Built in entry order as the other keys, so ties end the same way. */
+static void
+index_names(struct ctx *c)
+{
+    if (c->names_indexed)
+        return;
+    c->names_indexed = 1;
+    for (size_t i = 0; i < c->ne && !c->oom; i++) {
+        const struct entry *e = &c->e[i];
+        if (e->name != NULL && index_put(c, IX_TAG(IX_N, e->tid), e->name, e->namelen, i) < 0)
+            break;
+    }
 }
 
 /* ---- reference resolution ---- */
@@ -675,15 +1027,13 @@ each_id(struct ctx *c, json_t *v, const char *type, id_fn fn, void *arg)
         if (len > 0 && len <= MAP_MAX_ID) {
             memcpy(tmp, s, len);
             tmp[len] = '\0';
-            if (type != NULL) {
-                target = index_get(c, 'T', type, tmp);
-                if (target == MAP_NO_ENTRY)
-                    target = index_get(c, 'A', tmp, NULL);
-            } else {
-                target = index_get(c, 'I', tmp, NULL);
-                if (target == MAP_NO_ENTRY)
-                    target = index_get(c, 'A', tmp, NULL);
-            }
+            len = strlen(tmp); /* a NUL inside ends the id, as it ends a C string */
+            if (type != NULL)
+                target = index_typed(c, IX_T, type, tmp, len);
+            else
+                target = index_plain(c, IX_I, tmp, len);
+            if (target == MAP_NO_ENTRY)
+                target = index_plain(c, IX_A, tmp, len);
             fn(c, target != MAP_NO_ENTRY ? c->e[target].type : type, tmp, target, arg);
         }
         if (end == NULL)
@@ -708,6 +1058,37 @@ ref_visit_fn(json_t *v, void *arg)
     return 0;
 }
 
+/* What a relationship says (each borrowed, NULL when absent or not a
+ * string), read in one walk over its few keys. */
+struct rel_fields {
+    const char *type, *id, *name;
+};
+
+static void
+rel_read(json_t *r, struct rel_fields *rf)
+{
+    void *it;
+
+    memset(rf, 0, sizeof(*rf));
+    if (!json_is_object(r))
+        return;
+    for (it = json_object_iter(r); it != NULL; it = json_object_iter_next(r, it)) {
+        const char *k;
+        size_t kl = json_object_iter_key_len(it);
+        if (kl != 10 && kl != 12)
+            continue;
+        k = json_object_iter_key(it);
+        if (kl == 10) {
+            if (memcmp(k, "resourceId", 10) == 0)
+                rf->id = json_string_value(json_object_iter_value(it));
+        } else if (memcmp(k, "resourceType", 12) == 0) {
+            rf->type = json_string_value(json_object_iter_value(it));
+        } else if (memcmp(k, "resourceName", 12) == 0) {
+            rf->name = json_string_value(json_object_iter_value(it));
+        }
+    }
+}
+
 /* Walks one reference of entry ei, calling fn per referenced id. */
 static void
 each_ref(struct ctx *c, size_t ei, const struct map_ref *ref, id_fn fn, void *arg)
@@ -724,30 +1105,38 @@ each_ref(struct ctx *c, size_t ei, const struct map_ref *ref, id_fn fn, void *ar
         fn(c, NULL, MAP_INTERNET_KEY, MAP_INTERNET, arg);
         return;
     case MAP_REF_RELATIONSHIP: {
-        json_t *rels = json_object_get(e->item, "relationships");
-        json_array_foreach(rels, i, v) {
-            const char *rt = jstr(v, "resourceType"), *rid = jstr(v, "resourceId");
-            const char *rname = jstr(v, "resourceName");
-            size_t target = MAP_NO_ENTRY;
-            if (rt == NULL || strcmp(rt, ref->type) != 0)
+        size_t tid = MAP_NO_ENTRY;
+        int have_tid = 0;
+        json_array_foreach(e->rels, i, v) {
+            struct rel_fields rf;
+            size_t target = MAP_NO_ENTRY, len;
+            rel_read(v, &rf);
+            if (rf.type == NULL || strcmp(rf.type, ref->type) != 0)
                 continue;
-            if (rid != NULL && strlen(rid) <= MAP_MAX_ID) {
-                target = index_get(c, 'T', rt, rid);
+            if (!have_tid) {
+                tid = type_id(c, ref->type);
+                have_tid = 1;
+            }
+            if (rf.id != NULL && (len = strlen(rf.id)) <= MAP_MAX_ID) {
+                if (tid != MAP_NO_ENTRY)
+                    target = ix_get(&c->index, IX_TAG(IX_T, tid), rf.id, len);
                 if (target == MAP_NO_ENTRY)
-                    target = index_get(c, 'A', rid, NULL);
-                fn(c, rt, rid, target, arg);
-            } else if (rname != NULL && strlen(rname) <= MAP_MAX_ID) {
+                    target = index_plain(c, IX_A, rf.id, len);
+                fn(c, rf.type, rf.id, target, arg);
+            } else if (rf.name != NULL && (len = strlen(rf.name)) <= MAP_MAX_ID) {
                 /* newer items name some related resources only by resourceName */
-                target = index_get(c, 'N', rt, rname);
+                index_names(c);
+                if (tid != MAP_NO_ENTRY)
+                    target = ix_get(&c->index, IX_TAG(IX_N, tid), rf.name, len);
                 if (target != MAP_NO_ENTRY)
-                    fn(c, rt, c->e[target].id, target, arg);
+                    fn(c, rf.type, c->e[target].id, target, arg);
             }
         }
         return;
     }
     case MAP_REF_TYPED_PATH:
     case MAP_REF_PATH:
-        if (!map_path_collects(&ref->path)) {
+        if (!path_collects(&ref->path)) {
             /* one value at most: no scratch list */
             int failed;
             v = entry_first(e, &ref->path, &failed);
@@ -880,7 +1269,7 @@ classify_subnets(struct ctx *c)
 {
     for (size_t i = 0; i < c->ne && !c->oom; i++) {
         struct entry *e = &c->e[i];
-        json_t *assocs, *a, *rels, *r;
+        json_t *assocs, *a, *r;
         size_t k;
         int pub, explicit = 0;
 
@@ -900,11 +1289,11 @@ classify_subnets(struct ctx *c)
             }
         }
         if (!explicit && assocs == NULL) {
-            rels = json_object_get(e->item, "relationships");
-            json_array_foreach(rels, k, r) {
-                const char *rt = jstr(r, "resourceType"), *rid = jstr(r, "resourceId");
-                if (rt != NULL && rid != NULL && strcmp(rt, "AWS::EC2::Subnet") == 0)
-                    route_put(c, 'S', rid, pub);
+            json_array_foreach(e->rels, k, r) {
+                struct rel_fields rf;
+                rel_read(r, &rf);
+                if (rf.type != NULL && rf.id != NULL && strcmp(rf.type, "AWS::EC2::Subnet") == 0)
+                    route_put(c, 'S', rf.id, pub);
             }
         }
     }
@@ -1110,7 +1499,7 @@ attr_value(struct ctx *c, const struct map_paths *ps, const struct entry *e)
     for (size_t i = 0; i < ps->n; i++) {
         json_t *v;
         int n;
-        if (!map_path_collects(&ps->v[i])) {
+        if (!path_collects(&ps->v[i])) {
             /* one value at most: walked without the scratch list */
             int failed;
             json_t *one = entry_first(e, &ps->v[i], &failed);
@@ -1137,7 +1526,7 @@ attr_value(struct ctx *c, const struct map_paths *ps, const struct entry *e)
             return NULL;
         }
         if (n > 0) {
-            json_t *one = map_path_collects(&ps->v[i]) ? vals : json_array_get(vals, 0);
+            json_t *one = path_collects(&ps->v[i]) ? vals : json_array_get(vals, 0);
 
             v = stored_value(one);
             json_decref(vals);
@@ -1241,10 +1630,11 @@ choose_boundary(struct ctx *c, size_t ei, size_t mi)
     return out;
 }
 
+/* tags: the item's member (may be NULL). */
 static json_t *
-tags_object(json_t *item)
+tags_object(json_t *tags)
 {
-    json_t *tags = json_object_get(item, "tags"), *out;
+    json_t *out;
     size_t i;
     json_t *t;
 
@@ -1320,7 +1710,7 @@ entry_name_json(struct ctx *c, size_t ei)
         free(s);
         return out;
     }
-    return string_as_read(json_object_get(e->item, "resourceId"), e->id);
+    return string_as_read(e->idv, e->id);
 }
 
 static json_t *
@@ -1439,7 +1829,7 @@ emit_component(struct ctx *c, size_t ei)
     if (mi == MAP_NO_ENTRY)
         return;
     if (e->arn != NULL) {
-        key = json_stringn_nocheck(e->arn, strlen(e->arn)); /* a JSON string's prefix */
+        key = json_stringn_nocheck(e->arn, e->arnlen); /* a JSON string's prefix */
     } else {
         char buf[128 + 1 + MAP_MAX_ID + 1]; /* type and id lengths checked when indexed */
         int n = snprintf(buf, sizeof(buf), "%s/%s", e->type, e->id);
@@ -1450,20 +1840,30 @@ emit_component(struct ctx *c, size_t ei)
     /* Two items claiming one ARN (a broken or hostile answer) would make two
      * components with one key, which no model may hold: the first keeps it,
      * the other is skipped and listed (found by tests/fuzz/fuzz_map). */
-    if (index_get(c, 'K', json_string_value(key), NULL) != MAP_NO_ENTRY) {
-        skip(c, ei, e->type, e->id, "its ARN is already another item's (duplicate component key)");
-        json_decref(key);
-        return;
+    {
+        const char *ks = json_string_value(key);
+        uint32_t *slot = ix_put(&c->index, IX_TAG(IX_K, 0), ks, strlen(ks));
+        if (slot == NULL)
+            goto fail;
+        if (*slot != IX_NONE) {
+            skip(c, ei, e->type, e->id,
+                "its ARN is already another item's (duplicate component key)");
+            json_decref(key);
+            return;
+        }
+        *slot = (uint32_t)ei;
+        /* the index points at the key's text: the entry holds it from here */
+        e->keyj = key;
+        e->key = ks;
+        key = NULL;
     }
-    if (index_put(c, 'K', json_string_value(key), NULL, ei) < 0)
-        goto fail;
     if (vpc != NULL)
         e->boundaryj = choose_boundary(c, ei, mi);
     else
         e->boundaryj = json_incref(c->accountbj);
     name = entry_name_json(c, ei);
     attrs = entry_attributes(c, ei);
-    tags = tags_object(e->item);
+    tags = tags_object(e->tags);
     if (e->boundaryj == NULL || name == NULL || attrs == NULL || tags == NULL)
         goto fail;
     e->boundary = json_string_value(e->boundaryj);
@@ -1478,11 +1878,11 @@ emit_component(struct ctx *c, size_t ei)
         int bad = 0;
         obj_put(comp, "attributes", json_incref(attrs), &bad);
         obj_put(comp, "boundary", json_incref(e->boundaryj), &bad);
-        obj_put(comp, "key", json_incref(key), &bad);
+        obj_put(comp, "key", json_incref(e->keyj), &bad);
         obj_put(comp, "name", json_incref(name), &bad);
         obj_put(comp, "requirements", requirement_copy(r->requirements), &bad);
-        obj_put(comp, "resource_id", json_incref(json_object_get(e->item, "resourceId")), &bad);
-        obj_put(comp, "resource_type", json_incref(json_object_get(e->item, "resourceType")), &bad);
+        obj_put(comp, "resource_id", json_incref(e->idv), &bad);
+        obj_put(comp, "resource_type", json_incref(e->typev), &bad);
         obj_put(comp, "role", r->role_json != NULL ? json_incref(r->role_json) : json_string(r->role),
             &bad);
         obj_put(comp, "tags", json_incref(tags), &bad);
@@ -1493,9 +1893,6 @@ emit_component(struct ctx *c, size_t ei)
             goto fail;
         }
     }
-    e->keyj = key;
-    e->key = json_string_value(key);
-    key = NULL;
     if (recvec_push(&c->models[mi].comps, json_incref(comp), e->key, NULL, NULL) < 0) {
         json_decref(comp);
         goto fail;
@@ -1536,71 +1933,112 @@ protocol_json(struct ctx *c, const char *protocol)
     return json_string(protocol);
 }
 
-/* Adds the flow from -> to (JSON strings, borrowed and shared) unless the
- * model already has one with the same from, to and label: the first made
- * is the one kept (as the sort's de-duplication of the first version kept
- * it), so a repeat costs one hash probe instead of a JSON object, and the
- * flows need no de-duplication after. port is stolen. */
+/* The number of a flow end (an entry, or MAP_INTERNET): its entry index,
+ * and for the Internet c->internet_id, which is the entry whose component
+ * key is MAP_INTERNET_KEY when one is (set once the components are made).
+ * Component keys are unique (IX_K), so equal numbers are exactly equal key
+ * strings, as the flows compared them before. */
+static size_t
+flow_end_id(const struct ctx *c, size_t ei)
+{
+    return ei == MAP_INTERNET ? c->internet_id : ei;
+}
+
+static json_t *
+flow_end_json(const struct ctx *c, size_t ei)
+{
+    return ei == MAP_INTERNET ? c->internetj : c->e[ei].keyj;
+}
+
+/* The number of label (flowkey.label - 1), interned; MAP_NO_ENTRY on OOM. */
+static size_t
+label_id(struct ctx *c, const char *label)
+{
+    int fresh = 0;
+    size_t *slot = strmap_putn(&c->labels, label, strlen(label), &fresh);
+
+    if (slot == NULL)
+        return MAP_NO_ENTRY;
+    if (fresh) {
+        if (c->labels.n > c->nlabelj) {
+            size_t cap = c->nlabelj == 0 ? 16 : c->nlabelj * 2;
+            json_t **g = realloc(c->labelj, cap * sizeof(*g));
+            if (g == NULL) {
+                *slot = MAP_NO_ENTRY - 2; /* never a number: the map is abandoned on OOM */
+                return MAP_NO_ENTRY;
+            }
+            memset(g + c->nlabelj, 0, (cap - c->nlabelj) * sizeof(*g));
+            c->labelj = g;
+            c->nlabelj = cap;
+        }
+        *slot = c->labels.n - 1;
+    }
+    return *slot;
+}
+
+/* Adds the flow from -> to (entries or MAP_INTERNET, whose key strings are
+ * shared) unless the model already has one with the same from, to and
+ * label: the first made is the one kept (as the sort's de-duplication of
+ * the first version kept it), so a repeat costs one probe of a set of four
+ * numbers instead of a JSON object, and the flows need no de-duplication
+ * after. A label's JSON string is made once and shared by its flows. port
+ * is stolen. */
 static void
-add_flow(struct ctx *c, size_t mi, json_t *fromj, json_t *toj, const char *label,
+add_flow(struct ctx *c, size_t mi, size_t from_ei, size_t to_ei, const char *label,
     const char *protocol, json_t *port)
 {
-    const char *from = json_string_value(fromj), *to = json_string_value(toj);
-    char key[2 * (128 + 2 + MAP_MAX_ID) + 256 + 64];
-    size_t lf, lt, ll, len;
-    json_t *f, *labelj;
-    int fresh = 1, bad = 0;
+    struct flowkey fk;
+    json_t *f, *fromj, *toj, *labelj;
+    size_t from = flow_end_id(c, from_ei), to = flow_end_id(c, to_ei), lid;
+    int fresh, bad = 0;
 
-    if (strcmp(from, to) == 0) {
+    if (from == to) {
         json_decref(port);
         return;
     }
-    lf = strlen(from);
-    lt = strlen(to);
-    ll = strlen(label);
-    /* the lengths make the key one-to-one: ids and labels may hold \x1f */
-    len = (size_t)snprintf(key, sizeof(key), "%zu\x1f%zu\x1f%zu\x1f", mi, lf, lt);
-    if (len + lf + lt + ll + 2 < sizeof(key)) { /* always: ids and labels are capped */
-        memcpy(key + len, from, lf);
-        len += lf;
-        key[len++] = '\x1f';
-        memcpy(key + len, to, lt);
-        len += lt;
-        key[len++] = '\x1f';
-        memcpy(key + len, label, ll);
-        len += ll;
-        if (strmap_putn(&c->flowset, key, len, &fresh) == NULL) {
-            json_decref(port);
+    lid = label_id(c, label);
+    if (lid == MAP_NO_ENTRY) {
+        json_decref(port);
+        oom(c);
+        return;
+    }
+    fk.model = (uint32_t)mi;
+    fk.from = (uint32_t)from;
+    fk.to = (uint32_t)to;
+    fk.label = (uint32_t)lid + 1;
+    fresh = flowset_add(&c->flowset, &fk);
+    if (fresh <= 0) {
+        json_decref(port);
+        if (fresh < 0)
             oom(c);
-            return;
-        }
-    }
-    if (!fresh) {
-        json_decref(port);
         return;
     }
-    labelj = json_string(label);
+    if (c->labelj[lid] == NULL)
+        c->labelj[lid] = json_string(label);
+    labelj = c->labelj[lid];
+    fromj = flow_end_json(c, from_ei);
+    toj = flow_end_json(c, to_ei);
     f = json_object();
     if (f == NULL || labelj == NULL) {
         json_decref(f);
-        json_decref(labelj);
         json_decref(port);
         oom(c);
         return;
     }
     /* sorted key order */
     obj_put(f, "from", json_incref(fromj), &bad);
-    obj_put(f, "label", labelj, &bad);
+    obj_put(f, "label", json_incref(labelj), &bad);
     obj_put(f, "port", port != NULL ? port : json_null(), &bad);
     obj_put(f, "protocol", protocol != NULL ? protocol_json(c, protocol) : json_null(), &bad);
     obj_put(f, "to", json_incref(toj), &bad);
-    if (bad || recvec_push(&c->models[mi].flowv, f, from, to, json_string_value(labelj)) < 0) {
+    if (bad || recvec_push(&c->models[mi].flowv, f, json_string_value(fromj),
+                   json_string_value(toj), json_string_value(labelj)) < 0) {
         if (bad)
             json_decref(f);
         oom(c);
         return;
     }
-    if (strcmp(from, MAP_INTERNET_KEY) == 0 || strcmp(to, MAP_INTERNET_KEY) == 0)
+    if (from == c->internet_id || to == c->internet_id)
         c->models[mi].has_internet = 1;
 }
 
@@ -1717,7 +2155,7 @@ perm_label(json_t *perm, char *label, size_t n, const char **ret_proto, json_t *
 static int
 in_public_subnet(struct ctx *c, const struct entry *e)
 {
-    size_t s = index_get(c, 'T', "AWS::EC2::Subnet", e->boundary);
+    size_t s = index_typed(c, IX_T, "AWS::EC2::Subnet", e->boundary, strlen(e->boundary));
 
     return s != MAP_NO_ENTRY && c->e[s].is_public;
 }
@@ -1755,7 +2193,7 @@ sg_flows(struct ctx *c)
             for (k = 0; k < members->n; k++) {
                 struct entry *b = &c->e[members->v[k]];
                 if (anywhere && in_public_subnet(c, b))
-                    add_flow(c, b->model, c->internetj, b->keyj, label, proto,
+                    add_flow(c, b->model, MAP_INTERNET, members->v[k], label, proto,
                         port ? json_incref(port) : NULL);
                 json_array_foreach(json_object_get(perm, "userIdGroupPairs"), q, pair) {
                     const char *src = jstr(pair, "groupId");
@@ -1765,8 +2203,8 @@ sg_flows(struct ctx *c)
                     for (size_t m = 0; m < c->sgmembers[ss].n; m++) {
                         struct entry *a = &c->e[c->sgmembers[ss].v[m]];
                         if (a->model == b->model)
-                            add_flow(c, b->model, a->keyj, b->keyj, label, proto,
-                                port ? json_incref(port) : NULL);
+                            add_flow(c, b->model, c->sgmembers[ss].v[m], members->v[k], label,
+                                proto, port ? json_incref(port) : NULL);
                     }
                 }
             }
@@ -1883,9 +2321,8 @@ rule_flows(struct ctx *c)
                     mi = fa != MAP_INTERNET ? c->e[fa].model : c->e[tb].model;
                     if (fa != MAP_INTERNET && tb != MAP_INTERNET && c->e[fa].model != c->e[tb].model)
                         continue; /* flows stay inside one model */
-                    add_flow(c, mi, fa == MAP_INTERNET ? c->internetj : c->e[fa].keyj,
-                        tb == MAP_INTERNET ? c->internetj : c->e[tb].keyj, label,
-                        json_string_value(proto), port ? json_incref(port) : NULL);
+                    add_flow(c, mi, fa, tb, label, json_string_value(proto),
+                        port ? json_incref(port) : NULL);
                 }
             }
             if (e->rule->emit == MAP_EMIT_FLOWS && f == 0)
@@ -1911,7 +2348,10 @@ static int
 sortrec_keys_cmp(const struct sortrec *x, const struct sortrec *y)
 {
     for (int i = 0; i < 3; i++) {
-        int c = strcmp(x->k[i], y->k[i]);
+        int c;
+        if (x->k[i] == y->k[i])
+            continue; /* one shared string (keys, labels, ""): equal */
+        c = strcmp(x->k[i], y->k[i]);
         if (c != 0)
             return c;
     }
@@ -2027,6 +2467,9 @@ map_target(const struct map_rules *rules, const char *account_id, const char *re
     if (!json_is_array(items))
         return err_set(err, ERR_REMOTE, "map_target: items of %s/%s are not a JSON array",
             account_id, region);
+    if (json_array_size(items) >= MAP_MAX_ITEMS)
+        return err_set(err, ERR_REMOTE, "map_target: %s/%s has %zu items, more than %u",
+            account_id, region, json_array_size(items), MAP_MAX_ITEMS);
     c.rules = rules;
     c.account_id = account_id;
     c.region = region;
@@ -2066,6 +2509,9 @@ map_target(const struct map_rules *rules, const char *account_id, const char *re
     }
     if (c.oom)
         goto oom;
+    c.internet_id = ix_get(&c.index, IX_TAG(IX_K, 0), MAP_INTERNET_KEY, strlen(MAP_INTERNET_KEY));
+    if (c.internet_id == MAP_NO_ENTRY)
+        c.internet_id = c.ne; /* no entry's number */
     sg_flows(&c);
     rule_flows(&c);
     if (c.oom)
@@ -2120,11 +2566,16 @@ out:
     for (i = 0; i < c.nsg; i++)
         free(c.sgmembers[i].v);
     free(c.sgmembers);
-    strmap_clear(&c.index);
+    free(c.index.slots);
+    strmap_clear(&c.types);
     strmap_clear(&c.routes);
     strmap_clear(&c.modelix);
     strmap_clear(&c.sgix);
-    strmap_clear(&c.flowset);
+    free(c.flowset.v);
+    strmap_clear(&c.labels);
+    for (i = 0; i < c.nlabelj; i++)
+        json_decref(c.labelj[i]);
+    free(c.labelj);
     json_decref(c.internetj);
     json_decref(c.accountbj);
     for (i = 0; i < sizeof(c.protoj) / sizeof(c.protoj[0]); i++)

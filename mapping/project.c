@@ -27,7 +27,11 @@
  * resourceId and resourceName; any object of a projection), instead of
  * being copied key by key. Plan keys carry their lengths and the root
  * keys their role (configuration, relationships), so nothing is measured
- * or compared per item.
+ * or compared per item. The item's pairs, and those of the objects the
+ * plan enters (the first few levels, up to PROJECT_OBJ_VIEW_MAX keys), are
+ * listed in one walk with their values prefetched, and the plan's keys
+ * found in that short list: on items far apart in memory this beats one
+ * hash lookup per plan key, whose cache misses come one after the other.
  *
  * Items map_target skips before indexing (not an object, no type or id,
  * deleted, configuration not an object) keep only what gives the same
@@ -327,13 +331,72 @@ out:
     return rc;
 }
 
+/* An item's members, listed in one walk over its keys: the plan's root
+ * keys, tags and relationships are then found in this short list instead
+ * of one hash lookup each in the item (whose pairs are far apart in
+ * memory, and read here once, in order). An item with more keys than fit
+ * is read by lookups instead. */
+#define PROJECT_VIEW_MAX     64
+#define PROJECT_OBJ_VIEW_MAX   48 /* project_obj's list, on its stack */
+#define PROJECT_OBJ_VIEW_DEPTH 6  /* objects this deep or deeper are looked up */
+
+struct view_pair {
+    const char *key;
+    size_t klen;
+    json_t *v;
+};
+
+struct item_view {
+    json_t *item;
+    size_t n;                /* pairs listed */
+    int listed;              /* 0: too many keys, look them up in item */
+    struct view_pair *pairs; /* borrowed: the caller's room for max pairs */
+};
+
+/* Lists item's pairs into pairs when it has at most max keys. */
+static void
+view_init(struct item_view *w, json_t *item, struct view_pair *pairs, size_t max)
+{
+    void *it;
+
+    w->item = item;
+    w->n = 0;
+    w->pairs = pairs;
+    w->listed = json_object_size(item) <= max;
+    if (!w->listed)
+        return;
+    for (it = json_object_iter(item); it != NULL && w->n < max;
+         it = json_object_iter_next(item, it)) {
+        w->pairs[w->n].key = json_object_iter_key(it);
+        w->pairs[w->n].klen = json_object_iter_key_len(it);
+        w->pairs[w->n].v = json_object_iter_value(it);
+        __builtin_prefetch(w->pairs[w->n].v); /* most are read soon: start the load */
+        w->n++;
+    }
+}
+
+/* The member key (klen bytes) of the item, or NULL: json_object_getn. */
+static json_t *
+view_get(const struct item_view *w, const char *key, size_t klen)
+{
+    if (!w->listed)
+        return json_object_getn(w->item, key, klen);
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->pairs[i].klen == klen && memcmp(w->pairs[i].key, key, klen) == 0)
+            return w->pairs[i].v;
+    }
+    return NULL;
+}
+
 /* ---- projecting ---- */
 
-static json_t *project_obj(json_t *obj, const struct keep_set *s);
-static json_t *project_value(json_t *v, const struct keep_node *node);
+/* depth: objects above this one (0 for the configuration and the item's
+ * other members); only the first few levels list their pairs on the stack. */
+static json_t *project_obj(json_t *obj, const struct keep_set *s, int depth);
+static json_t *project_value(json_t *v, const struct keep_node *node, int depth);
 
 static json_t *
-project_list(json_t *list, const struct keep_node *node)
+project_list(json_t *list, const struct keep_node *node, int depth)
 {
     json_t *out = json_array(), *el;
     size_t i;
@@ -345,9 +408,9 @@ project_list(json_t *list, const struct keep_node *node)
         if (json_is_string(el) && !node->direct)
             parsed = map_json_nested(el);
         if (json_is_object(el)) {
-            p = project_obj(el, &node->esub);
+            p = project_obj(el, &node->esub, depth + 1);
         } else if (json_is_object(parsed)) {
-            p = project_obj(parsed, &node->esub);
+            p = project_obj(parsed, &node->esub, depth + 1);
         } else if (json_is_array(el)) {
             p = json_array(); /* a path never enters a list in a list */
         } else {
@@ -363,22 +426,23 @@ project_list(json_t *list, const struct keep_node *node)
 }
 
 static json_t *
-project_value(json_t *v, const struct keep_node *node)
+project_value(json_t *v, const struct keep_node *node, int depth)
 {
     json_t *parsed, *out;
 
     if (node->whole)
         return json_incref(v);
     if (json_is_object(v))
-        return project_obj(v, &node->sub);
+        return project_obj(v, &node->sub, depth + 1);
     if (json_is_array(v))
-        return project_list(v, node);
+        return project_list(v, node, depth);
     if (json_is_string(v) && !node->direct) {
         /* JSON nested in a string: a path continuing here parses it the same way */
         parsed = map_json_nested(v);
         if (parsed == NULL)
             return json_incref(v);
-        out = json_is_object(parsed) ? project_obj(parsed, &node->sub) : project_list(parsed, node);
+        out = json_is_object(parsed) ? project_obj(parsed, &node->sub, depth + 1)
+                                     : project_list(parsed, node, depth);
         json_decref(parsed);
         return out;
     }
@@ -388,22 +452,33 @@ project_value(json_t *v, const struct keep_node *node)
 #define PROJECT_SHARE_MAX 32 /* plan sets this small try sharing the object whole */
 
 static json_t *
-project_obj(json_t *obj, const struct keep_set *s)
+project_obj(json_t *obj, const struct keep_set *s, int depth)
 {
     json_t *kept[PROJECT_SHARE_MAX], *out;
-    size_t nkept = 0, i;
+    size_t nkept = 0, i, size = json_object_size(obj);
     int same = 1;
+    struct item_view w;
+    struct view_pair pairs[PROJECT_OBJ_VIEW_MAX];
+
+    /* A walk over the pairs (their values prefetched as it goes) beats a
+     * hash lookup per plan key, even when the plan keeps a third of them:
+     * the lookups' misses come one after the other. Bounded depth keeps
+     * the stack small whatever paths user rules hold. */
+    if (size <= PROJECT_OBJ_VIEW_MAX && depth < PROJECT_OBJ_VIEW_DEPTH)
+        view_init(&w, obj, pairs, PROJECT_OBJ_VIEW_MAX);
+    else
+        view_init(&w, obj, pairs, 0);
 
     /* An object whose every key the plan keeps, each value unchanged, is
      * shared whole instead of copied (a projection's own objects always
      * are: projecting a projection copies nothing). */
     if (s->n <= PROJECT_SHARE_MAX && json_object_size(obj) <= s->n) {
         for (i = 0; i < s->n; i++) {
-            json_t *v = json_object_getn(obj, s->v[i].key, s->v[i].klen), *p;
+            json_t *v = view_get(&w, s->v[i].key, s->v[i].klen), *p;
             kept[i] = NULL;
             if (v == NULL)
                 continue;
-            p = project_value(v, &s->v[i]);
+            p = project_value(v, &s->v[i], depth);
             if (p == NULL) {
                 while (i-- > 0)
                     json_decref(kept[i]);
@@ -434,10 +509,10 @@ project_obj(json_t *obj, const struct keep_set *s)
     }
     out = json_object();
     for (i = 0; out != NULL && i < s->n; i++) {
-        json_t *v = json_object_getn(obj, s->v[i].key, s->v[i].klen), *p;
+        json_t *v = view_get(&w, s->v[i].key, s->v[i].klen), *p;
         if (v == NULL)
             continue;
-        p = project_value(v, &s->v[i]);
+        p = project_value(v, &s->v[i], depth);
         if (p == NULL || json_object_set_new_nocheck(out, s->v[i].key, p) < 0) {
             json_decref(out);
             return NULL;
@@ -486,7 +561,7 @@ project_config(json_t *cfg, const struct keep_node *node, json_t **ret)
         return 0;
     }
     if (json_is_object(cfg)) {
-        *ret = project_obj(cfg, &node->sub);
+        *ret = project_obj(cfg, &node->sub, 0);
         return *ret == NULL ? -2 : 0;
     }
     if (!json_is_string(cfg))
@@ -505,28 +580,57 @@ project_config(json_t *cfg, const struct keep_node *node, json_t **ret)
         *ret = json_incref(cfg);
         return 0;
     }
-    *ret = project_obj(nested, &node->sub);
+    *ret = project_obj(nested, &node->sub, 0);
     json_decref(nested);
     return *ret == NULL ? -2 : 0;
+}
+
+/* A relationship's resourceType, resourceId and resourceName (NULL when
+ * absent) and its size, read in one walk over its few keys. */
+struct rel_read {
+    json_t *type, *id, *name;
+    size_t n;
+};
+
+static void
+rel_read(json_t *r, struct rel_read *rr)
+{
+    void *it;
+
+    memset(rr, 0, sizeof(*rr));
+    for (it = json_object_iter(r); it != NULL; it = json_object_iter_next(r, it)) {
+        size_t kl = json_object_iter_key_len(it);
+        const char *k;
+        rr->n++;
+        if (kl != 10 && kl != 12)
+            continue;
+        k = json_object_iter_key(it);
+        if (kl == 10) {
+            if (memcmp(k, "resourceId", 10) == 0)
+                rr->id = json_object_iter_value(it);
+        } else if (memcmp(k, "resourceType", 12) == 0) {
+            rr->type = json_object_iter_value(it);
+        } else if (memcmp(k, "resourceName", 12) == 0) {
+            rr->name = json_object_iter_value(it);
+        }
+    }
 }
 
 /* A relationship reduced to resourceType, resourceId and resourceName (in
  * that order, as before): shared whole when it holds nothing else. */
 static json_t *
-rel_fields(json_t *r)
+rel_fields(json_t *r, const struct rel_read *rr)
 {
-    json_t *t = json_object_getn(r, "resourceType", 12);
-    json_t *id = json_object_getn(r, "resourceId", 10);
-    json_t *name = json_object_getn(r, "resourceName", 12);
     json_t *out;
-    size_t n = (t != NULL) + (id != NULL) + (name != NULL);
+    size_t n = (rr->type != NULL) + (rr->id != NULL) + (rr->name != NULL);
 
-    if (n == json_object_size(r))
+    if (n == rr->n)
         return json_incref(r);
     out = json_object();
-    if (out == NULL || (t != NULL && json_object_set_nocheck(out, "resourceType", t) < 0) ||
-        (id != NULL && json_object_set_nocheck(out, "resourceId", id) < 0) ||
-        (name != NULL && json_object_set_nocheck(out, "resourceName", name) < 0)) {
+    if (out == NULL ||
+        (rr->type != NULL && json_object_set_nocheck(out, "resourceType", rr->type) < 0) ||
+        (rr->id != NULL && json_object_set_nocheck(out, "resourceId", rr->id) < 0) ||
+        (rr->name != NULL && json_object_set_nocheck(out, "resourceName", rr->name) < 0)) {
         json_decref(out);
         return NULL;
     }
@@ -543,16 +647,21 @@ project_rels(json_t *rels, const struct map_keep *k)
     if (out == NULL)
         return NULL;
     json_array_foreach(rels, i, r) {
-        const char *rt = json_string_value(json_object_get(r, "resourceType"));
+        struct rel_read rr;
+        const char *rt;
         json_t *p;
         size_t t;
+        if (!json_is_object(r))
+            continue;
+        rel_read(r, &rr);
+        rt = json_string_value(rr.type);
         if (rt == NULL)
             continue;
         for (t = 0; t < k->nrel && strcmp(k->rel[t], rt) != 0; t++)
             ;
         if (t == k->nrel)
             continue;
-        p = rel_fields(r);
+        p = rel_fields(r, &rr);
         if (p == NULL || json_array_append_new(out, p) < 0) {
             json_decref(out);
             return NULL;
@@ -567,13 +676,16 @@ map_project(const struct map_rules *rules, json_t *item)
     const struct map_rule *rule;
     const struct map_keep *k;
     const char *type, *id, *status;
-    json_t *out = NULL, *rels;
+    json_t *out = NULL, *rels, *tags;
+    struct item_view w;
+    struct view_pair pairs[PROJECT_VIEW_MAX];
 
     if (!json_is_object(item))
         return json_incref(item); /* skipped: "item is not a JSON object" */
-    type = json_string_value(json_object_get(item, "resourceType"));
-    id = json_string_value(json_object_get(item, "resourceId"));
-    status = json_string_value(json_object_get(item, "configurationItemStatus"));
+    view_init(&w, item, pairs, PROJECT_VIEW_MAX);
+    type = json_string_value(view_get(&w, "resourceType", 12));
+    id = json_string_value(view_get(&w, "resourceId", 10));
+    status = json_string_value(view_get(&w, "configurationItemStatus", 23));
     /* map.c's checks before indexing, in its order */
     if (type == NULL || type[0] == '\0' || strlen(type) > 128 || id == NULL || id[0] == '\0' ||
         strlen(id) > 2048 || (status != NULL && strncmp(status, "ResourceDeleted", 15) == 0))
@@ -587,7 +699,7 @@ map_project(const struct map_rules *rules, json_t *item)
         return NULL;
     for (size_t i = 0; i < k->root.n; i++) {
         const struct keep_node *node = &k->root.v[i];
-        json_t *v = json_object_getn(item, node->key, node->klen), *p = NULL;
+        json_t *v = view_get(&w, node->key, node->klen), *p = NULL;
         int rc;
         if (v == NULL)
             continue;
@@ -602,16 +714,17 @@ map_project(const struct map_rules *rules, json_t *item)
         } else if (node->root == KEEP_ROOT_RELATIONSHIPS) {
             p = json_incref(v); /* rels_whole: a rule path walks them */
         } else {
-            p = project_value(v, node);
+            p = project_value(v, node, -1);
             if (p == NULL)
                 goto oom;
         }
         if (p != NULL && json_object_set_new_nocheck(out, node->key, p) < 0)
             goto oom;
     }
-    if (k->tags && copy_key(out, item, "tags") < 0)
+    tags = k->tags ? view_get(&w, "tags", 4) : NULL;
+    if (tags != NULL && json_object_set_nocheck(out, "tags", tags) < 0)
         goto oom;
-    rels = json_object_get(item, "relationships");
+    rels = view_get(&w, "relationships", 13);
     if (!k->rels_whole && json_is_array(rels)) {
         json_t *p = project_rels(rels, k);
         if (p == NULL || json_object_set_new_nocheck(out, "relationships", p) < 0)

@@ -309,6 +309,32 @@ valid_resource_type(const char *t)
 
 /* ---- paths ---- */
 
+/* Sets the fields map.c reads instead of measuring per item. */
+static void
+path_classify(struct map_path *path)
+{
+    static const struct {
+        const char *key;
+        enum map_path_root root;
+    } roots[] = {
+        {"configuration", MAP_ROOT_CONFIGURATION},
+        {"tags", MAP_ROOT_TAGS},
+        {"resourceId", MAP_ROOT_RESOURCE_ID},
+        {"resourceType", MAP_ROOT_RESOURCE_TYPE},
+        {"relationships", MAP_ROOT_RELATIONSHIPS},
+    };
+
+    path->collects = map_path_collects(path);
+    path->root = MAP_ROOT_OTHER;
+    if (path->n > 0 && !path->segs[0].collect) {
+        for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+            if (strcmp(path->segs[0].key, roots[i].key) == 0)
+                path->root = roots[i].root;
+        }
+    }
+    path->compiled = 1;
+}
+
 /* Compiles a path; 0 or -1 with an error at node. */
 static int
 path_compile(struct parse *p, const yaml_node_t *node, const char *text, struct map_path *out)
@@ -366,6 +392,7 @@ path_compile(struct parse *p, const yaml_node_t *node, const char *text, struct 
             break;
         c = end + 1;
     }
+    path_classify(&path);
     *out = path;
     return 0;
 fail:
@@ -1535,7 +1562,7 @@ map_path_first_at(const struct map_path *path, size_t from, json_t *v, int *ret_
     *ret_oom = 0;
     if (path == NULL || path->n == 0 || v == NULL || from > path->n)
         return NULL;
-    if (!map_path_collects(path))
+    if (!(path->compiled ? path->collects : map_path_collects(path)))
         return single_value(path, from, v);
     /* stops at the first value instead of collecting them all */
     (void)visit_at(path, from, v, first_fn, &first);

@@ -32,10 +32,26 @@ struct map_path_seg {
     size_t klen; /* strlen(key), set by the compiler (0: not known, measured) */
 };
 
+/* The item member a path's first segment names when it is one map.c holds
+ * already (so a walk starts there instead of looking it up again). */
+enum map_path_root {
+    MAP_ROOT_OTHER,         /* not known: walk from the item */
+    MAP_ROOT_CONFIGURATION, /* `configuration.` */
+    MAP_ROOT_TAGS,          /* `tags.` */
+    MAP_ROOT_RESOURCE_ID,   /* `resourceId` */
+    MAP_ROOT_RESOURCE_TYPE, /* `resourceType` */
+    MAP_ROOT_RELATIONSHIPS, /* `relationships.` */
+};
+
 struct map_path {
     char *text; /* owned: the source text, for messages */
     size_t n;
     struct map_path_seg *segs; /* owned */
+    /* Set by the compiler (a path made by hand leaves them 0, which is
+     * always safe: map.c then measures collects and walks from the item). */
+    int collects;            /* 1: some segment has `[]` (as map_path_collects) */
+    int compiled;            /* 1: collects and root are set */
+    enum map_path_root root; /* MAP_ROOT_OTHER when the first segment collects */
 };
 
 /* A reference from one item to others (used for VPC, boundary, security
