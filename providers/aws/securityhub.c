@@ -88,29 +88,35 @@ sh_err_not_enabled(const struct err *err)
     return err != NULL && strcmp(err->code, "InvalidAccessException") == 0;
 }
 
+/* The "cis-<major>.<minor>" key of the version text at p (just after
+ * CIS_MARK): 1-3 digits, '.', 1-3 digits, anything after; out holds at
+ * least 16 bytes. Built with memcpy, not snprintf: the summariser calls it
+ * for every standard and requirement of every finding. */
+static int
+cis_key_at(const char *p, char *out)
+{
+    size_t n1, n2;
+
+    n1 = strspn(p, "0123456789");
+    if (n1 == 0 || n1 > 3 || p[n1] != '.')
+        return -1;
+    n2 = strspn(p + n1 + 1, "0123456789");
+    if (n2 == 0 || n2 > 3)
+        return -1;
+    memcpy(out, "cis-", 4);
+    memcpy(out + 4, p, n1 + 1 + n2); /* major '.' minor */
+    out[4 + n1 + 1 + n2] = '\0';
+    return 0;
+}
+
 int
 sh_cis_key(const char *text, char *out, size_t outsz)
 {
     const char *p = text != NULL ? strstr(text, CIS_MARK) : NULL;
-    char major[4], minor[4];
-    size_t n;
 
     if (p == NULL || outsz < 16)
         return -1;
-    p += strlen(CIS_MARK);
-    n = strspn(p, "0123456789");
-    if (n == 0 || n > 3 || p[n] != '.')
-        return -1;
-    memcpy(major, p, n);
-    major[n] = '\0';
-    p += n + 1;
-    n = strspn(p, "0123456789");
-    if (n == 0 || n > 3)
-        return -1;
-    memcpy(minor, p, n);
-    minor[n] = '\0';
-    snprintf(out, outsz, "cis-%s.%s", major, minor);
-    return 0;
+    return cis_key_at(p + strlen(CIS_MARK), out);
 }
 
 /* The resource part of an ARN (after the fifth ':'), or NULL. */
@@ -947,7 +953,23 @@ sh_get_findings(struct aws_client *client, const struct sh_findings_query *q, sh
     return 0;
 }
 
-/* ---- summariser ---- */
+/* ---- summariser ----
+ *
+ * Speed (issue 8 wants >= 200k findings/s of local processing; bench/findings.c
+ * times this as "summarize"). An ASFF finding is a large object (25+
+ * members), of which the summary needs 14: they are picked out in one walk
+ * over its members (key length first, then the bytes) instead of one hash
+ * lookup each. Strings the summary takes verbatim (Id, AwsAccountId,
+ * UpdatedAt, Title, Region, the labels, statuses, resource ids) are the
+ * finding's own string values, shared with json_incref, not copied: the
+ * summary may hold references into the finding's tree, which neither is
+ * ever changed in place after summarising (both are read-only values).
+ * Enums are matched by length and bytes; the CIS keys are built with
+ * memcpy; each RelatedRequirement is parsed once per finding, not once per
+ * associated standard; UpdatedAt's common "YYYY-MM-DDTHH:MM:SS" shape is
+ * checked in place, anything else goes to util_time_parse. The summary's
+ * keys, their order, its values and every error (kind, message, which
+ * problem is reported first) are those of the straightforward version. */
 
 struct sum {
     const char *fid; /* for messages */
@@ -955,13 +977,92 @@ struct sum {
     json_t *controls; /* control_ids object (borrowed from out) */
 };
 
-/* Optional string member: NULL when absent/null; error when the wrong type
- * or longer than max. */
+/* The finding's members the summary reads (borrowed; NULL when absent). */
+struct fields {
+    json_t *id, *acct, *updated, *title, *region, *gen, *rstate, *pf, *comp, *sev, *wf,
+        *wfstate, *res, *fpf;
+};
+
+#define KEY_IS(k, lit) (memcmp((k), (lit), sizeof(lit) - 1) == 0)
+/* v is a string value without NUL bytes equal to lit */
+#define STR_IS(v, lit)                                                                          \
+    (json_string_length(v) == sizeof(lit) - 1 &&                                               \
+        memcmp(json_string_value(v), (lit), sizeof(lit) - 1) == 0)
+
+/* One walk over the finding's members, keeping those the summary reads. */
+static void
+pick_fields(json_t *f, struct fields *fl)
+{
+    void *it;
+
+    memset(fl, 0, sizeof(*fl));
+    for (it = json_object_iter(f); it != NULL; it = json_object_iter_next(f, it)) {
+        const char *k = json_object_iter_key(it);
+        json_t *v = json_object_iter_value(it);
+
+        switch (json_object_iter_key_len(it)) {
+        case 2:
+            if (KEY_IS(k, "Id"))
+                fl->id = v;
+            break;
+        case 5:
+            if (KEY_IS(k, "Title"))
+                fl->title = v;
+            break;
+        case 6:
+            if (KEY_IS(k, "Region"))
+                fl->region = v;
+            break;
+        case 8:
+            if (KEY_IS(k, "Severity"))
+                fl->sev = v;
+            else if (KEY_IS(k, "Workflow"))
+                fl->wf = v;
+            break;
+        case 9:
+            if (KEY_IS(k, "UpdatedAt"))
+                fl->updated = v;
+            else if (KEY_IS(k, "Resources"))
+                fl->res = v;
+            break;
+        case 10:
+            if (KEY_IS(k, "Compliance"))
+                fl->comp = v;
+            break;
+        case 11:
+            if (KEY_IS(k, "GeneratorId"))
+                fl->gen = v;
+            else if (KEY_IS(k, "RecordState"))
+                fl->rstate = v;
+            break;
+        case 12:
+            if (KEY_IS(k, "AwsAccountId"))
+                fl->acct = v;
+            break;
+        case 13:
+            if (KEY_IS(k, "ProductFields"))
+                fl->pf = v;
+            else if (KEY_IS(k, "WorkflowState"))
+                fl->wfstate = v;
+            break;
+        case 21:
+            if (KEY_IS(k, "FindingProviderFields"))
+                fl->fpf = v;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* Optional string value v (the member key of where): *ret NULL when v is
+ * absent/null; error when the wrong type, longer than max or holding a NUL
+ * byte. */
 static int
-opt_str(struct sum *s, json_t *obj, const char *key, const char *where, size_t max,
+chk_str(struct sum *s, json_t *v, const char *where, const char *key, size_t max,
     const char **ret, struct err *err)
 {
-    json_t *v = json_object_get(obj, key);
+    size_t len;
 
     *ret = NULL;
     if (v == NULL || json_is_null(v))
@@ -969,21 +1070,29 @@ opt_str(struct sum *s, json_t *obj, const char *key, const char *where, size_t m
     if (!json_is_string(v))
         return err_set(err, ERR_REMOTE, "finding '%.200s': %s%s is not a string", s->fid, where,
             key);
-    if (json_string_length(v) > max)
+    len = json_string_length(v);
+    if (len > max)
         return err_set(err, ERR_REMOTE, "finding '%.200s': %s%s is longer than %zu bytes",
             s->fid, where, key, max);
-    if (json_string_length(v) != strlen(json_string_value(v)))
+    if (memchr(json_string_value(v), '\0', len) != NULL)
         return err_set(err, ERR_REMOTE, "finding '%.200s': %s%s contains a NUL byte", s->fid,
             where, key);
     *ret = json_string_value(v);
     return 0;
 }
 
+/* chk_str on member key of obj (obj may be NULL). */
 static int
-opt_obj(struct sum *s, json_t *obj, const char *key, json_t **ret, struct err *err)
+opt_str(struct sum *s, json_t *obj, const char *key, const char *where, size_t max,
+    const char **ret, struct err *err)
 {
-    json_t *v = json_object_get(obj, key);
+    return chk_str(s, json_object_get(obj, key), where, key, max, ret, err);
+}
 
+/* Optional object value v (member key): *ret NULL when absent/null. */
+static int
+chk_obj(struct sum *s, json_t *v, const char *key, json_t **ret, struct err *err)
+{
     *ret = NULL;
     if (v == NULL || json_is_null(v))
         return 0;
@@ -991,6 +1100,18 @@ opt_obj(struct sum *s, json_t *obj, const char *key, json_t **ret, struct err *e
         return err_set(err, ERR_REMOTE, "finding '%.200s': %s is not an object", s->fid, key);
     *ret = v;
     return 0;
+}
+
+/* A summary value: the finding's string v shared, else a copy of the
+ * literal lit (ASCII), else null. NULL only when out of memory. */
+static json_t *
+out_val(json_t *v, const char *lit)
+{
+    if (v != NULL)
+        return json_incref(v);
+    if (lit != NULL)
+        return json_string_nocheck(lit);
+    return json_null();
 }
 
 /* Adds control number n (may be NULL: standard only) under key. */
@@ -1003,7 +1124,7 @@ add_control(struct sum *s, const char *key, const char *n, size_t nlen, struct e
 
     if (list == NULL) {
         list = json_array();
-        if (list == NULL || json_object_set_new(s->controls, key, list) < 0)
+        if (list == NULL || json_object_set_new_nocheck(s->controls, key, list) < 0)
             return err_set(err, ERR_INTERNAL, "out of memory");
     }
     if (n == NULL)
@@ -1029,6 +1150,8 @@ legacy_identity(struct sum *s, const char *gen, json_t *pf, struct err *err)
         from = gen;
     } else {
         const char *a = NULL, *b = NULL;
+        if (pf == NULL) /* nothing to look up: the lookups below find nothing */
+            return 0;
         if (opt_str(s, pf, "StandardsArn", "ProductFields.", MAX_ID, &a, err) < 0 ||
             opt_str(s, pf, "StandardsGuideArn", "ProductFields.", MAX_ID, &b, err) < 0)
             return -1;
@@ -1064,6 +1187,48 @@ legacy_identity(struct sum *s, const char *gen, json_t *pf, struct err *err)
     return add_control(s, key, num, num != NULL ? strlen(num) : 0, err);
 }
 
+/* One Compliance.RelatedRequirements entry, parsed once per finding. */
+struct req {
+    enum { REQ_OTHER, REQ_VERSIONED, REQ_V12 } kind;
+    char rkey[16];   /* REQ_VERSIONED: the standard it names */
+    const char *num; /* the control number, NULL when not a valid one */
+};
+
+/* Checks and parses every entry of reqs (an array or NULL) into r, in
+ * order; the first entry that is not a short string is the error. */
+static int
+parse_requirements(struct sum *s, json_t *reqs, struct req *r, struct err *err)
+{
+    json_t *v;
+    size_t j;
+
+    json_array_foreach(reqs, j, v) {
+        const char *t, *num = NULL;
+
+        if (!json_is_string(v) || json_string_length(v) > 256)
+            return err_set(err, ERR_REMOTE, "finding '%.200s': "
+                                            "Compliance.RelatedRequirements[%zu] is not a "
+                                            "short string", s->fid, j);
+        t = json_string_value(v);
+        r[j].kind = REQ_OTHER;
+        if (strncmp(t, "CIS AWS Foundations Benchmark v", 31) == 0) {
+            /* "...v<version>/<number>"; a version of 23 bytes or more
+             * names no standard */
+            const char *slash = strchr(t + 31, '/');
+            if (slash == NULL || (size_t)(slash - (t + 31)) >= 23 ||
+                cis_key_at(t + 31, r[j].rkey) < 0)
+                continue;
+            r[j].kind = REQ_VERSIONED;
+            num = slash + 1;
+        } else if (strncmp(t, "CIS AWS Foundations ", 20) == 0) {
+            r[j].kind = REQ_V12; /* v1.2.0's own wording: "CIS AWS Foundations 1.1" */
+            num = t + 20;
+        }
+        r[j].num = num != NULL && valid_control_number(num, strlen(num)) ? num : NULL;
+    }
+    return 0;
+}
+
 /* Consolidated identity: AssociatedStandards give the standards, and
  * RelatedRequirements the numbers within them. */
 static int
@@ -1071,9 +1236,11 @@ consolidated_identity(struct sum *s, json_t *comp, struct err *err)
 {
     json_t *assoc = json_object_get(comp, "AssociatedStandards");
     json_t *reqs = json_object_get(comp, "RelatedRequirements");
-    json_t *a, *r;
-    size_t i, j;
-    char key[16], rkey[16];
+    struct req r[MAX_REQUIREMENTS];
+    int parsed = 0;
+    json_t *a;
+    size_t i, j, nreq;
+    char key[16];
 
     if (assoc == NULL || json_is_null(assoc))
         return 0;
@@ -1084,6 +1251,7 @@ consolidated_identity(struct sum *s, json_t *comp, struct err *err)
         (!json_is_array(reqs) || json_array_size(reqs) > MAX_REQUIREMENTS))
         return err_set(err, ERR_REMOTE, "finding '%.200s': Compliance.RelatedRequirements is not "
                                         "a list of at most %d entries", s->fid, MAX_REQUIREMENTS);
+    nreq = json_array_size(reqs); /* 0 for null/absent */
     json_array_foreach(assoc, i, a) {
         const char *sid = NULL;
         if (!json_is_object(a))
@@ -1096,32 +1264,18 @@ consolidated_identity(struct sum *s, json_t *comp, struct err *err)
             continue;
         if (add_control(s, key, NULL, 0, err) < 0)
             return -1;
-        json_array_foreach(reqs, j, r) {
-            const char *t, *num;
-            if (!json_is_string(r) || json_string_length(r) > 256)
-                return err_set(err, ERR_REMOTE, "finding '%.200s': "
-                                                "Compliance.RelatedRequirements[%zu] is not a "
-                                                "short string", s->fid, j);
-            t = json_string_value(r);
-            if (strncmp(t, "CIS AWS Foundations Benchmark v", 31) == 0) {
-                char ver[24];
-                const char *slash = strchr(t + 31, '/');
-                if (slash == NULL || (size_t)(slash - (t + 31)) >= sizeof(ver) - 1)
-                    continue;
-                snprintf(ver, sizeof(ver), "%.*s", (int)(slash - (t + 31)), t + 31);
-                char mark[64];
-                snprintf(mark, sizeof(mark), CIS_MARK "%s", ver);
-                if (sh_cis_key(mark, rkey, sizeof(rkey)) < 0 || strcmp(rkey, key) != 0)
-                    continue;
-                num = slash + 1;
-            } else if (strncmp(t, "CIS AWS Foundations ", 20) == 0 &&
-                       strcmp(key, "cis-1.2") == 0) {
-                num = t + 20; /* v1.2.0's own wording: "CIS AWS Foundations 1.1" */
-            } else {
+        if (!parsed) { /* the entries are checked once a standard needs them */
+            if (parse_requirements(s, reqs, r, err) < 0)
+                return -1;
+            parsed = 1;
+        }
+        for (j = 0; j < nreq; j++) {
+            if (r[j].num == NULL)
                 continue;
-            }
-            if (valid_control_number(num, strlen(num)) &&
-                add_control(s, key, num, strlen(num), err) < 0)
+            if (r[j].kind == REQ_VERSIONED ? strcmp(r[j].rkey, key) != 0
+                                           : (r[j].kind != REQ_V12 || strcmp(key, "cis-1.2") != 0))
+                continue;
+            if (add_control(s, key, r[j].num, strlen(r[j].num), err) < 0)
                 return -1;
         }
     }
@@ -1142,21 +1296,47 @@ severity_from_normalized(json_int_t n)
     return "CRITICAL";
 }
 
+/* A checked string value v (no NUL) is one of the severity labels. */
 static int
-summarize_severity(struct sum *s, json_t *f, json_t *pf, const char **ret, struct err *err)
+is_severity(json_t *v)
 {
-    json_t *sev, *norm, *fpf;
+    switch (json_string_length(v)) {
+    case 3:
+        return STR_IS(v, "LOW");
+    case 4:
+        return STR_IS(v, "HIGH");
+    case 6:
+        return STR_IS(v, "MEDIUM");
+    case 8:
+        return STR_IS(v, "CRITICAL");
+    case 13:
+        return STR_IS(v, "INFORMATIONAL");
+    default:
+        return 0;
+    }
+}
+
+/* The severity: *ret_v the finding's label value, or *ret_lit one derived
+ * from Severity.Normalized, or neither (no rating anywhere). */
+static int
+summarize_severity(struct sum *s, const struct fields *fl, json_t *pf, json_t **ret_v,
+    const char **ret_lit, struct err *err)
+{
+    json_t *sev, *norm, *fpf, *v;
     const char *label = NULL;
 
-    if (opt_obj(s, f, "Severity", &sev, err) < 0)
+    *ret_v = NULL;
+    *ret_lit = NULL;
+    if (chk_obj(s, fl->sev, "Severity", &sev, err) < 0)
         return -1;
-    if (sev != NULL && opt_str(s, sev, "Label", "Severity.", 32, &label, err) < 0)
+    v = sev != NULL ? json_object_get(sev, "Label") : NULL;
+    if (sev != NULL && chk_str(s, v, "Severity.", "Label", 32, &label, err) < 0)
         return -1;
     if (label != NULL) {
-        if (!in_list(label, severities))
+        if (!is_severity(v))
             return err_set(err, ERR_REMOTE, "finding '%.200s': unknown Severity.Label '%s'",
                 s->fid, label);
-        *ret = label;
+        *ret_v = v;
         return 0;
     }
     norm = sev != NULL ? json_object_get(sev, "Normalized") : NULL;
@@ -1165,75 +1345,86 @@ summarize_severity(struct sum *s, json_t *f, json_t *pf, const char **ret, struc
             json_integer_value(norm) > 100)
             return err_set(err, ERR_REMOTE, "finding '%.200s': Severity.Normalized is not an "
                                             "integer from 0 to 100", s->fid);
-        *ret = severity_from_normalized(json_integer_value(norm));
+        *ret_lit = severity_from_normalized(json_integer_value(norm));
         return 0;
     }
-    if (opt_str(s, pf, "aws/securityhub/SeverityLabel", "ProductFields.", 32, &label, err) < 0)
+    v = json_object_get(pf, "aws/securityhub/SeverityLabel");
+    if (chk_str(s, v, "ProductFields.", "aws/securityhub/SeverityLabel", 32, &label, err) < 0)
         return -1;
     if (label != NULL) {
-        if (!in_list(label, severities))
+        if (!is_severity(v))
             return err_set(err, ERR_REMOTE,
                 "finding '%.200s': unknown ProductFields aws/securityhub/SeverityLabel '%s'",
                 s->fid, label);
-        *ret = label;
+        *ret_v = v;
         return 0;
     }
     /* the finding provider's own rating, last */
-    if (opt_obj(s, f, "FindingProviderFields", &fpf, err) < 0)
+    if (chk_obj(s, fl->fpf, "FindingProviderFields", &fpf, err) < 0)
         return -1;
     sev = fpf != NULL ? json_object_get(fpf, "Severity") : NULL;
-    if (json_is_object(sev) && opt_str(s, sev, "Label", "FindingProviderFields.Severity.", 32,
-                                   &label, err) < 0)
+    v = json_is_object(sev) ? json_object_get(sev, "Label") : NULL;
+    if (json_is_object(sev) &&
+        chk_str(s, v, "FindingProviderFields.Severity.", "Label", 32, &label, err) < 0)
         return -1;
-    if (label != NULL && !in_list(label, severities))
+    if (label != NULL && !is_severity(v))
         return err_set(err, ERR_REMOTE,
             "finding '%.200s': unknown FindingProviderFields.Severity.Label '%s'", s->fid, label);
-    *ret = label; /* NULL: no rating anywhere; the judge uses the control's */
+    *ret_v = label != NULL ? v : NULL; /* NULL: no rating anywhere; the judge uses the control's */
     return 0;
 }
 
+/* The workflow status: *ret_v Workflow.Status's value, else *ret_lit. */
 static int
-summarize_workflow(struct sum *s, json_t *f, const char **ret, struct err *err)
+summarize_workflow(struct sum *s, const struct fields *fl, json_t **ret_v, const char **ret_lit,
+    struct err *err)
 {
-    static const char *const statuses[] = {"NEW", "NOTIFIED", "SUPPRESSED", "RESOLVED", NULL};
-    json_t *wf;
+    json_t *wf, *v = NULL;
     const char *st = NULL, *state = NULL;
 
-    if (opt_obj(s, f, "Workflow", &wf, err) < 0)
+    *ret_v = NULL;
+    *ret_lit = NULL;
+    if (chk_obj(s, fl->wf, "Workflow", &wf, err) < 0)
         return -1;
-    if (wf != NULL && opt_str(s, wf, "Status", "Workflow.", 32, &st, err) < 0)
-        return -1;
+    if (wf != NULL) {
+        v = json_object_get(wf, "Status");
+        if (chk_str(s, v, "Workflow.", "Status", 32, &st, err) < 0)
+            return -1;
+    }
     if (st != NULL) {
-        if (!in_list(st, statuses))
+        if (!(STR_IS(v, "NEW") || STR_IS(v, "NOTIFIED") || STR_IS(v, "SUPPRESSED") ||
+                STR_IS(v, "RESOLVED")))
             return err_set(err, ERR_REMOTE, "finding '%.200s': unknown Workflow.Status '%s'",
                 s->fid, st);
-        *ret = st;
+        *ret_v = v;
         return 0;
     }
-    if (opt_str(s, f, "WorkflowState", "", 32, &state, err) < 0)
+    v = fl->wfstate;
+    if (chk_str(s, v, "", "WorkflowState", 32, &state, err) < 0)
         return -1;
-    if (state == NULL || strcmp(state, "NEW") == 0 || strcmp(state, "ASSIGNED") == 0 ||
-        strcmp(state, "IN_PROGRESS") == 0)
-        *ret = "NEW";
-    else if (strcmp(state, "DEFERRED") == 0)
-        *ret = "SUPPRESSED";
-    else if (strcmp(state, "RESOLVED") == 0)
-        *ret = "RESOLVED";
+    if (state == NULL || STR_IS(v, "NEW") || STR_IS(v, "ASSIGNED") || STR_IS(v, "IN_PROGRESS"))
+        *ret_lit = "NEW";
+    else if (STR_IS(v, "DEFERRED"))
+        *ret_lit = "SUPPRESSED";
+    else if (STR_IS(v, "RESOLVED"))
+        *ret_lit = "RESOLVED";
     else
         return err_set(err, ERR_REMOTE, "finding '%.200s': unknown WorkflowState '%s'", s->fid,
             state);
     return 0;
 }
 
+/* "resources" (the resource ids, shared) into the summary; *ret_region the
+ * first non-empty Resources[].Region value, or NULL. */
 static int
-summarize_resources(struct sum *s, json_t *f, const char **ret_region, struct err *err)
+summarize_resources(struct sum *s, json_t *res, json_t **ret_region, struct err *err)
 {
-    json_t *res = json_object_get(f, "Resources"), *r, *ids;
+    json_t *r, *ids;
     size_t i;
 
     *ret_region = NULL;
     ids = json_array();
-    if (ids == NULL || json_object_set_new(s->out, "resources", ids) < 0)
+    if (ids == NULL || json_object_set_new_nocheck(s->out, "resources", ids) < 0)
         return err_set(err, ERR_INTERNAL, "out of memory");
     if (res == NULL || json_is_null(res))
         return 0;
@@ -1242,139 +1433,224 @@ summarize_resources(struct sum *s, json_t *f, const char **ret_region, struct er
                                         "entries", s->fid, MAX_RESOURCES);
     json_array_foreach(res, i, r) {
         const char *id = NULL, *region = NULL;
+        json_t *idv, *regv;
         if (!json_is_object(r))
             return err_set(err, ERR_REMOTE, "finding '%.200s': Resources[%zu] is not an object",
                 s->fid, i);
-        if (opt_str(s, r, "Id", "Resources[].", MAX_ID, &id, err) < 0 ||
-            opt_str(s, r, "Region", "Resources[].", 64, &region, err) < 0)
+        idv = json_object_get(r, "Id");
+        regv = json_object_get(r, "Region");
+        if (chk_str(s, idv, "Resources[].", "Id", MAX_ID, &id, err) < 0 ||
+            chk_str(s, regv, "Resources[].", "Region", 64, &region, err) < 0)
             return -1;
         if (id == NULL || id[0] == '\0')
             return err_set(err, ERR_REMOTE, "finding '%.200s': Resources[%zu] has no Id", s->fid,
                 i);
-        if (json_array_append_new(ids, json_string(id)) < 0)
+        if (json_array_append_new(ids, json_incref(idv)) < 0)
             return err_set(err, ERR_INTERNAL, "out of memory");
         if (*ret_region == NULL && region != NULL && region[0] != '\0')
-            *ret_region = region;
+            *ret_region = regv;
     }
     return 0;
 }
 
+/* util_time_parse(u) succeeds. The common shape, "YYYY-MM-DDTHH:MM:SS"
+ * with each field in the range strptime accepts (years from 1970, where
+ * timegm cannot fail; seconds to 59) and util_time_parse's own tail (a
+ * fraction, then Z or +HH:MM), is checked here without strptime and timegm;
+ * any other text is left to util_time_parse itself. */
 static int
-keycmp(const void *a, const void *b)
+timestamp_ok(const char *u)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    const char *p;
+    int year, mon, day, hour, min, sec;
+    time_t t;
+
+    for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+        if (shape[i] == 'd' ? (u[i] < '0' || u[i] > '9') : u[i] != shape[i])
+            return util_time_parse(u, &t) == 0;
+    }
+#define D2(i) ((u[i] - '0') * 10 + (u[(i) + 1] - '0'))
+    year = D2(0) * 100 + D2(2);
+    mon = D2(5);
+    day = D2(8);
+    hour = D2(11);
+    min = D2(14);
+    sec = D2(17);
+#undef D2
+    if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 ||
+        sec > 59)
+        return util_time_parse(u, &t) == 0;
+    p = u + sizeof(shape) - 1;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return 0;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        for (int i = 1; i <= 5; i++) {
+            if (i == 3 ? p[i] != ':' : (p[i] < '0' || p[i] > '9'))
+                return 0;
+        }
+        if ((p[1] - '0') * 10 + (p[2] - '0') > 23 || (p[4] - '0') * 10 + (p[5] - '0') > 59)
+            return 0;
+        p += 6;
+    } else {
+        return 0;
+    }
+    return *p == '\0';
 }
 
 static int
-summarize(struct sum *s, json_t *f, struct err *err)
+summarize(struct sum *s, const struct fields *fl, struct err *err)
 {
-    static const char *const compliance[] = {"PASSED", "FAILED", "WARNING", "NOT_AVAILABLE",
-        NULL};
     const char *acct, *updated, *title, *region, *gen, *rstate, *status = NULL, *scid = NULL;
-    const char *sev = NULL, *wf = NULL, *res_region = NULL;
-    json_t *pf, *comp, *v, *std;
+    const char *sev_lit = NULL, *wf_lit = NULL;
+    json_t *pf, *comp, *v, *std, *scid_v = NULL, *status_v = NULL, *sev_v = NULL, *wf_v = NULL;
+    json_t *region_v = NULL, *res_region = NULL, *region_copy = NULL, *scid_copy = NULL;
     char arn_region[64];
-    time_t t;
 
-    if (opt_str(s, f, "AwsAccountId", "", 64, &acct, err) < 0 ||
-        opt_str(s, f, "UpdatedAt", "", 64, &updated, err) < 0 ||
-        opt_str(s, f, "Title", "", MAX_TEXT, &title, err) < 0 ||
-        opt_str(s, f, "Region", "", 64, &region, err) < 0 ||
-        opt_str(s, f, "GeneratorId", "", MAX_ID, &gen, err) < 0 ||
-        opt_str(s, f, "RecordState", "", 32, &rstate, err) < 0 ||
-        opt_obj(s, f, "ProductFields", &pf, err) < 0 || opt_obj(s, f, "Compliance", &comp, err) < 0)
+    if (chk_str(s, fl->acct, "", "AwsAccountId", 64, &acct, err) < 0 ||
+        chk_str(s, fl->updated, "", "UpdatedAt", 64, &updated, err) < 0 ||
+        chk_str(s, fl->title, "", "Title", MAX_TEXT, &title, err) < 0 ||
+        chk_str(s, fl->region, "", "Region", 64, &region, err) < 0 ||
+        chk_str(s, fl->gen, "", "GeneratorId", MAX_ID, &gen, err) < 0 ||
+        chk_str(s, fl->rstate, "", "RecordState", 32, &rstate, err) < 0 ||
+        chk_obj(s, fl->pf, "ProductFields", &pf, err) < 0 ||
+        chk_obj(s, fl->comp, "Compliance", &comp, err) < 0)
         return -1;
-    if (acct == NULL || strlen(acct) != 12 || strspn(acct, "0123456789") != 12)
+    if (acct == NULL || json_string_length(fl->acct) != 12 || strspn(acct, "0123456789") != 12)
         return err_set(err, ERR_REMOTE, "finding '%.200s': AwsAccountId is %s", s->fid,
             acct == NULL ? "missing" : "not a 12-digit account id");
-    if (updated == NULL || util_time_parse(updated, &t) < 0)
+    if (updated == NULL || !timestamp_ok(updated))
         return err_set(err, ERR_REMOTE, "finding '%.200s': UpdatedAt is %s", s->fid,
             updated == NULL ? "missing" : "not an ISO 8601 timestamp");
     if (gen == NULL)
         return err_set(err, ERR_REMOTE, "finding '%.200s': GeneratorId is missing", s->fid);
-    if (rstate == NULL)
-        rstate = "ACTIVE";
-    else if (strcmp(rstate, "ACTIVE") != 0 && strcmp(rstate, "ARCHIVED") != 0)
+    if (rstate != NULL && !STR_IS(fl->rstate, "ACTIVE") && !STR_IS(fl->rstate, "ARCHIVED"))
         return err_set(err, ERR_REMOTE, "finding '%.200s': unknown RecordState '%s'", s->fid,
             rstate);
-    if (comp != NULL && (opt_str(s, comp, "Status", "Compliance.", 32, &status, err) < 0 ||
-                            opt_str(s, comp, "SecurityControlId", "Compliance.", 64, &scid, err) < 0))
-        return -1;
-    if (status != NULL && !in_list(status, compliance))
+    if (comp != NULL) {
+        status_v = json_object_get(comp, "Status");
+        scid_v = json_object_get(comp, "SecurityControlId");
+        if (chk_str(s, status_v, "Compliance.", "Status", 32, &status, err) < 0 ||
+            chk_str(s, scid_v, "Compliance.", "SecurityControlId", 64, &scid, err) < 0)
+            return -1;
+    }
+    if (status != NULL && !STR_IS(status_v, "PASSED") && !STR_IS(status_v, "FAILED") &&
+        !STR_IS(status_v, "WARNING") && !STR_IS(status_v, "NOT_AVAILABLE"))
         return err_set(err, ERR_REMOTE, "finding '%.200s': unknown Compliance.Status '%s'",
             s->fid, status);
-    if (scid == NULL && strncmp(gen, SEC_CONTROL_HEAD, strlen(SEC_CONTROL_HEAD)) == 0 &&
-        strlen(gen) > strlen(SEC_CONTROL_HEAD) && strlen(gen) < 80)
-        scid = gen + strlen(SEC_CONTROL_HEAD);
-    if (summarize_severity(s, f, pf, &sev, err) < 0 || summarize_workflow(s, f, &wf, err) < 0 ||
-        summarize_resources(s, f, &res_region, err) < 0)
+    if (summarize_severity(s, fl, pf, &sev_v, &sev_lit, err) < 0 ||
+        summarize_workflow(s, fl, &wf_v, &wf_lit, err) < 0 ||
+        summarize_resources(s, fl->res, &res_region, err) < 0)
         return -1;
-    if (region == NULL || region[0] == '\0')
-        region = res_region;
-    if ((region == NULL || region[0] == '\0') &&
-        arn_part(s->fid, 3, arn_region, sizeof(arn_region)) == 0)
-        region = arn_region;
+    if (region != NULL && region[0] != '\0')
+        region_v = fl->region;
+    else
+        region_v = res_region;
+    if (region_v == NULL && arn_part(s->fid, 3, arn_region, sizeof(arn_region)) == 0) {
+        region_copy = json_string(arn_region);
+        if (region_copy == NULL)
+            return err_set(err, ERR_INTERNAL, "out of memory");
+    }
 
     s->controls = json_object();
-    if (s->controls == NULL || json_object_set_new(s->out, "control_ids", s->controls) < 0)
-        return err_set(err, ERR_INTERNAL, "out of memory");
+    if (s->controls == NULL || json_object_set_new_nocheck(s->out, "control_ids", s->controls) < 0)
+        goto oom;
     if (legacy_identity(s, gen, pf, err) < 0)
-        return -1;
+        goto fail;
     if (comp != NULL && consolidated_identity(s, comp, err) < 0)
-        return -1;
+        goto fail;
 
     /* standard_ids: the keys of control_ids, sorted */
     std = json_array();
-    if (std == NULL || json_object_set_new(s->out, "standard_ids", std) < 0)
-        return err_set(err, ERR_INTERNAL, "out of memory");
+    if (std == NULL || json_object_set_new_nocheck(s->out, "standard_ids", std) < 0)
+        goto oom;
     {
         const char *keys[MAX_ASSOCIATED + 8] = {0};
         size_t n = 0;
         const char *k;
         json_object_foreach(s->controls, k, v) {
-            if (n < sizeof(keys) / sizeof(keys[0]))
-                keys[n++] = k;
+            if (n < sizeof(keys) / sizeof(keys[0])) {
+                size_t j = n++;
+                for (; j > 0 && strcmp(keys[j - 1], k) > 0; j--) /* insertion sort */
+                    keys[j] = keys[j - 1];
+                keys[j] = k;
+            }
         }
-        qsort(keys, n, sizeof(keys[0]), keycmp);
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(std, json_string(keys[i]));
+        for (size_t i = 0; i < n; i++) {
+            if (json_array_append_new(std, json_string_nocheck(keys[i])) < 0)
+                goto oom;
+        }
     }
-    if (json_object_set_new(s->out, "id", json_string(s->fid)) < 0 ||
-        json_object_set_new(s->out, "account_id", json_string(acct)) < 0 ||
-        json_object_set_new(s->out, "region", region ? json_string(region) : json_null()) < 0 ||
-        json_object_set_new(s->out, "security_control_id",
-            scid ? json_string(scid) : json_null()) < 0 ||
-        json_object_set_new(s->out, "status", status ? json_string(status) : json_null()) < 0 ||
-        json_object_set_new(s->out, "workflow", json_string(wf)) < 0 ||
-        json_object_set_new(s->out, "record_state", json_string(rstate)) < 0 ||
-        json_object_set_new(s->out, "severity", sev ? json_string(sev) : json_null()) < 0 ||
-        json_object_set_new(s->out, "updated_at", json_string(updated)) < 0 ||
-        json_object_set_new(s->out, "title", title ? json_string(title) : json_null()) < 0)
-        return err_set(err, ERR_INTERNAL, "out of memory");
+    if (scid == NULL && strncmp(gen, SEC_CONTROL_HEAD, strlen(SEC_CONTROL_HEAD)) == 0 &&
+        json_string_length(fl->gen) > strlen(SEC_CONTROL_HEAD) &&
+        json_string_length(fl->gen) < 80) {
+        scid_copy = json_string(gen + strlen(SEC_CONTROL_HEAD));
+        if (scid_copy == NULL)
+            goto oom;
+    }
+    {
+        static const char *const keys[] = {"account_id", "region", "security_control_id",
+            "status", "workflow", "record_state", "severity", "updated_at", "title"};
+        json_t *vals[sizeof(keys) / sizeof(keys[0])];
+        size_t n = sizeof(keys) / sizeof(keys[0]), i;
+        int oom = 0;
+
+        vals[0] = json_incref(fl->acct);
+        vals[1] = region_copy != NULL ? region_copy : out_val(region_v, NULL);
+        vals[2] = scid_copy != NULL ? scid_copy : out_val(scid != NULL ? scid_v : NULL, NULL);
+        vals[3] = out_val(status != NULL ? status_v : NULL, NULL);
+        vals[4] = out_val(wf_v, wf_lit);
+        vals[5] = out_val(rstate != NULL ? fl->rstate : NULL, "ACTIVE");
+        vals[6] = out_val(sev_v, sev_lit);
+        vals[7] = json_incref(fl->updated);
+        vals[8] = out_val(title != NULL ? fl->title : NULL, NULL);
+        /* set_new takes each value, set or not; a NULL one is refused */
+        for (i = 0; i < n; i++) {
+            if (json_object_set_new_nocheck(s->out, keys[i], vals[i]) < 0)
+                oom = 1;
+        }
+        if (oom)
+            return err_set(err, ERR_INTERNAL, "out of memory");
+    }
     return 0;
+oom:
+    err_set(err, ERR_INTERNAL, "out of memory");
+fail:
+    json_decref(region_copy);
+    json_decref(scid_copy);
+    return -1;
 }
 
 int
 sh_finding_summarize(json_t *finding, json_t **ret, struct err *err)
 {
     struct sum s = {0};
+    struct fields fl;
     json_t *id;
 
     if (!json_is_object(finding))
         return err_set(err, ERR_REMOTE, "finding is not a JSON object");
-    id = json_object_get(finding, "Id");
+    pick_fields(finding, &fl);
+    id = fl.id;
     if (!json_is_string(id) || json_string_length(id) == 0 || json_string_length(id) > MAX_ID ||
-        json_string_length(id) != strlen(json_string_value(id)))
+        memchr(json_string_value(id), '\0', json_string_length(id)) != NULL)
         return err_set(err, ERR_REMOTE, "finding: Id is %s",
             id == NULL ? "missing" : "not a string of 1 to 1024 bytes");
     s.fid = json_string_value(id);
     s.out = json_object();
     /* "id" first, so stored summaries read naturally */
-    if (s.out == NULL || json_object_set_new(s.out, "id", json_string(s.fid)) < 0) {
+    if (s.out == NULL || json_object_set_new_nocheck(s.out, "id", json_incref(id)) < 0) {
         json_decref(s.out);
         return err_set(err, ERR_INTERNAL, "out of memory");
     }
-    if (summarize(&s, finding, err) < 0) {
+    if (summarize(&s, &fl, err) < 0) {
         json_decref(s.out);
         return -1;
     }

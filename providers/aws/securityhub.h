@@ -199,5 +199,7 @@ json_t *sh_control_ids_from_url(json_t *url);
  * counts as SUPPRESSED). Region: Region, else the first resource's, else
  * the finding ARN's. Anything malformed (missing Id/AwsAccountId/UpdatedAt,
  * wrong types, unknown enum values, over-long strings, more than 32
- * resources) is ERR_REMOTE naming the field and the finding. */
+ * resources) is ERR_REMOTE naming the field and the finding.
+ * *ret (the caller's) may share string values with finding (references,
+ * not copies): change neither in place while the other is used. */
 MUST_CHECK int sh_finding_summarize(json_t *finding, json_t **ret, struct err *err);
