@@ -1265,6 +1265,7 @@ consolidated_identity(struct sum *s, json_t *comp, struct err *err)
         if (add_control(s, key, NULL, 0, err) < 0)
             return -1;
         if (!parsed) { /* the entries are checked once a standard needs them */
+            memset(r, 0, sizeof(r)); /* every entry read below is set, but say so */
             if (parse_requirements(s, reqs, r, err) < 0)
                 return -1;
             parsed = 1;
