@@ -1211,6 +1211,7 @@ parse_requirements(struct sum *s, json_t *reqs, struct req *r, struct err *err)
                                             "short string", s->fid, j);
         t = json_string_value(v);
         r[j].kind = REQ_OTHER;
+        r[j].num = NULL; /* also for the entries skipped below */
         if (strncmp(t, "CIS AWS Foundations Benchmark v", 31) == 0) {
             /* "...v<version>/<number>"; a version of 23 bytes or more
              * names no standard */
@@ -1265,7 +1266,9 @@ consolidated_identity(struct sum *s, json_t *comp, struct err *err)
         if (add_control(s, key, NULL, 0, err) < 0)
             return -1;
         if (!parsed) { /* the entries are checked once a standard needs them */
-            memset(r, 0, sizeof(r)); /* every entry read below is set, but say so */
+            /* parse_requirements sets each of them; clang-tidy cannot
+             * tie its loop to nreq, so they start zeroed */
+            memset(r, 0, nreq * sizeof(*r));
             if (parse_requirements(s, reqs, r, err) < 0)
                 return -1;
             parsed = 1;
