@@ -20,10 +20,11 @@
  *   stage      store_stage_findings in batches of 500 (target.c);
  *   apply_full the commit of a first run (every target read in full):
  *              store_run_begin, store_begin_all, per target
- *              store_staged_findings, store_staged_models_digest and
- *              store_compliance_apply (models given by digest and loaded
- *              with store_staged_link_models, as sync.c does), the run's
- *              record, commit;
+ *              store_staged_models_digest and store_compliance_apply in
+ *              its staged mode (it reads the staged summary texts itself,
+ *              no jansson tree per finding; models given by digest and
+ *              loaded with store_staged_link_models, as sync.c does), the
+ *              run's record, commit;
  *   apply_1pct an incremental read in which 1% of each target's findings
  *              changed (every 100th: Compliance.Status PASSED<->FAILED,
  *              workflow NEW<->NOTIFIED, UpdatedAt later; one in ten of them
@@ -521,11 +522,9 @@ commit(struct store *st, struct target *t, size_t n, int full, time_t now, long 
         goto out;
     for (size_t i = 0; i < n; i++) {
         struct staged_ref ref = {st, &t[i], (int64_t)i};
-        json_t *summaries = NULL;
         char digest[65];
 
-        if (store_staged_findings(st, (int64_t)i, &summaries, err) < 0 ||
-            store_staged_models_digest(st, (int64_t)i, t[i].account, t[i].region, digest,
+        if (store_staged_models_digest(st, (int64_t)i, t[i].account, t[i].region, digest,
                 err) < 0) {
             store_rollback(st);
             goto out;
@@ -535,7 +534,8 @@ commit(struct store *st, struct target *t, size_t n, int full, time_t now, long 
             .full = full,
             .read_until = now,
             .catalogue = t[i].catalogue,
-            .summaries = summaries,
+            .staged = 1,
+            .staged_target = (int64_t)i,
             .style = SH_STYLE_UNKNOWN,
             .models_digest = digest,
             .models_load = load_staged_models,
@@ -543,12 +543,10 @@ commit(struct store *st, struct target *t, size_t n, int full, time_t now, long 
         };
         if (store_compliance_apply(st, run_id, now, t[i].account, t[i].region, &rd, events,
                 NULL, err) < 0) {
-            json_decref(summaries);
             store_rollback(st);
             err_prefix(err, "store_compliance_apply %s/%s", t[i].account, t[i].region);
             goto out;
         }
-        json_decref(summaries);
     }
     if (store_run_finish(st, run_id, now, "ok", NULL, NULL, NULL, err) < 0 ||
         store_commit(st, err) < 0) {

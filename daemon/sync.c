@@ -353,32 +353,28 @@ commit_compliance(const struct sync_env *env, struct run *r, struct target *t, i
     if (!t->sh_done)
         return 0;
     rep->findings += t->sh_findings;
-    json_t *summaries = NULL;
     char digest[65];
-    int rc = -1;
 
-    if (store_staged_findings(env->store, t->index, &summaries, err) < 0 ||
-        store_staged_models_digest(env->store, t->index, t->account_id, t->region, digest,
+    if (store_staged_models_digest(env->store, t->index, t->account_id, t->region, digest,
             err) < 0)
-        goto out;
+        return -1;
     struct staged_ref ref = {env->store, t};
+    /* the store reads the staged summary texts itself (no tree each) */
     struct store_sh_read rd = {
         .hub_enabled = t->sh_hub_enabled,
         .full = t->sh_since == 0,
         .read_until = t->sh_until,
         .standards = t->sh_standards,
         .catalogue = t->sh_catalogue,
-        .summaries = summaries,
+        .staged = 1,
+        .staged_target = t->index,
         .style = t->sh_style,
         .models_digest = digest,
         .models_load = load_staged_models,
         .models_ctx = &ref,
     };
-    rc = store_compliance_apply(env->store, run_id, now, t->account_id, t->region, &rd,
+    return store_compliance_apply(env->store, run_id, now, t->account_id, t->region, &rd,
         r->events, NULL, err);
-out:
-    json_decref(summaries);
-    return rc;
 }
 
 /* Step 5: the feed files and the webhook; problems are logged only. */

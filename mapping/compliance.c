@@ -11,6 +11,9 @@
  */
 #include "mapping/compliance.h"
 
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,7 +224,6 @@ struct sum_std {
 };
 
 struct sum {
-    json_t *json;
     const char *id;
     const char *account_id;
     const char *status; /* NULL: not a control check */
@@ -236,6 +238,9 @@ struct sum {
     size_t res_off, nres; /* the string resources, in order */
 };
 
+struct sums_arena;
+struct text_scratch;
+
 struct compliance_sums {
     struct sum *v;
     size_t n, cap;
@@ -248,7 +253,15 @@ struct compliance_sums {
     struct strmap stdmap; /* standard name -> sid */
     size_t nsid;
     size_t nfail; /* summaries that count */
+    /* text-built summaries: the strings they point to (shared by refcount
+     * with the sets compliance_select_sums makes from this one), and the
+     * reader's per-text scratch (see "summaries from texts" below) */
+    struct sums_arena *arena;
+    struct text_scratch *scratch;
 };
+
+static void arena_unref(struct sums_arena *a);
+static void text_scratch_free(struct text_scratch *ts);
 
 void
 compliance_sums_free(struct compliance_sums *set)
@@ -260,6 +273,8 @@ compliance_sums_free(struct compliance_sums *set)
     free(set->cid);
     free(set->res);
     strmap_clear(&set->stdmap);
+    arena_unref(set->arena);
+    text_scratch_free(set->scratch);
     free(set);
 }
 
@@ -299,10 +314,11 @@ sums_oom(struct err *err)
     return err_set(err, ERR_INTERNAL, "out of memory");
 }
 
-/* Adds standard entry name (NULL: not a string) with control_ids cids of
- * the last summary of set. */
+/* Adds standard entry name (NULL: not a string) with the control ids
+ * cids[0..ncid) (NULL entries: not strings) to the last summary of set. */
 static int
-sums_add_std(struct compliance_sums *set, const char *name, json_t *cids, struct err *err)
+sums_push_std(struct compliance_sums *set, const char *name, const char *const *cids, size_t ncid,
+    struct err *err)
 {
     struct sum_std *e;
     size_t *sid;
@@ -321,17 +337,32 @@ sums_add_std(struct compliance_sums *set, const char *name, json_t *cids, struct
     set->nsid += added;
     e->sid = *sid;
     e->cid_off = set->ncid;
-    if (json_is_array(cids)) {
-        size_t n = json_array_size(cids);
-
-        for (size_t i = 0; i < n; i++) {
-            if (vec_reserve(&set->cid, &set->capcid, set->ncid, sizeof(*set->cid)) < 0)
-                return sums_oom(err);
-            set->cid[set->ncid++] = json_string_value(json_array_get(cids, i));
-        }
-        e->ncid = n;
+    for (size_t i = 0; i < ncid; i++) {
+        if (vec_reserve(&set->cid, &set->capcid, set->ncid, sizeof(*set->cid)) < 0)
+            return sums_oom(err);
+        set->cid[set->ncid++] = cids[i];
     }
+    e->ncid = ncid;
     return 0;
+}
+
+/* sums_push_std for a tree: control_ids cids (a list, else none) of the
+ * standard entry name (NULL: not a string). */
+static int
+sums_add_std(struct compliance_sums *set, const char *name, json_t *cids, struct err *err)
+{
+    size_t n = json_is_array(cids) ? json_array_size(cids) : 0;
+    const char *stack[16], **v = stack;
+    int rc;
+
+    if (n > sizeof(stack) / sizeof(stack[0]) && (v = malloc(n * sizeof(*v))) == NULL)
+        return sums_oom(err);
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_string_value(json_array_get(cids, i));
+    rc = sums_push_std(set, name, v, n, err);
+    if (v != stack)
+        free(v);
+    return rc;
 }
 
 /* Reads summary s (position idx in its list, for messages) as the next
@@ -391,7 +422,6 @@ sums_add(struct compliance_sums *set, json_t *s, size_t idx, struct err *err)
         return sums_oom(err);
     out = &set->v[set->n];
     memset(out, 0, sizeof(*out));
-    out->json = s;
     out->id = json_string_value(f_id);
     out->account_id = json_string_value(f_acct);
     out->workflow = json_string_value(f_wf);
@@ -471,6 +501,951 @@ compliance_sums_read(json_t *summaries, struct compliance_sums **ret, struct err
     }
     *ret = set;
     return 0;
+}
+
+/* ---- summaries from texts ----
+ *
+ * The commit reads the summaries the worker staged as compact JSON texts
+ * (its own jsonw dumps of sh_finding_summarize objects); building a jansson
+ * tree per text only to read ten fields and free it again was most of the
+ * commit's CPU. This reader walks one text once, keeps the fields the sets
+ * read as NUL-terminated copies in the set's arena (a list of chunks that
+ * never move, so the sets' pointers stay valid; shared by refcount with
+ * the sets compliance_select_sums makes), and checks what jansson's reader
+ * (daemon/jsonr.c, as store_sql_col_json uses it) checks: the JSON grammar
+ * and nesting depth, strict UTF-8, escapes (\u surrogate pairs; \u0000 is
+ * refused as there, no JSON_ALLOW_NUL), integers within json_int_t, reals
+ * without overflow; any key order, unknown keys skipped, a repeated key's
+ * last value wins. One difference: a NUL byte inside len is an error here,
+ * where a C-string reader would have stopped at it. */
+
+#define TEXT_MAX_DEPTH 2048     /* jansson's JSON_PARSER_MAX_DEPTH, scalars count */
+#define ARENA_CHUNK    (64 * 1024)
+
+struct arena_chunk {
+    struct arena_chunk *prev;
+    size_t cap, used;
+    char data[];
+};
+
+struct sums_arena {
+    size_t refs;
+    struct arena_chunk *head;
+};
+
+struct arena_mark {
+    struct arena_chunk *head;
+    size_t used;
+};
+
+static void
+arena_unref(struct sums_arena *a)
+{
+    if (a == NULL || --a->refs > 0)
+        return;
+    while (a->head != NULL) {
+        struct arena_chunk *prev = a->head->prev;
+
+        free(a->head);
+        a->head = prev;
+    }
+    free(a);
+}
+
+static struct arena_mark
+arena_mark(const struct sums_arena *a)
+{
+    struct arena_mark m = {a->head, a->head != NULL ? a->head->used : 0};
+
+    return m;
+}
+
+/* Back to mark m: chunks opened since are freed. */
+static void
+arena_rollback(struct sums_arena *a, struct arena_mark m)
+{
+    while (a->head != m.head) {
+        struct arena_chunk *prev = a->head->prev;
+
+        free(a->head);
+        a->head = prev;
+    }
+    if (a->head != NULL)
+        a->head->used = m.used;
+}
+
+/* Room for n bytes at the end of the current chunk (not yet used: the
+ * caller writes, then arena_commit's what it wrote); NULL out of memory. */
+static char *
+arena_room(struct sums_arena *a, size_t n)
+{
+    struct arena_chunk *c = a->head;
+
+    if (c == NULL || c->cap - c->used < n) {
+        size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+
+        c = malloc(sizeof(*c) + cap);
+        if (c == NULL)
+            return NULL;
+        c->prev = a->head;
+        c->cap = cap;
+        c->used = 0;
+        a->head = c;
+    }
+    return c->data + c->used;
+}
+
+static void
+arena_commit(struct sums_arena *a, size_t n)
+{
+    a->head->used += n;
+}
+
+/* A string-or-null field of the summary as read: kind and value. */
+enum tkind { TK_ABSENT, TK_STRING, TK_NULL, TK_OTHER };
+
+struct tfield {
+    enum tkind kind;
+    const char *s; /* TK_STRING: in the arena */
+};
+
+/* One member of control_ids: its key and its list (cid_off/ncid into the
+ * scratch cids; list 0: the value is not a list). */
+struct tctl {
+    const char *key;
+    size_t cid_off, ncid;
+    int list;
+};
+
+/* What one text gives before it is checked and added; reused per text. */
+struct text_scratch {
+    const char **std; /* standard_ids entries, NULL for a non-string */
+    size_t nstd, capstd;
+    struct tctl *ctl;
+    size_t nctl, capctl;
+    const char **cid; /* control ids, NULL for a non-string */
+    size_t ncid, capcid;
+    const char **res; /* the string resources */
+    size_t nres, capres;
+    char *key; /* an unescaped object key */
+    size_t capkey;
+    char num[64]; /* a number's text for strtoll/strtod (longer: key buffer) */
+};
+
+static void
+text_scratch_free(struct text_scratch *ts)
+{
+    if (ts == NULL)
+        return;
+    free(ts->std);
+    free(ts->ctl);
+    free(ts->cid);
+    free(ts->res);
+    free(ts->key);
+    free(ts);
+}
+
+/* The reader of one text. */
+struct treader {
+    const unsigned char *start, *p, *end;
+    struct compliance_sums *set;
+    struct text_scratch *ts;
+    size_t idx;        /* position of the summary in its list, for messages */
+    const char *error; /* static text of the first problem; NULL: out of memory */
+    size_t error_at;   /* its byte offset */
+    char decimal_point;
+};
+
+/* Records the problem at p (the first one stands); always -1. */
+static int
+tr_bad(struct treader *r, const unsigned char *p, const char *what)
+{
+    if (r->error == NULL) {
+        r->error = p >= r->end ? "unexpected end of text" : what;
+        r->error_at = (size_t)(p - r->start);
+    }
+    return -1;
+}
+
+static int
+tr_oom(struct treader *r)
+{
+    r->error = NULL;
+    r->error_at = SIZE_MAX;
+    return -1;
+}
+
+static void
+tr_ws(struct treader *r)
+{
+    while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
+        r->p++;
+}
+
+/* The length of the strict UTF-8 sequence at p (lead byte >= 0x80), 0 when
+ * it is not one (overlong, surrogate, above U+10FFFF, truncated). */
+static size_t
+utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    unsigned char c = p[0];
+    size_t n, i;
+    uint32_t cp;
+
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        cp = c & 0x1fu;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        cp = c & 0x0fu;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        cp = c & 0x07u;
+    } else {
+        return 0;
+    }
+    if ((size_t)(end - p) < n)
+        return 0;
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xc0u) != 0x80u)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3fu);
+    }
+    if ((n == 3 && cp < 0x800u) || (n == 4 && (cp < 0x10000u || cp > 0x10ffffu)) ||
+        (cp >= 0xd800u && cp <= 0xdfffu))
+        return 0;
+    return n;
+}
+
+static int
+hex4(const unsigned char *p, uint32_t *ret)
+{
+    uint32_t v = 0;
+
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = p[i];
+
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (uint32_t)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *ret = v;
+    return 0;
+}
+
+/* Reads the string at r->p (its opening quote) and leaves r->p after the
+ * closing one. out NULL: checked only. Else the unescaped bytes are written
+ * to out (room for at least the raw length + 1) and NUL-terminated, and
+ * *ret_len gets their count. */
+static int
+tr_string(struct treader *r, char *out, size_t *ret_len)
+{
+    const unsigned char *p = r->p + 1;
+    size_t n = 0;
+
+    for (;;) {
+        const unsigned char *q = p;
+
+        while (q < r->end && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\')
+            q++;
+        if (out != NULL && q > p) {
+            memcpy(out + n, p, (size_t)(q - p));
+            n += (size_t)(q - p);
+        }
+        p = q;
+        if (p >= r->end)
+            return tr_bad(r, p, "unterminated string");
+        if (*p == '"')
+            break;
+        if (*p < 0x20)
+            return tr_bad(r, p, "control character in a string");
+        if (*p >= 0x80) {
+            size_t l = utf8_len(p, r->end);
+
+            if (l == 0)
+                return tr_bad(r, p, "invalid UTF-8 in a string");
+            if (out != NULL) {
+                memcpy(out + n, p, l);
+                n += l;
+            }
+            p += l;
+            continue;
+        }
+        /* a backslash */
+        if (r->end - p < 2)
+            return tr_bad(r, p, "unterminated string");
+        {
+            char c = 0;
+            uint32_t cp, lo;
+            unsigned char u[4];
+            size_t ul;
+
+            switch (p[1]) {
+            case '"': c = '"'; break;
+            case '\\': c = '\\'; break;
+            case '/': c = '/'; break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case 'n': c = '\n'; break;
+            case 'r': c = '\r'; break;
+            case 't': c = '\t'; break;
+            case 'u': break;
+            default: return tr_bad(r, p, "invalid escape in a string");
+            }
+            if (c != 0) {
+                if (out != NULL)
+                    out[n++] = c;
+                p += 2;
+                continue;
+            }
+            if (r->end - p < 6 || hex4(p + 2, &cp) < 0)
+                return tr_bad(r, p, "invalid \\u escape in a string");
+            if (cp >= 0xdc00u && cp <= 0xdfffu)
+                return tr_bad(r, p, "lone low surrogate escape in a string");
+            if (cp >= 0xd800u && cp <= 0xdbffu) {
+                if (r->end - p < 12 || p[6] != '\\' || p[7] != 'u' || hex4(p + 8, &lo) < 0 ||
+                    lo < 0xdc00u || lo > 0xdfffu)
+                    return tr_bad(r, p, "lone high surrogate escape in a string");
+                cp = 0x10000u + ((cp - 0xd800u) << 10) + (lo - 0xdc00u);
+                p += 12;
+            } else {
+                if (cp == 0)
+                    return tr_bad(r, p, "\\u0000 in a string");
+                p += 6;
+            }
+            /* the UTF-8 form is never longer than the escape it comes from */
+            if (cp < 0x80u) {
+                u[0] = (unsigned char)cp;
+                ul = 1;
+            } else if (cp < 0x800u) {
+                u[0] = (unsigned char)(0xc0u | (cp >> 6));
+                u[1] = (unsigned char)(0x80u | (cp & 0x3fu));
+                ul = 2;
+            } else if (cp < 0x10000u) {
+                u[0] = (unsigned char)(0xe0u | (cp >> 12));
+                u[1] = (unsigned char)(0x80u | ((cp >> 6) & 0x3fu));
+                u[2] = (unsigned char)(0x80u | (cp & 0x3fu));
+                ul = 3;
+            } else {
+                u[0] = (unsigned char)(0xf0u | (cp >> 18));
+                u[1] = (unsigned char)(0x80u | ((cp >> 12) & 0x3fu));
+                u[2] = (unsigned char)(0x80u | ((cp >> 6) & 0x3fu));
+                u[3] = (unsigned char)(0x80u | (cp & 0x3fu));
+                ul = 4;
+            }
+            if (out != NULL) {
+                memcpy(out + n, u, ul);
+                n += ul;
+            }
+        }
+    }
+    if (out != NULL) {
+        out[n] = '\0';
+        *ret_len = n;
+    }
+    r->p = p + 1;
+    return 0;
+}
+
+/* The string at r->p copied into the arena: *ret the copy. */
+static int
+tr_string_arena(struct treader *r, const char **ret)
+{
+    const unsigned char *q = r->p + 1;
+    size_t len;
+    char *out;
+
+    /* the raw length bounds the unescaped one: find the closing quote */
+    while (q < r->end && *q != '"')
+        q += *q == '\\' && q + 1 < r->end ? 2 : 1;
+    out = arena_room(r->set->arena, (size_t)(q - r->p));
+    if (out == NULL)
+        return tr_oom(r);
+    if (tr_string(r, out, &len) < 0)
+        return -1;
+    arena_commit(r->set->arena, len + 1);
+    *ret = out;
+    return 0;
+}
+
+/* The ':' after an object key, and the whitespace around it. */
+static int
+tr_colon(struct treader *r)
+{
+    tr_ws(r);
+    if (r->p >= r->end || *r->p != ':')
+        return tr_bad(r, r->p, "expected ':' after an object key");
+    r->p++;
+    tr_ws(r);
+    return 0;
+}
+
+/* An object key at r->p: *ret (r->ts->key, valid until the next key) and
+ * *ret_len; then the ':' after it. */
+static int
+tr_key(struct treader *r, const char **ret, size_t *ret_len)
+{
+    const unsigned char *q = r->p + 1;
+    struct text_scratch *ts = r->ts;
+
+    if (r->p >= r->end || *r->p != '"')
+        return tr_bad(r, r->p, "expected a string as object key");
+    while (q < r->end && *q != '"')
+        q += *q == '\\' && q + 1 < r->end ? 2 : 1;
+    if ((size_t)(q - r->p) > ts->capkey) {
+        size_t cap = (size_t)(q - r->p) + 64;
+        char *k = realloc(ts->key, cap);
+
+        if (k == NULL)
+            return tr_oom(r);
+        ts->key = k;
+        ts->capkey = cap;
+    }
+    if (tr_string(r, ts->key, ret_len) < 0)
+        return -1;
+    *ret = ts->key;
+    return tr_colon(r);
+}
+
+static int
+tr_literal(struct treader *r, const char *word, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n) != 0)
+        return tr_bad(r, r->p, "invalid token");
+    r->p += n;
+    return 0;
+}
+
+/* A number at r->p, as jansson takes it: the JSON grammar, an integer
+ * (no '.', 'e', 'E') within json_int_t, a real that does not overflow. */
+static int
+tr_number(struct treader *r)
+{
+    const unsigned char *p = r->p, *s = r->p;
+    int real = 0;
+    size_t n;
+    char *buf, *end;
+
+    if (p < r->end && *p == '-')
+        p++;
+    if (p >= r->end || *p < '0' || *p > '9')
+        return tr_bad(r, s, "invalid number");
+    if (*p == '0') {
+        p++;
+    } else {
+        while (p < r->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < r->end && *p == '.') {
+        real = 1;
+        p++;
+        if (p >= r->end || *p < '0' || *p > '9')
+            return tr_bad(r, s, "invalid number");
+        while (p < r->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < r->end && (*p == 'e' || *p == 'E')) {
+        real = 1;
+        p++;
+        if (p < r->end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= r->end || *p < '0' || *p > '9')
+            return tr_bad(r, s, "invalid number");
+        while (p < r->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    n = (size_t)(p - s);
+    buf = r->ts->num;
+    if (n >= sizeof(r->ts->num)) {
+        if (!real)
+            return tr_bad(r, s, "too big integer");
+        if (n >= r->ts->capkey) {
+            char *k = realloc(r->ts->key, n + 1);
+
+            if (k == NULL)
+                return tr_oom(r);
+            r->ts->key = k;
+            r->ts->capkey = n + 1;
+        }
+        buf = r->ts->key;
+    }
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    errno = 0;
+    if (!real) {
+        (void)strtoll(buf, &end, 10);
+        if (errno == ERANGE)
+            return tr_bad(r, s, "too big integer");
+    } else {
+        double d;
+        char *dot;
+
+        if (r->decimal_point == 0) {
+            const struct lconv *lc = localeconv();
+            r->decimal_point = lc->decimal_point != NULL && lc->decimal_point[0] != '\0'
+                                   ? lc->decimal_point[0]
+                                   : '.';
+        }
+        if (r->decimal_point != '.' && (dot = strchr(buf, '.')) != NULL)
+            *dot = r->decimal_point;
+        d = strtod(buf, &end);
+        if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
+            return tr_bad(r, s, "real number overflow");
+    }
+    r->p = p;
+    return 0;
+}
+
+/* Checks the value at r->p (at nesting level depth) and steps over it. */
+static int
+tr_skip(struct treader *r, int depth)
+{
+    char stack[TEXT_MAX_DEPTH + 1];
+    int sp = 0;
+
+    for (;;) {
+        /* a value */
+        if (depth + sp > TEXT_MAX_DEPTH)
+            return tr_bad(r, r->p, "maximum parsing depth reached");
+        if (r->p >= r->end)
+            return tr_bad(r, r->p, "unexpected end of text");
+        switch (*r->p) {
+        case '{':
+        case '[':
+            stack[sp++] = (char)*r->p;
+            r->p++;
+            tr_ws(r);
+            if (r->p < r->end && *r->p == (stack[sp - 1] == '{' ? '}' : ']')) {
+                r->p++;
+                sp--;
+                break; /* an empty container: a value done */
+            }
+            if (stack[sp - 1] == '{') {
+                const char *k;
+                size_t kl;
+
+                if (tr_key(r, &k, &kl) < 0)
+                    return -1;
+            }
+            continue;
+        case '"':
+            if (tr_string(r, NULL, NULL) < 0)
+                return -1;
+            break;
+        case 't':
+            if (tr_literal(r, "true", 4) < 0)
+                return -1;
+            break;
+        case 'f':
+            if (tr_literal(r, "false", 5) < 0)
+                return -1;
+            break;
+        case 'n':
+            if (tr_literal(r, "null", 4) < 0)
+                return -1;
+            break;
+        default:
+            if (*r->p != '-' && (*r->p < '0' || *r->p > '9'))
+                return tr_bad(r, r->p, "invalid token");
+            if (tr_number(r) < 0)
+                return -1;
+            break;
+        }
+        /* after a value: close containers, or go to the next member */
+        for (;;) {
+            if (sp == 0)
+                return 0;
+            tr_ws(r);
+            if (r->p >= r->end)
+                return tr_bad(r, r->p, "unexpected end of text");
+            if (*r->p == (stack[sp - 1] == '{' ? '}' : ']')) {
+                r->p++;
+                sp--;
+                continue;
+            }
+            if (*r->p != ',')
+                return tr_bad(r, r->p, stack[sp - 1] == '{' ? "expected ',' or '}'"
+                                                           : "expected ',' or ']'");
+            r->p++;
+            tr_ws(r);
+            if (stack[sp - 1] == '{') {
+                const char *k;
+                size_t kl;
+
+                if (tr_key(r, &k, &kl) < 0)
+                    return -1;
+            }
+            break;
+        }
+    }
+}
+
+/* A string-or-null field: anything else is TK_OTHER (checked, skipped). */
+static int
+tr_field(struct treader *r, struct tfield *f)
+{
+    if (r->p < r->end && *r->p == '"') {
+        f->kind = TK_STRING;
+        return tr_string_arena(r, &f->s);
+    }
+    if (r->p < r->end && *r->p == 'n' && r->end - r->p >= 4 && memcmp(r->p, "null", 4) == 0) {
+        f->kind = TK_NULL;
+        r->p += 4;
+        return 0;
+    }
+    f->kind = TK_OTHER;
+    return tr_skip(r, 2);
+}
+
+/* Steps over ',' (then *ret_more = 1) or the closing c (0). */
+static int
+tr_next(struct treader *r, char c, int *ret_more)
+{
+    tr_ws(r);
+    if (r->p < r->end && *r->p == ',') {
+        r->p++;
+        tr_ws(r);
+        *ret_more = 1;
+        return 0;
+    }
+    if (r->p < r->end && *r->p == (unsigned char)c) {
+        r->p++;
+        *ret_more = 0;
+        return 0;
+    }
+    return tr_bad(r, r->p, c == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+}
+
+/* A list of strings at level depth (r->p at its '['): each element's copy
+ * (NULL for a non-string, left out when keep_null is 0) is pushed on
+ * the vector v, its count n and capacity cap. */
+static int
+tr_strings(struct treader *r, int depth, const char ***v, size_t *n, size_t *cap, int keep_null)
+{
+    int more = 1;
+
+    r->p++;
+    tr_ws(r);
+    if (r->p < r->end && *r->p == ']') {
+        r->p++;
+        return 0;
+    }
+    while (more) {
+        const char *s = NULL;
+
+        if (depth + 1 > TEXT_MAX_DEPTH)
+            return tr_bad(r, r->p, "maximum parsing depth reached");
+        if (r->p < r->end && *r->p == '"') {
+            if (tr_string_arena(r, &s) < 0)
+                return -1;
+        } else if (tr_skip(r, depth + 1) < 0) {
+            return -1;
+        }
+        if (s != NULL || keep_null) {
+            if (vec_reserve(v, cap, *n, sizeof(**v)) < 0)
+                return tr_oom(r);
+            (*v)[(*n)++] = s;
+        }
+        if (tr_next(r, ']', &more) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* control_ids (r->p at its '{', level 2): its members in order, keys
+ * copied into the arena (the judge looks the standards up by them). */
+static int
+tr_controls(struct treader *r)
+{
+    struct text_scratch *ts = r->ts;
+    int more = 1;
+
+    r->p++;
+    tr_ws(r);
+    if (r->p < r->end && *r->p == '}') {
+        r->p++;
+        return 0;
+    }
+    while (more) {
+        struct tctl *c;
+        const char *k = NULL;
+
+        if (r->p >= r->end || *r->p != '"')
+            return tr_bad(r, r->p, "expected a string as object key");
+        if (tr_string_arena(r, &k) < 0 || tr_colon(r) < 0)
+            return -1;
+        if (vec_reserve(&ts->ctl, &ts->capctl, ts->nctl, sizeof(*ts->ctl)) < 0)
+            return tr_oom(r);
+        c = &ts->ctl[ts->nctl];
+        memset(c, 0, sizeof(*c));
+        c->key = k;
+        c->cid_off = ts->ncid;
+        if (r->p < r->end && *r->p == '[') {
+            c->list = 1;
+            if (tr_strings(r, 3, &ts->cid, &ts->ncid, &ts->capcid, 1) < 0)
+                return -1;
+        } else if (tr_skip(r, 3) < 0) {
+            return -1;
+        }
+        /* tr_strings may have moved ts->ctl's neighbours, not ts->ctl */
+        ts->ctl[ts->nctl].ncid = ts->ncid - ts->ctl[ts->nctl].cid_off;
+        ts->nctl++;
+        if (tr_next(r, '}', &more) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int
+compliance_sums_new(struct compliance_sums **ret, struct err *err)
+{
+    struct compliance_sums *set = sums_new(err);
+
+    if (set == NULL)
+        return -1;
+    *ret = set;
+    return 0;
+}
+
+/* Which of the fields the sets read a key names (0: none). */
+enum tkey {
+    K_NONE, K_ID, K_ACCT, K_WF, K_SEV, K_RS, K_ST, K_SC, K_STD, K_CIDS, K_RES
+};
+
+static enum tkey
+tkey_of(const char *k, size_t n)
+{
+    switch (n) {
+    case 2:
+        return memcmp(k, "id", 2) == 0 ? K_ID : K_NONE;
+    case 6:
+        return memcmp(k, "status", 6) == 0 ? K_ST : K_NONE;
+    case 8:
+        if (memcmp(k, "workflow", 8) == 0)
+            return K_WF;
+        return memcmp(k, "severity", 8) == 0 ? K_SEV : K_NONE;
+    case 9:
+        return memcmp(k, "resources", 9) == 0 ? K_RES : K_NONE;
+    case 10:
+        return memcmp(k, "account_id", 10) == 0 ? K_ACCT : K_NONE;
+    case 11:
+        return memcmp(k, "control_ids", 11) == 0 ? K_CIDS : K_NONE;
+    case 12:
+        if (memcmp(k, "standard_ids", 12) == 0)
+            return K_STD;
+        return memcmp(k, "record_state", 12) == 0 ? K_RS : K_NONE;
+    case 19:
+        return memcmp(k, "security_control_id", 19) == 0 ? K_SC : K_NONE;
+    default:
+        return K_NONE;
+    }
+}
+
+/* The members of the summary object (r->p after its '{'); f indexed by
+ * enum tkey (the string-or-null ones), *lists the kinds of standard_ids,
+ * control_ids and resources (1: of the right type, 2: another). */
+static int
+tr_summary(struct treader *r, struct tfield *f, int lists[3])
+{
+    struct text_scratch *ts = r->ts;
+    int more = 1;
+
+    tr_ws(r);
+    if (r->p < r->end && *r->p == '}') {
+        r->p++;
+        return 0;
+    }
+    while (more) {
+        const char *k = NULL;
+        size_t kl = 0;
+        enum tkey key;
+        int rc;
+
+        if (tr_key(r, &k, &kl) < 0)
+            return -1;
+        key = tkey_of(k, kl);
+        switch (key) {
+        case K_NONE:
+            rc = tr_skip(r, 2);
+            break;
+        case K_STD:
+            ts->nstd = 0;
+            lists[0] = r->p < r->end && *r->p == '[' ? 1 : 2;
+            rc = lists[0] == 1 ? tr_strings(r, 2, &ts->std, &ts->nstd, &ts->capstd, 1)
+                               : tr_skip(r, 2);
+            break;
+        case K_CIDS:
+            ts->nctl = ts->ncid = 0;
+            lists[1] = r->p < r->end && *r->p == '{' ? 1 : 2;
+            rc = lists[1] == 1 ? tr_controls(r) : tr_skip(r, 2);
+            break;
+        case K_RES:
+            ts->nres = 0;
+            lists[2] = r->p < r->end && *r->p == '[' ? 1 : 2;
+            rc = lists[2] == 1 ? tr_strings(r, 2, &ts->res, &ts->nres, &ts->capres, 0)
+                               : tr_skip(r, 2);
+            break;
+        default:
+            rc = tr_field(r, &f[key]);
+            break;
+        }
+        if (rc < 0 || tr_next(r, '}', &more) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The shape check and the message of sums_add, for a text. */
+static int
+text_shape(const struct tfield *f, const int lists[3], size_t idx, struct err *err)
+{
+    const char *id = f[K_ID].kind == TK_STRING ? f[K_ID].s : NULL;
+
+    if (id == NULL || f[K_ACCT].kind != TK_STRING || f[K_WF].kind != TK_STRING ||
+        f[K_RS].kind != TK_STRING || (f[K_SEV].kind != TK_STRING && f[K_SEV].kind != TK_NULL) ||
+        (f[K_ST].kind != TK_STRING && f[K_ST].kind != TK_NULL) ||
+        (f[K_SC].kind != TK_STRING && f[K_SC].kind != TK_NULL) || lists[0] != 1 ||
+        lists[1] != 1 || lists[2] != 1)
+        return err_set(err, ERR_INTERNAL,
+            "compliance: summary %zu%s%.200s%s is not a finding summary (id, account_id, status, "
+            "workflow, severity, record_state, standard_ids, control_ids, resources)",
+            idx + 1, id ? " ('" : "", id ? id : "", id ? "')" : "");
+    return 0;
+}
+
+/* Adds the checked fields of the text just read as the next summary. */
+static int
+text_add(struct compliance_sums *set, const struct tfield *f, struct err *err)
+{
+    const struct text_scratch *ts = set->scratch;
+    struct sum *out;
+
+    if (vec_reserve(&set->v, &set->cap, set->n, sizeof(*set->v)) < 0)
+        return sums_oom(err);
+    out = &set->v[set->n];
+    memset(out, 0, sizeof(*out));
+    out->id = f[K_ID].s;
+    out->account_id = f[K_ACCT].s;
+    out->workflow = f[K_WF].s;
+    out->severity = f[K_SEV].kind == TK_STRING ? f[K_SEV].s : NULL;
+    out->status = f[K_ST].kind == TK_STRING ? f[K_ST].s : NULL;
+    out->scid = f[K_SC].kind == TK_STRING ? f[K_SC].s : NULL;
+    out->st = status_of(out->status);
+    out->sev_rank = severity_rank(out->severity);
+    /* text_shape made these strings (the analyser does not follow it) */
+    out->archived = f[K_RS].s != NULL && strcmp(f[K_RS].s, "ARCHIVED") == 0;
+    out->suppressed = out->workflow != NULL && strcmp(out->workflow, "SUPPRESSED") == 0;
+    out->std_off = set->nstd;
+    for (size_t i = 0; i < ts->nstd; i++) {
+        const char *name = ts->std[i];
+        const struct tctl *c = NULL;
+
+        /* a repeated key: the last one stands, as in a tree */
+        for (size_t j = ts->nctl; name != NULL && j-- > 0;) {
+            if (strcmp(ts->ctl[j].key, name) == 0) {
+                c = &ts->ctl[j];
+                break;
+            }
+        }
+        if (sums_push_std(set, name, c != NULL ? ts->cid + c->cid_off : NULL,
+                c != NULL ? c->ncid : 0, err) < 0)
+            return -1;
+        if (name != NULL && set->std[set->nstd - 1].ncid > 0)
+            out->counts = 1;
+    }
+    out->nstd = ts->nstd;
+    out->counts = out->counts && !out->archived && out->st == ST_FAILED && !out->suppressed;
+    out->res_off = set->nres;
+    for (size_t i = 0; i < ts->nres; i++) {
+        if (vec_reserve(&set->res, &set->capres, set->nres, sizeof(*set->res)) < 0)
+            return sums_oom(err);
+        set->res[set->nres++] = ts->res[i];
+    }
+    out->nres = ts->nres;
+    set->nfail += out->counts;
+    set->n++;
+    return 0;
+}
+
+int
+compliance_sums_add_text(struct compliance_sums *set, const char *text, size_t len,
+    const char **ret_id, int *ret_active, struct err *err)
+{
+    struct tfield f[K_RES + 1];
+    int lists[3] = {0, 0, 0};
+    struct treader r;
+    struct arena_mark mark;
+    const unsigned char *nul;
+    size_t nstd, ncid, nres;
+
+    if (set == NULL || text == NULL)
+        return err_set(err, ERR_INTERNAL, "compliance: no set or no summary text");
+    if (set->arena == NULL) {
+        set->arena = calloc(1, sizeof(*set->arena));
+        if (set->arena == NULL)
+            return sums_oom(err);
+        set->arena->refs = 1;
+    }
+    if (set->scratch == NULL && (set->scratch = calloc(1, sizeof(*set->scratch))) == NULL)
+        return sums_oom(err);
+    memset(f, 0, sizeof(f));
+    memset(&r, 0, sizeof(r));
+    r.start = r.p = (const unsigned char *)text;
+    r.end = r.start + len;
+    r.set = set;
+    r.ts = set->scratch;
+    r.ts->nstd = r.ts->nctl = r.ts->ncid = r.ts->nres = 0;
+    mark = arena_mark(set->arena);
+    nstd = set->nstd;
+    ncid = set->ncid;
+    nres = set->nres;
+    if ((nul = memchr(r.start, '\0', len)) != NULL) {
+        tr_bad(&r, nul, "NUL byte in the text");
+        goto bad;
+    }
+    tr_ws(&r);
+    if (r.p < r.end && *r.p == '{') {
+        r.p++;
+        if (tr_summary(&r, f, lists) < 0)
+            goto bad;
+    } else if (tr_skip(&r, 1) < 0) {
+        goto bad;
+    }
+    tr_ws(&r);
+    if (r.p != r.end) {
+        tr_bad(&r, r.p, "end of text expected");
+        goto bad;
+    }
+    if (text_shape(f, lists, set->n, err) < 0)
+        goto undo;
+    if (text_add(set, f, err) < 0) {
+        /* out of memory: stdmap may name new standards by arena copies,
+         * so the arena keeps what was read */
+        set->nstd = nstd;
+        set->ncid = ncid;
+        set->nres = nres;
+        return -1;
+    }
+    if (ret_id != NULL)
+        *ret_id = set->v[set->n - 1].id;
+    if (ret_active != NULL)
+        *ret_active = f[K_RS].s != NULL && strcmp(f[K_RS].s, "ACTIVE") == 0;
+    return 0;
+bad:
+    if (r.error == NULL)
+        sums_oom(err);
+    else
+        err_set(err, ERR_INTERNAL, "compliance: summary %zu is not JSON: %s at byte %zu of %zu",
+            set->n + 1, r.error, r.error_at, len);
+undo:
+    /* nothing was added to the set: only the arena goes back */
+    arena_rollback(set->arena, mark);
+    return -1;
 }
 
 /* Copies summary i of from (already read) as the next summary of to. */
@@ -1155,6 +2130,11 @@ compliance_select_sums(json_t *catalogue, const struct compliance_sums *set, jso
         return -1;
     if ((out = sums_new(err)) == NULL)
         goto out;
+    if (set->arena != NULL) {
+        /* the selected summaries point into set's arena: share it */
+        out->arena = set->arena;
+        out->arena->refs++;
+    }
     catidx_bind(&ci, set);
     for (size_t i = 0; i < set->n; i++) {
         if ((r = summary_pairs(&ci, set, &set->v[i], only, NULL, err)) < 0)

@@ -137,6 +137,29 @@ struct compliance_sums;
 MUST_CHECK int compliance_sums_read(json_t *summaries, struct compliance_sums **ret,
     struct err *err);
 void compliance_sums_free(struct compliance_sums *set);
+
+/* Sets built from summary TEXTS, without jansson trees (the store's commit
+ * reads the compact dumps the worker staged). compliance_sums_new makes an
+ * empty set (*ret: compliance_sums_free). compliance_sums_add_text reads
+ * text[0..len) (a JSON object; need not be NUL-terminated, and may be gone
+ * after the call: the set keeps copies of what it reads, in an arena it
+ * owns) as the next summary of set: any key order, unknown keys and
+ * whitespace as JSON allows, every string escape. A summary of the wrong
+ * shape is ERR_INTERNAL with compliance_sums_read's message (its position
+ * in the set, from 1); a text that is not JSON (or not what jansson's
+ * reader accepts: lone surrogates, \u0000, too deep, an integer out of
+ * range, a NUL byte) is ERR_INTERNAL naming the summary and the byte
+ * offset. After an error the set holds what it held before. *ret_id (may
+ * be NULL) gets the summary's id, valid while the set (or a set selected
+ * from it) lives; *ret_active (may be NULL) 1 when its record_state is
+ * "ACTIVE". The *_sums functions give on a text-built set exactly what
+ * they give on the set compliance_sums_read makes from the texts' trees;
+ * a set selected from it (compliance_select_sums) shares the arena, so it
+ * stays valid after set is freed. Sets are not thread-safe (the sharing
+ * is counted without atomics): one thread at a time per family of sets. */
+MUST_CHECK int compliance_sums_new(struct compliance_sums **ret, struct err *err);
+MUST_CHECK int compliance_sums_add_text(struct compliance_sums *set, const char *text,
+    size_t len, const char **ret_id, int *ret_active, struct err *err);
 /* Number of summaries in the set. */
 size_t compliance_sums_count(const struct compliance_sums *set);
 MUST_CHECK int compliance_judge_sums(json_t *catalogue, const struct compliance_sums *set,
@@ -146,7 +169,8 @@ MUST_CHECK int compliance_failing_components_sums(const struct compliance_sums *
     json_t *models, const char *account_id, json_t **ret, struct err *err);
 /* compliance_select over a set: *ret is a new set (compliance_sums_free)
  * of the selected summaries, in order, borrowing from the same trees as
- * set (which must outlive it too; set itself may be freed first). */
+ * set (which must outlive it too; set itself may be freed first), or
+ * sharing a text-built set's copies. */
 MUST_CHECK int compliance_select_sums(json_t *catalogue, const struct compliance_sums *set,
     json_t *only, struct compliance_sums **ret, struct err *err);
 MUST_CHECK int compliance_controls_of_sums(json_t *catalogue, const struct compliance_sums *set,

@@ -5,6 +5,14 @@
  * or a savepoint of the caller's. Control rows are compared by (standard,
  * control_id); a row whose status is unchanged keeps its `since` and only
  * gets the new details (resources, components, counts, checked_at).
+ *
+ * Two ways in for a read's summaries: jansson trees (rd->summaries), or
+ * the texts the worker staged (rd->staged), which the commit reads itself
+ * row by row into the judge's set (compliance_sums_add_text) and stores as
+ * they are, so a commit builds no tree per finding (parsing, freeing and
+ * re-dumping them was most of its CPU). The staged functions mirror the
+ * tree ones step for step (store_findings_staged, touched_controls_staged,
+ * load_findings_set); tests/unit/test_store_staged_sh.c holds them equal.
  */
 #include "store/compliance.h"
 
@@ -207,6 +215,151 @@ load_findings(struct store *st, const char *account_id, const char *region, json
         return -1;
     }
     *ret = arr;
+    return 0;
+}
+
+/* The number of summaries rd brought: its array's, or its staged texts'. */
+static int
+read_count(struct store *st, const struct store_sh_read *rd, int64_t *ret, struct err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int r;
+
+    if (!rd->staged) {
+        *ret = (int64_t)json_array_size(rd->summaries);
+        return 0;
+    }
+    if (store_sql_prep(st, &s, err, "SELECT count(*) FROM stage.stage_findings WHERE target = ?",
+            "i", rd->staged_target) < 0)
+        return -1;
+    r = store_sql_step(st, s, err);
+    *ret = r == 1 ? sqlite3_column_int64(s, 0) : 0;
+    store_sql_finish(st, s);
+    return r < 0 ? -1 : 0;
+}
+
+/* Reads the text in column col of row s into set (what names the text in
+ * errors); *ret_id and *ret_active as compliance_sums_add_text. */
+static int
+add_column(sqlite3_stmt *s, int col, struct compliance_sums *set, const char *what,
+    const char **ret_id, int *ret_active, struct err *err)
+{
+    const char *text = (const char *)sqlite3_column_text(s, col);
+    int len = sqlite3_column_bytes(s, col);
+
+    if (text == NULL)
+        return err_set(err, ERR_INTERNAL, "store: %s %zu is NULL", what,
+            compliance_sums_count(set) + 1);
+    if (compliance_sums_add_text(set, text, (size_t)len, ret_id, ret_active, err) < 0)
+        return err_prefix(err, "store: %s", what);
+    return 0;
+}
+
+/* store_findings for staged texts (rd->staged): the same rows, each text
+ * read into keep (when not NULL; the read's set, for the judge) or into a
+ * set of its own, and stored as it is when ACTIVE. */
+static int
+store_findings_staged(struct store *st, const char *account_id, const char *region,
+    const struct store_sh_read *rd, struct compliance_sums *keep, size_t *ret_active,
+    struct err *err)
+{
+    sqlite3_stmt *s = NULL, *sel = NULL, *ins = NULL, *del = NULL;
+    struct compliance_sums *set = keep;
+    size_t active = 0;
+    int rc = -1, r;
+
+    if (rd->full || !rd->hub_enabled) {
+        if (store_sql_prep(st, &s, err,
+                           "DELETE FROM sh_findings WHERE account_id = ? AND region = ?", "ss",
+                           account_id, region) < 0 ||
+            store_sql_run(st, s, err) < 0)
+            return -1;
+    }
+    *ret_active = 0;
+    if (!rd->hub_enabled)
+        return 0;
+    if (set == NULL && compliance_sums_new(&set, err) < 0)
+        return -1;
+    if (store_sql_prep(st, &ins, err,
+            "INSERT OR REPLACE INTO sh_findings (account_id, region, finding_id, summary,"
+            " updated_at) VALUES (?, ?, ?, ?, NULL)",
+            "ss", account_id, region) < 0 ||
+        store_sql_prep(st, &del, err,
+            "DELETE FROM sh_findings WHERE account_id = ? AND region = ? AND finding_id = ?",
+            "ss", account_id, region) < 0 ||
+        store_sql_prep(st, &sel, err,
+            "SELECT summary FROM stage.stage_findings WHERE target = ? ORDER BY id", "i",
+            rd->staged_target) < 0)
+        goto out;
+    while ((r = store_sql_step(st, sel, err)) == 1) {
+        const char *id = NULL;
+        int is_active = 0;
+        sqlite3_stmt *use;
+
+        if (add_column(sel, 0, set, "staged finding summary", &id, &is_active, err) < 0)
+            goto out;
+        if (!is_active) {
+            if (rd->full)
+                continue;
+            use = del;
+        } else {
+            use = ins;
+            active++;
+        }
+        sqlite3_reset(use);
+        /* both stay valid until sel steps again: after use has run */
+        if ((use == ins && sqlite3_bind_text(ins, 4, (const char *)sqlite3_column_text(sel, 0),
+                               sqlite3_column_bytes(sel, 0), SQLITE_STATIC) != SQLITE_OK) ||
+            sqlite3_bind_text(use, 3, id, -1, SQLITE_STATIC) != SQLITE_OK) {
+            sqlfail(st, err);
+            goto out;
+        }
+        if (store_sql_step(st, use, err) < 0)
+            goto out;
+    }
+    if (r < 0)
+        goto out;
+    *ret_active = active;
+    rc = 0;
+out:
+    store_sql_finish(st, sel);
+    store_sql_finish(st, ins);
+    store_sql_finish(st, del);
+    if (set != keep)
+        compliance_sums_free(set);
+    return rc;
+}
+
+/* load_findings as a set read from the stored texts (no trees). */
+static int
+load_findings_set(struct store *st, const char *account_id, const char *region,
+    struct compliance_sums **ret, struct err *err)
+{
+    struct compliance_sums *set = NULL;
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    if (compliance_sums_new(&set, err) < 0)
+        return -1;
+    if (store_sql_prep(st, &s, err,
+            "SELECT summary FROM sh_findings WHERE account_id = ? AND region = ?"
+            " ORDER BY finding_id",
+            "ss", account_id, region) < 0) {
+        compliance_sums_free(set);
+        return -1;
+    }
+    while ((rc = store_sql_step(st, s, err)) == 1) {
+        if (add_column(s, 0, set, "stored finding summary", NULL, NULL, err) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    store_sql_finish(st, s);
+    if (rc < 0) {
+        compliance_sums_free(set);
+        return -1;
+    }
+    *ret = set;
     return 0;
 }
 
@@ -523,9 +676,9 @@ inputs_hold(struct store *st, const char *account_id, const char *region, const 
  * then, so neither the verdicts nor their components can. */
 static int
 judgement_holds(struct store *st, const char *account_id, const char *region,
-    const struct store_sh_read *rd, const char *inputs, struct err *err)
+    const struct store_sh_read *rd, const char *inputs, int64_t nread, struct err *err)
 {
-    if (rd->full || !rd->hub_enabled || json_array_size(rd->summaries) > 0)
+    if (rd->full || !rd->hub_enabled || nread > 0)
         return 0;
     return inputs_hold(st, account_id, region, inputs, err);
 }
@@ -600,6 +753,71 @@ out:
     return rc;
 }
 
+/* touched_controls for staged texts: the staged summaries and the stored
+ * versions of their ids read into sets, no trees. */
+static int
+touched_controls_staged(struct store *st, const char *account_id, const char *region,
+    const struct store_sh_read *rd, const char *inputs, int64_t nread, json_t **ret,
+    struct err *err)
+{
+    sqlite3_stmt *s = NULL, *sel = NULL;
+    struct compliance_sums *now = NULL, *old = NULL;
+    json_t *set = NULL;
+    int r, rc = -1;
+
+    *ret = NULL;
+    if (rd->full || !rd->hub_enabled || nread == 0)
+        return 0;
+    r = inputs_hold(st, account_id, region, inputs, err);
+    if (r <= 0)
+        return r;
+    if ((set = json_object()) == NULL) {
+        err_set(err, ERR_INTERNAL, "store: out of memory");
+        goto out;
+    }
+    if (compliance_sums_new(&now, err) < 0 || compliance_sums_new(&old, err) < 0)
+        goto out;
+    if (store_sql_prep(st, &s, err,
+            "SELECT summary FROM sh_findings WHERE account_id = ? AND region = ?"
+            " AND finding_id = ?",
+            "ss", account_id, region) < 0 ||
+        store_sql_prep(st, &sel, err,
+            "SELECT summary FROM stage.stage_findings WHERE target = ? ORDER BY id", "i",
+            rd->staged_target) < 0)
+        goto out;
+    while ((r = store_sql_step(st, sel, err)) == 1) {
+        const char *id = NULL;
+
+        if (add_column(sel, 0, now, "staged finding summary", &id, NULL, err) < 0)
+            goto out;
+        sqlite3_reset(s);
+        if (sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC) != SQLITE_OK) {
+            sqlfail(st, err);
+            goto out;
+        }
+        r = store_sql_step(st, s, err);
+        if (r < 0)
+            goto out;
+        if (r == 1 && add_column(s, 0, old, "stored finding summary", NULL, NULL, err) < 0)
+            goto out;
+    }
+    if (r < 0)
+        goto out;
+    if (compliance_controls_of_sums(rd->catalogue, now, set, err) < 0 ||
+        compliance_controls_of_sums(rd->catalogue, old, set, err) < 0)
+        goto out;
+    *ret = set;
+    set = NULL;
+    rc = 0;
+out:
+    store_sql_finish(st, s);
+    store_sql_finish(st, sel);
+    compliance_sums_free(now);
+    compliance_sums_free(old);
+    json_decref(set);
+    return rc;
+}
+
 /* The target's verdicts stand as they are: only their check time moves. */
 static int
 touch_verdicts(struct store *st, int64_t run_id, time_t now, const char *account_id,
@@ -648,12 +866,12 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
     enum store_tx mode = STORE_TX_NONE;
     json_t *summaries = NULL, *judged = NULL, *comps = NULL, *empty = json_object();
     json_t *keys = json_array(), *sv, *touched = NULL;
-    struct compliance_sums *set = NULL; /* borrows from summaries */
+    struct compliance_sums *set = NULL; /* trees: borrows from summaries; staged: owns copies */
     sqlite3_stmt *s = NULL;
     const char *std;
     char inputs[33] = "";
     size_t active = 0;
-    int64_t nstored = 0;
+    int64_t nstored = 0, nread = 0;
     int ok = 0, holds = 0;
 
     if (empty == NULL || keys == NULL) {
@@ -663,7 +881,9 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
     }
     if (check_target(account_id, region, err) < 0)
         goto done;
-    if (rd->hub_enabled && (!json_is_object(rd->catalogue) || !json_is_array(rd->summaries))) {
+    if (rd->hub_enabled && (!json_is_object(rd->catalogue) ||
+                               (rd->staged ? rd->summaries != NULL
+                                           : !json_is_array(rd->summaries)))) {
         err_set(err, ERR_INTERNAL, "store: compliance of %s/%s: catalogue or summaries missing",
             account_id, region);
         goto done;
@@ -677,10 +897,11 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
         goto done;
     if (store_tx_enter(st, &mode, err) < 0)
         goto done;
-    if (ensure_target(st, account_id, region, err) < 0)
+    if (ensure_target(st, account_id, region, err) < 0 ||
+        (rd->hub_enabled && read_count(st, rd, &nread, err) < 0))
         goto out;
     if (ret_judged == NULL &&
-        (holds = judgement_holds(st, account_id, region, rd, inputs, err)) < 0)
+        (holds = judgement_holds(st, account_id, region, rd, inputs, nread, err)) < 0)
         goto out;
     if (holds) {
         /* nothing new: the verdicts stand; only their check time moves */
@@ -697,9 +918,15 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
         goto out;
     }
     if (ret_judged == NULL &&
-        touched_controls(st, account_id, region, rd, inputs, &touched, err) < 0)
+        (rd->staged ? touched_controls_staged(st, account_id, region, rd, inputs, nread,
+                          &touched, err)
+                    : touched_controls(st, account_id, region, rd, inputs, &touched, err)) < 0)
         goto out;
-    if (store_findings(st, account_id, region, rd, &active, err) < 0)
+    /* staged: a full read's texts go into the judge's set as they are stored */
+    if (rd->staged && rd->full && rd->hub_enabled && compliance_sums_new(&set, err) < 0)
+        goto out;
+    if ((rd->staged ? store_findings_staged(st, account_id, region, rd, set, &active, err)
+                    : store_findings(st, account_id, region, rd, &active, err)) < 0)
         goto out;
     if (rd->hub_enabled) {
         if (store_sql_prep(st, &s, err,
@@ -711,15 +938,26 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
         store_sql_finish(st, s);
         /* a full read is judged from what it read (no reload), unless a
          * finding came twice and the store holds fewer rows than that */
-        if (rd->full && nstored == (int64_t)active) {
-            summaries = json_incref(rd->summaries);
-        } else if (load_findings(st, account_id, region, &summaries, err) < 0) {
-            goto out;
+        if (rd->staged) {
+            /* the same choice, reading texts: the stored ones are read
+             * (not trees) only when the read's set does not stand for them */
+            if (!(rd->full && nstored == (int64_t)active)) {
+                compliance_sums_free(set);
+                set = NULL;
+                if (load_findings_set(st, account_id, region, &set, err) < 0)
+                    goto out;
+            }
+        } else {
+            if (rd->full && nstored == (int64_t)active) {
+                summaries = json_incref(rd->summaries);
+            } else if (load_findings(st, account_id, region, &summaries, err) < 0) {
+                goto out;
+            }
+            /* each summary read once, for the judge, the selection and the
+             * linking alike (the set borrows from summaries) */
+            if (compliance_sums_read(summaries, &set, err) < 0)
+                goto out;
         }
-        /* each summary read once, for the judge, the selection and the
-         * linking alike (the set borrows from summaries) */
-        if (compliance_sums_read(summaries, &set, err) < 0)
-            goto out;
         if (touched != NULL) {
             /* incremental re-judge: the summaries judged under the touched
              * controls; every other verdict stands, only checked */
