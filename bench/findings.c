@@ -20,9 +20,9 @@
  *   stage      store_stage_findings in batches of 500 (target.c);
  *   apply_full the commit of a first run (every target read in full):
  *              store_run_begin, store_begin_all, per target
- *              store_staged_models_digest and store_compliance_apply in
- *              its staged mode (it reads the staged summary texts itself,
- *              no jansson tree per finding; models given by digest and
+ *              store_staged_models_digest and store_compliance_apply (it
+ *              reads the staged summary texts itself, no jansson tree per
+ *              finding; models given by digest and
  *              loaded with store_staged_link_models, as sync.c does), the
  *              run's record, commit;
  *   apply_1pct an incremental read in which 1% of each target's findings
@@ -534,7 +534,6 @@ commit(struct store *st, struct target *t, size_t n, int full, time_t now, long 
             .full = full,
             .read_until = now,
             .catalogue = t[i].catalogue,
-            .staged = 1,
             .staged_target = (int64_t)i,
             .style = SH_STYLE_UNKNOWN,
             .models_digest = digest,

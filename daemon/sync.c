@@ -366,7 +366,6 @@ commit_compliance(const struct sync_env *env, struct run *r, struct target *t, i
         .read_until = t->sh_until,
         .standards = t->sh_standards,
         .catalogue = t->sh_catalogue,
-        .staged = 1,
         .staged_target = t->index,
         .style = t->sh_style,
         .models_digest = digest,

@@ -6,13 +6,12 @@
  * control_id); a row whose status is unchanged keeps its `since` and only
  * gets the new details (resources, components, counts, checked_at).
  *
- * Two ways in for a read's summaries: jansson trees (rd->summaries), or
- * the texts the worker staged (rd->staged), which the commit reads itself
- * row by row into the judge's set (compliance_sums_add_text) and stores as
- * they are, so a commit builds no tree per finding (parsing, freeing and
- * re-dumping them was most of its CPU). The staged functions mirror the
- * tree ones step for step (store_findings_staged, touched_controls_staged,
- * load_findings_set); tests/unit/test_store_staged_sh.c holds them equal.
+ * A read's summaries are the texts the worker staged (rd->staged_target),
+ * which the commit reads itself row by row into the judge's set
+ * (compliance_sums_add_text) and stores as they are, so a commit builds no
+ * tree per finding (parsing, freeing and re-dumping them was most of its
+ * CPU); the stored ones it reads back (a reload, an incremental re-judge)
+ * are read the same way.
  */
 #include "store/compliance.h"
 
@@ -111,80 +110,6 @@ ensure_target(struct store *st, const char *account_id, const char *region, stru
     return store_sql_run(st, s, err);
 }
 
-/* Merges (or, for a full read, replaces) the stored summaries. Two
- * statements prepared once and reset per row; the text is the summary's
- * canonical JSON, handed to SQLite without a copy. *ret_active gets the
- * number of ACTIVE summaries written. */
-static int
-store_findings(struct store *st, const char *account_id, const char *region,
-    const struct store_sh_read *rd, size_t *ret_active, struct err *err)
-{
-    sqlite3_stmt *s = NULL, *ins = NULL, *del = NULL;
-    json_t *f;
-    size_t i, active = 0;
-    int rc = -1;
-
-    if (rd->full || !rd->hub_enabled) {
-        if (store_sql_prep(st, &s, err,
-                           "DELETE FROM sh_findings WHERE account_id = ? AND region = ?", "ss",
-                           account_id, region) < 0 ||
-            store_sql_run(st, s, err) < 0)
-            return -1;
-    }
-    if (!rd->hub_enabled || json_array_size(rd->summaries) == 0) {
-        *ret_active = 0;
-        return 0;
-    }
-    if (store_sql_prep(st, &ins, err,
-            "INSERT OR REPLACE INTO sh_findings (account_id, region, finding_id, summary,"
-            " updated_at) VALUES (?, ?, ?, ?, NULL)",
-            "ss", account_id, region) < 0 ||
-        store_sql_prep(st, &del, err,
-            "DELETE FROM sh_findings WHERE account_id = ? AND region = ? AND finding_id = ?",
-            "ss", account_id, region) < 0)
-        goto out;
-    json_array_foreach(rd->summaries, i, f) {
-        const char *id = json_string_value(json_object_get(f, "id"));
-        const char *state = json_string_value(json_object_get(f, "record_state"));
-        sqlite3_stmt *use;
-        char *text = NULL;
-
-        if (id == NULL || state == NULL) {
-            err_set(err, ERR_INTERNAL, "store: finding summary %zu has no id/record_state",
-                i + 1);
-            goto out;
-        }
-        if (strcmp(state, "ACTIVE") != 0) {
-            if (rd->full)
-                continue;
-            use = del;
-        } else {
-            use = ins;
-            text = jsonw_dumps(f, JSON_COMPACT); /* the summariser's key order */
-            if (text == NULL) {
-                err_set(err, ERR_INTERNAL, "store: out of memory");
-                goto out;
-            }
-            active++;
-        }
-        sqlite3_reset(use);
-        /* SQLite frees text (its destructor) whether or not the bind works */
-        if ((text != NULL && sqlite3_bind_text(use, 4, text, -1, free) != SQLITE_OK) ||
-            sqlite3_bind_text(use, 3, id, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
-            sqlfail(st, err);
-            goto out;
-        }
-        if (store_sql_step(st, use, err) < 0)
-            goto out;
-    }
-    *ret_active = active;
-    rc = 0;
-out:
-    store_sql_finish(st, ins);
-    store_sql_finish(st, del);
-    return rc;
-}
-
 static int
 load_findings(struct store *st, const char *account_id, const char *region, json_t **ret,
     struct err *err)
@@ -218,17 +143,13 @@ load_findings(struct store *st, const char *account_id, const char *region, json
     return 0;
 }
 
-/* The number of summaries rd brought: its array's, or its staged texts'. */
+/* The number of summaries rd brought (its staged texts). */
 static int
 read_count(struct store *st, const struct store_sh_read *rd, int64_t *ret, struct err *err)
 {
     sqlite3_stmt *s = NULL;
     int r;
 
-    if (!rd->staged) {
-        *ret = (int64_t)json_array_size(rd->summaries);
-        return 0;
-    }
     if (store_sql_prep(st, &s, err, "SELECT count(*) FROM stage.stage_findings WHERE target = ?",
             "i", rd->staged_target) < 0)
         return -1;
@@ -255,11 +176,14 @@ add_column(sqlite3_stmt *s, int col, struct compliance_sums *set, const char *wh
     return 0;
 }
 
-/* store_findings for staged texts (rd->staged): the same rows, each text
- * read into keep (when not NULL; the read's set, for the judge) or into a
- * set of its own, and stored as it is when ACTIVE. */
+/* Merges (or, for a full read, replaces) the stored summaries with the
+ * staged texts: each text read into keep (when not NULL: the read's set,
+ * for the judge) or into a set of its own, stored as it is when ACTIVE
+ * (the summariser's compact dump), its stored row deleted when an
+ * incremental read brought it ARCHIVED. *ret_active gets the number of
+ * ACTIVE summaries written. */
 static int
-store_findings_staged(struct store *st, const char *account_id, const char *region,
+store_findings(struct store *st, const char *account_id, const char *region,
     const struct store_sh_read *rd, struct compliance_sums *keep, size_t *ret_active,
     struct err *err)
 {
@@ -688,75 +612,10 @@ judgement_holds(struct store *st, const char *account_id, const char *region,
  * read's summaries are judged under, in their new or their stored version,
  * can change (mapping/compliance.h, compliance_select). *ret gets them as
  * {"STANDARD\tCONTROL": true}, or NULL when the whole set must be judged.
- * Runs before the read is merged, while the stored versions are there. */
+ * Runs before the read is merged, while the stored versions are there;
+ * the staged and the stored texts are read into sets, no trees. */
 static int
 touched_controls(struct store *st, const char *account_id, const char *region,
-    const struct store_sh_read *rd, const char *inputs, json_t **ret, struct err *err)
-{
-    sqlite3_stmt *s = NULL;
-    json_t *set = NULL, *old = NULL, *f, *j = NULL;
-    size_t i;
-    int r, rc = -1;
-
-    *ret = NULL;
-    if (rd->full || !rd->hub_enabled || json_array_size(rd->summaries) == 0)
-        return 0;
-    r = inputs_hold(st, account_id, region, inputs, err);
-    if (r <= 0)
-        return r;
-    set = json_object();
-    old = json_array();
-    if (set == NULL || old == NULL) {
-        err_set(err, ERR_INTERNAL, "store: out of memory");
-        goto out;
-    }
-    if (store_sql_prep(st, &s, err,
-            "SELECT summary FROM sh_findings WHERE account_id = ? AND region = ?"
-            " AND finding_id = ?",
-            "ss", account_id, region) < 0)
-        goto out;
-    json_array_foreach(rd->summaries, i, f) {
-        const char *id = json_string_value(json_object_get(f, "id"));
-
-        if (id == NULL) {
-            err_set(err, ERR_INTERNAL, "store: finding summary %zu has no id/record_state",
-                i + 1);
-            goto out;
-        }
-        sqlite3_reset(s);
-        if (sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC) != SQLITE_OK) {
-            sqlfail(st, err);
-            goto out;
-        }
-        r = store_sql_step(st, s, err);
-        if (r < 0)
-            goto out;
-        if (r == 1) {
-            if (store_sql_col_json(s, 0, "stored finding summary", &j, err) < 0)
-                goto out;
-            if (json_array_append_new(old, j) < 0) {
-                err_set(err, ERR_INTERNAL, "store: out of memory");
-                goto out;
-            }
-        }
-    }
-    if (compliance_controls_of(rd->catalogue, rd->summaries, set, err) < 0 ||
-        compliance_controls_of(rd->catalogue, old, set, err) < 0)
-        goto out;
-    *ret = set;
-    set = NULL;
-    rc = 0;
-out:
-    store_sql_finish(st, s);
-    json_decref(set);
-    json_decref(old);
-    return rc;
-}
-
-/* touched_controls for staged texts: the staged summaries and the stored
- * versions of their ids read into sets, no trees. */
-static int
-touched_controls_staged(struct store *st, const char *account_id, const char *region,
     const struct store_sh_read *rd, const char *inputs, int64_t nread, json_t **ret,
     struct err *err)
 {
@@ -864,9 +723,9 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
     struct err *err)
 {
     enum store_tx mode = STORE_TX_NONE;
-    json_t *summaries = NULL, *judged = NULL, *comps = NULL, *empty = json_object();
+    json_t *judged = NULL, *comps = NULL, *empty = json_object();
     json_t *keys = json_array(), *sv, *touched = NULL;
-    struct compliance_sums *set = NULL; /* trees: borrows from summaries; staged: owns copies */
+    struct compliance_sums *set = NULL; /* the summaries judged (owns copies) */
     sqlite3_stmt *s = NULL;
     const char *std;
     char inputs[33] = "";
@@ -881,10 +740,8 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
     }
     if (check_target(account_id, region, err) < 0)
         goto done;
-    if (rd->hub_enabled && (!json_is_object(rd->catalogue) ||
-                               (rd->staged ? rd->summaries != NULL
-                                           : !json_is_array(rd->summaries)))) {
-        err_set(err, ERR_INTERNAL, "store: compliance of %s/%s: catalogue or summaries missing",
+    if (rd->hub_enabled && !json_is_object(rd->catalogue)) {
+        err_set(err, ERR_INTERNAL, "store: compliance of %s/%s: catalogue missing",
             account_id, region);
         goto done;
     }
@@ -918,15 +775,12 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
         goto out;
     }
     if (ret_judged == NULL &&
-        (rd->staged ? touched_controls_staged(st, account_id, region, rd, inputs, nread,
-                          &touched, err)
-                    : touched_controls(st, account_id, region, rd, inputs, &touched, err)) < 0)
+        touched_controls(st, account_id, region, rd, inputs, nread, &touched, err) < 0)
         goto out;
-    /* staged: a full read's texts go into the judge's set as they are stored */
-    if (rd->staged && rd->full && rd->hub_enabled && compliance_sums_new(&set, err) < 0)
+    /* a full read's texts go into the judge's set as they are stored */
+    if (rd->full && rd->hub_enabled && compliance_sums_new(&set, err) < 0)
         goto out;
-    if ((rd->staged ? store_findings_staged(st, account_id, region, rd, set, &active, err)
-                    : store_findings(st, account_id, region, rd, &active, err)) < 0)
+    if (store_findings(st, account_id, region, rd, set, &active, err) < 0)
         goto out;
     if (rd->hub_enabled) {
         if (store_sql_prep(st, &s, err,
@@ -938,24 +792,10 @@ store_compliance_apply(struct store *st, int64_t run_id, time_t now, const char 
         store_sql_finish(st, s);
         /* a full read is judged from what it read (no reload), unless a
          * finding came twice and the store holds fewer rows than that */
-        if (rd->staged) {
-            /* the same choice, reading texts: the stored ones are read
-             * (not trees) only when the read's set does not stand for them */
-            if (!(rd->full && nstored == (int64_t)active)) {
-                compliance_sums_free(set);
-                set = NULL;
-                if (load_findings_set(st, account_id, region, &set, err) < 0)
-                    goto out;
-            }
-        } else {
-            if (rd->full && nstored == (int64_t)active) {
-                summaries = json_incref(rd->summaries);
-            } else if (load_findings(st, account_id, region, &summaries, err) < 0) {
-                goto out;
-            }
-            /* each summary read once, for the judge, the selection and the
-             * linking alike (the set borrows from summaries) */
-            if (compliance_sums_read(summaries, &set, err) < 0)
+        if (!(rd->full && nstored == (int64_t)active)) {
+            compliance_sums_free(set);
+            set = NULL;
+            if (load_findings_set(st, account_id, region, &set, err) < 0)
                 goto out;
         }
         if (touched != NULL) {
@@ -1009,7 +849,6 @@ done:
         judged = NULL;
     }
     compliance_sums_free(set);
-    json_decref(summaries);
     json_decref(judged);
     json_decref(comps);
     json_decref(touched);

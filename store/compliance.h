@@ -67,15 +67,12 @@ struct store_sh_read {
     time_t read_until;     /* the read's upper bound (the next run's `since`) */
     json_t *standards;     /* sh_get_enabled_standards' array (may be NULL) */
     json_t *catalogue;     /* sh_read_catalogue's object */
-    json_t *summaries;     /* array of sh_finding_summarize objects read */
-    /* Instead of summaries (NULL): staged 1 makes the commit read the
-     * summary texts staged for target staged_target (store_stage_findings,
-     * the compact dumps of sh_finding_summarize objects), in staging order,
-     * without a jansson tree per finding: each text is read into the
-     * judge's set (compliance_sums_add_text) and an ACTIVE one is stored
-     * as it is (it is the text the tree mode writes). Stored, judged and
-     * recorded exactly as the same summaries given as trees. */
-    int staged;
+    /* The read's summaries: the texts staged for the target with index
+     * staged_target (store_stage_findings: compact dumps of
+     * sh_finding_summarize objects), in staging order. The commit reads
+     * them itself, without a jansson tree per finding: each is read into
+     * the judge's set (compliance_sums_add_text) and an ACTIVE one is
+     * stored as it is. */
     int64_t staged_target;
     json_t *models;        /* {"vpc-...": MODEL} discovered this run, or NULL */
     json_t *account_model; /* account-level components doc (vpc_id null), or NULL */

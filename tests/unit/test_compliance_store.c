@@ -12,6 +12,7 @@
  * only when a counted FAILED finding needs linking; the incremental
  * re-judge of the touched controls only, equal to a full re-judge.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "daemon/compliance_query.h"
+#include "daemon/jsonw.h"
 #include "providers/aws/securityhub.h"
 #include "store/compliance.h"
 #include "store/store.h"
@@ -83,16 +85,57 @@ row_str(json_t *rows, const char *ctl, const char *field)
     return json_string_value(json_object_get(find_row(rows, ctl), field));
 }
 
+/* Stages sums (summary trees, borrowed) as the worker does, their compact
+ * dumps for target STAGED, in a fresh staging area: what the commit
+ * (store_compliance_apply) reads. */
+#define STAGED 0
 static int
-apply(struct store *st, int64_t run, time_t now, int full, json_t *sums, json_t *models,
+stage_sums(struct store *st, json_t *sums, struct err *err)
+{
+    size_t n = json_array_size(sums);
+    char **texts = calloc(n + 1, sizeof(*texts));
+    int rc = -1;
+
+    if (texts == NULL)
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if ((texts[i] = jsonw_dumps(json_array_get(sums, i), JSON_COMPACT)) == NULL) {
+            err_set(err, ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+    }
+    if (store_stage_reset(st, err) == 0 && store_stage_findings(st, STAGED, texts, n, err) == 0)
+        rc = 0;
+out:
+    for (size_t i = 0; i < n; i++)
+        free(texts[i]);
+    free(texts);
+    return rc;
+}
+
+/* The commit of summaries staged before (stage_sums). */
+static int
+apply_staged(struct store *st, int64_t run, time_t now, int full, json_t *models,
     json_t *events, struct err *err)
 {
     json_t *cat = catalogue();
     struct store_sh_read rd = {.hub_enabled = 1, .full = full, .read_until = now,
-        .catalogue = cat, .summaries = sums, .models = models};
+        .catalogue = cat, .staged_target = STAGED, .models = models};
     int rc = store_compliance_apply(st, run, now, ACCT, REG, &rd, events, NULL, err);
 
     json_decref(cat);
+    return rc;
+}
+
+/* A read of sums (taken over): staged, then committed. */
+static int
+apply(struct store *st, int64_t run, time_t now, int full, json_t *sums, json_t *models,
+    json_t *events, struct err *err)
+{
+    int rc = stage_sums(st, sums, err);
+
+    if (rc == 0)
+        rc = apply_staged(st, run, now, full, models, events, err);
     json_decref(sums);
     return rc;
 }
@@ -103,9 +146,11 @@ apply_ex(struct store *st, int64_t run, time_t now, int full, json_t *cat, json_
     json_t *models, int style, json_t *events, json_t **ret_judged, struct err *err)
 {
     struct store_sh_read rd = {.hub_enabled = 1, .full = full, .read_until = now,
-        .catalogue = cat, .summaries = sums, .models = models, .style = style};
-    int rc = store_compliance_apply(st, run, now, ACCT, REG, &rd, events, ret_judged, err);
+        .catalogue = cat, .staged_target = STAGED, .models = models, .style = style};
+    int rc = stage_sums(st, sums, err);
 
+    if (rc == 0)
+        rc = store_compliance_apply(st, run, now, ACCT, REG, &rd, events, ret_judged, err);
     json_decref(sums);
     return rc;
 }
@@ -181,6 +226,74 @@ test_full_read_twice(const char *dir)
     sqlite3_close(db);
     json_decref(models);
     json_decref(ev);
+    store_close(st);
+}
+
+/* A staged text that is not JSON, or not a summary, fails the commit with
+ * a message naming it, in a full and in an incremental read, and the
+ * stored findings and verdicts stay as they were. */
+static void
+test_bad_staged_text(const char *dir)
+{
+    char path[300], *good = NULL;
+    struct store *st = NULL;
+    struct err err = {0};
+    json_t *rows = NULL, *before = NULL, *models, *cat = catalogue(), *f3;
+    struct store_sh_state sh;
+    int64_t r1, r2;
+
+    snprintf(path, sizeof(path), "%s/badtext.db", dir);
+    CHECK(store_open(path, &st, &err) == 0);
+    if (st == NULL) {
+        json_decref(cat);
+        return;
+    }
+    models = json_pack("{s:o}", "vpc-1", model());
+    CHECK(store_run_begin(st, 1000, &r1, &err) == 0);
+    CHECK_MSG(apply(st, r1, 1000, 1,
+                  json_pack("[o, o]",
+                      summary("f1", "5.3", "EC2.2", "FAILED", "NEW", "ACTIVE", R1),
+                      summary("f2", "1.10", "IAM.5", "PASSED", "RESOLVED", "ACTIVE", R2)),
+                  models, NULL, &err) == 0, "%s", err.msg);
+    CHECK(store_compliance_rows(st, NULL, NULL, &before, &err) == 0);
+    f3 = summary("f3", "1.10", "IAM.5", "FAILED", "NEW", "ACTIVE", R2);
+    good = jsonw_dumps(f3, JSON_COMPACT);
+    json_decref(f3);
+    {
+        static const char *const bad[] = {
+            "{\"id\":\"f77\",\"account_id\":\"1111", /* cut */
+            "{\"id\":\"f77\",\"account_id\":\"111111111111\"}",
+        };
+        static const char *const want[] = {
+            "store: staged finding summary: compliance: summary 2 is not JSON: unexpected end "
+            "of text at byte 30 of 30",
+            "store: staged finding summary: compliance: summary 2 ('f77') is not a finding "
+            "summary",
+        };
+
+        for (size_t b = 0; b < 2; b++) {
+            char *texts[2] = {good, (char *)(uintptr_t)bad[b]};
+
+            CHECK(store_stage_reset(st, &err) == 0);
+            CHECK(store_stage_findings(st, STAGED, texts, 2, &err) == 0);
+            CHECK(store_run_begin(st, 2000, &r2, &err) == 0);
+            for (int full = 0; full < 2; full++) {
+                CHECK(apply_staged(st, r2, 2000, full, models, NULL, &err) == -1);
+                CHECK_CONTAINS(err.msg, want[b]);
+                CHECK_INT(err.kind, ERR_INTERNAL);
+                err_clear(&err);
+            }
+        }
+    }
+    CHECK(store_sh_state_get(st, ACCT, REG, &sh, &err) == 0);
+    CHECK_INT(sh.findings, 2);
+    CHECK(store_compliance_rows(st, NULL, NULL, &rows, &err) == 0);
+    CHECK(json_equal(rows, before));
+    json_decref(rows);
+    json_decref(before);
+    free(good);
+    json_decref(models);
+    json_decref(cat);
     store_close(st);
 }
 
@@ -316,9 +429,12 @@ apply_lazy(struct store *st, int64_t run, time_t now, int full, json_t *sums,
 {
     json_t *cat = catalogue();
     struct store_sh_read rd = {.hub_enabled = 1, .full = full, .read_until = now,
-        .catalogue = cat, .summaries = sums, .models_digest = "d1",
+        .catalogue = cat, .staged_target = STAGED, .models_digest = "d1",
         .models_load = load_models_cb, .models_ctx = l};
-    int rc = store_compliance_apply(st, run, now, ACCT, REG, &rd, NULL, NULL, err);
+    int rc = stage_sums(st, sums, err);
+
+    if (rc == 0)
+        rc = store_compliance_apply(st, run, now, ACCT, REG, &rd, NULL, NULL, err);
 
     json_decref(cat);
     json_decref(sums);
@@ -407,12 +523,13 @@ apply_both(struct store *a, struct store *b, time_t now, int full, json_t *sums,
 {
     json_t *cat = catalogue(), *judged = NULL;
     struct store_sh_read rd = {.hub_enabled = 1, .full = full, .read_until = now,
-        .catalogue = cat, .summaries = sums, .models_digest = "d1",
+        .catalogue = cat, .staged_target = STAGED, .models_digest = "d1",
         .models_load = load_models_cb, .models_ctx = l};
     int64_t ra, rb;
     int rc = -1;
 
-    if (store_run_begin(a, now, &ra, err) == 0 && store_run_begin(b, now, &rb, err) == 0 &&
+    if (stage_sums(a, sums, err) == 0 && stage_sums(b, sums, err) == 0 &&
+        store_run_begin(a, now, &ra, err) == 0 && store_run_begin(b, now, &rb, err) == 0 &&
         store_compliance_apply(a, ra, now, ACCT, REG, &rd, ev_a, NULL, err) == 0 &&
         store_compliance_apply(b, rb, now, ACCT, REG, &rd, ev_b, &judged, err) == 0)
         rc = 0;
@@ -738,10 +855,15 @@ main(int argc, char **argv)
     json_decref(doc);
 
     /* 5. the run's transaction rolled back: nothing of it stays */
+    {
+        json_t *one = json_pack("[o]", summary("f9", "1.10", "IAM.5", "FAILED", "NEW", "ACTIVE",
+                                           R2));
+
+        CHECK(stage_sums(st, one, &err) == 0);
+        json_decref(one);
+    }
     CHECK(store_begin(st, &err) == 0);
-    CHECK(apply(st, r4, 5000, 1, json_pack("[o]", summary("f9", "1.10", "IAM.5", "FAILED", "NEW",
-                                                       "ACTIVE", R2)),
-              models, NULL, &err) == 0);
+    CHECK(apply_staged(st, r4, 5000, 1, models, NULL, &err) == 0);
     store_rollback(st);
     CHECK(store_compliance_rows(st, NULL, NULL, &rows, &err) == 0);
     CHECK_STR(row_str(rows, "1.10", "status"), "NO_DATA");
@@ -763,7 +885,7 @@ main(int argc, char **argv)
     CHECK(store_sh_state_get(st, "12", REG, &sh, &err) == -1);
     CHECK_INT(err.kind, ERR_CONFIG);
     CHECK_CONTAINS(err.msg, "12/us-east-1");
-    struct store_sh_read bad = {.hub_enabled = 1, .summaries = NULL, .catalogue = NULL};
+    struct store_sh_read bad = {.hub_enabled = 1, .catalogue = NULL};
     CHECK(store_compliance_apply(st, r4, 7000, ACCT, REG, &bad, ev, NULL, &err) == -1);
     CHECK_INT(err.kind, ERR_INTERNAL);
     CHECK(apply(st, r4, 7000, 1, json_pack("[{s:s}]", "nope", "x"), models, ev, &err) == -1);
@@ -778,6 +900,7 @@ main(int argc, char **argv)
     store_close(st);
     test_style_and_skip(dir);
     test_full_read_twice(dir);
+    test_bad_staged_text(dir);
     test_models_on_demand(dir);
     test_incremental_rejudge(dir);
     test_migration(dir, argc > 1 ? argv[1] : "data/compliance_store");
