@@ -22,9 +22,9 @@
  *              store_run_begin, store_begin_all, per target
  *              store_staged_models_digest and store_compliance_apply (it
  *              reads the staged summary texts itself, no jansson tree per
- *              finding; models given by digest and
- *              loaded with store_staged_link_models, as sync.c does), the
- *              run's record, commit;
+ *              finding; models given by digest, their link texts loaded
+ *              with store_staged_link_texts and linked without a tree, as
+ *              sync.c does), the run's record, commit;
  *   apply_1pct an incremental read in which 1% of each target's findings
  *              changed (every 100th: Compliance.Status PASSED<->FAILED,
  *              workflow NEW<->NOTIFIED, UpdatedAt later; one in ten of them
@@ -37,8 +37,8 @@
  * (store_stage_models, untimed) before each run's findings, so the apply
  * links failing findings to real components as the daemon does.
  * Models are staged with their link documents (store_staged_model_make, as
- * the worker stages them), so store_staged_link_models parses those small
- * texts instead of cutting them out of the model texts in SQL.
+ * the worker stages them), so the commit reads those small texts instead
+ * of cutting them out of the model texts in SQL.
  * Catalogue: per target, its securityhub.json (standards subscribed in
  * READY/INCOMPLETE state, disabled controls) over the dataset's
  * securityhub-catalog.json, converted as sh_read_catalogue's
@@ -499,12 +499,12 @@ struct staged_ref {
 };
 
 static int
-load_staged_models(void *ctx, json_t **ret_models, json_t **ret_account, struct err *err)
+load_staged_models(void *ctx, struct store_link_texts *ret, struct err *err)
 {
     const struct staged_ref *ref = ctx;
 
-    return store_staged_link_models(ref->st, ref->index, ref->t->account, ref->t->region,
-        ret_models, ret_account, err);
+    return store_staged_link_texts(ref->st, ref->index, ref->t->account, ref->t->region, ret,
+        err);
 }
 
 /* sync.c's commit_compliance for every target, in one run and transaction. */
@@ -537,7 +537,7 @@ commit(struct store *st, struct target *t, size_t n, int full, time_t now, long 
             .staged_target = (int64_t)i,
             .style = SH_STYLE_UNKNOWN,
             .models_digest = digest,
-            .models_load = load_staged_models,
+            .models_load_texts = load_staged_models,
             .models_ctx = &ref,
         };
         if (store_compliance_apply(st, run_id, now, t[i].account, t[i].region, &rd, events,

@@ -323,12 +323,12 @@ struct staged_ref {
 };
 
 static int
-load_staged_models(void *ctx, json_t **ret_models, json_t **ret_account, struct err *err)
+load_staged_models(void *ctx, struct store_link_texts *ret, struct err *err)
 {
     const struct staged_ref *ref = ctx;
 
-    return store_staged_link_models(ref->store, ref->t->index, ref->t->account_id,
-        ref->t->region, ret_models, ret_account, err);
+    return store_staged_link_texts(ref->store, ref->t->index, ref->t->account_id,
+        ref->t->region, ret, err);
 }
 
 /* Step 4, the compliance part of one target. */
@@ -369,7 +369,7 @@ commit_compliance(const struct sync_env *env, struct run *r, struct target *t, i
         .staged_target = t->index,
         .style = t->sh_style,
         .models_digest = digest,
-        .models_load = load_staged_models,
+        .models_load_texts = load_staged_models,
         .models_ctx = &ref,
     };
     return store_compliance_apply(env->store, run_id, now, t->account_id, t->region, &rd,

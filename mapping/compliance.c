@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "daemon/jsonr.h"
 #include "daemon/jsonw.h"
 
 static const char *const severities[] = {"INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"};
@@ -2494,11 +2495,28 @@ out:
     return rc;
 }
 
-/* ---- failing components ---- */
+/* ---- failing components ----
+ *
+ * One engine over plain C structures (struct fc_run), fed with the models
+ * either as jansson trees (compliance_failing_components_sums) or as link
+ * texts read here without a tree (compliance_failing_components_texts):
+ *  - wanted: the resource ids (and their ARN tails) of the counted FAILED
+ *    summaries, the only ids the lookups ask for;
+ *  - index: "ACCOUNT\x1fID" (the key of the first version, whose json
+ *    object it replaces: ids that would not fit its 1200-byte buffer are
+ *    neither indexed nor looked up) -> the components of ACCOUNT's models
+ *    bearing ID as key, resource_id or the key's ARN tail, each once, in
+ *    model then component order; only wanted ids are indexed;
+ *  - pairs: per "STANDARD\tCONTROL" (cut at 255 bytes, as before) the
+ *    component keys linked to it, each with the first model that linked
+ *    it, in first-seen order of the pairs.
+ * Index keys and the keys of components read from texts are copied into
+ * the run's arena; a tree's keys are borrowed from the tree.
+ */
 
 struct fc_hit {
     size_t model;
-    const char *key; /* borrowed from the model */
+    const char *key; /* borrowed from the model, the arena or the run */
 };
 
 static int
@@ -2511,74 +2529,47 @@ fc_hit_cmp(const void *a, const void *b)
     return strcmp(x->key, y->key);
 }
 
-/* Index key ACCOUNT '\x1f' ID into buf; 0 when it does not fit. */
-static int
-fc_ikey(char *buf, size_t bufsz, const char *acct, const char *id)
-{
-    int n = snprintf(buf, bufsz, "%s\x1f%s", acct, id);
+#define FC_IKEY_MAX 1200 /* an index key's buffer, NUL included */
+#define FC_PAIR_MAX 256  /* a pair name's, NUL included */
+#define FC_NONE     SIZE_MAX
 
-    return n > 0 && (size_t)n < bufsz;
-}
+/* A component indexed under an index key: entries of one key are chained. */
+struct fc_ent {
+    size_t model, comp;
+    const char *ckey; /* the component's key */
+    size_t next;      /* next entry of the same index key, FC_NONE: last */
+};
 
-/* Records model component (model, comp) under id: values are integers
- * model << 32 | comp, listed once. */
-static int
-fc_index_add(json_t *idx, const char *acct, const char *id, size_t model, size_t comp,
-    struct err *err)
-{
-    char k[1200];
-    json_t *list, *v;
-    json_int_t code = (json_int_t)(((uint64_t)model << 32) | comp);
-    size_t i;
+struct fc_slot {
+    size_t first, last;
+};
 
-    if (!fc_ikey(k, sizeof(k), acct, id))
-        return 0; /* longer than any resource id a summary holds: cannot match */
-    list = json_object_get(idx, k);
-    if (list == NULL) {
-        list = json_array();
-        if (list == NULL || json_object_set_new(idx, k, list) < 0)
-            return err_set(err, ERR_INTERNAL, "out of memory");
-    }
-    json_array_foreach(list, i, v) {
-        if (json_integer_value(v) == code)
-            return 0;
-    }
-    if (json_array_append_new(list, json_integer(code)) < 0)
-        return err_set(err, ERR_INTERNAL, "out of memory");
-    return 0;
-}
+struct fc_pair {
+    const char *name;   /* "STANDARD\tCONTROL", in the arena */
+    struct strmap keys; /* component key -> position in hits */
+    struct fc_hit *hits;
+    size_t nhits, caphits;
+};
 
-/* Adds component (model, key) to every (standard, control) pair of s in
- * acc {"STD\tCTL": {KEY: model}}; a key is listed once per pair. */
-static int
-fc_add(json_t *acc, const struct compliance_sums *set, const struct sum *s, size_t model,
-    const char *key, struct err *err)
-{
-    for (size_t i = 0; i < s->nstd; i++) {
-        const struct sum_std *e = &set->std[s->std_off + i];
-
-        for (size_t j = 0; j < e->ncid; j++) {
-            const char *c = set->cid[e->cid_off + j];
-            char k[256];
-            json_t *pset;
-
-            if (c == NULL)
-                return err_set(err, ERR_INTERNAL, "compliance: summary '%.200s': bad control "
-                                                  "ids", s->id);
-            snprintf(k, sizeof(k), "%s\t%s", e->name, c);
-            pset = json_object_get(acc, k);
-            if (pset == NULL) {
-                pset = json_object();
-                if (pset == NULL || json_object_set_new(acc, k, pset) < 0)
-                    return err_set(err, ERR_INTERNAL, "out of memory");
-            }
-            if (json_object_get(pset, key) == NULL &&
-                json_object_set_new(pset, key, json_integer((json_int_t)model)) < 0)
-                return err_set(err, ERR_INTERNAL, "out of memory");
-        }
-    }
-    return 0;
-}
+struct fc_run {
+    const struct compliance_sums *set;
+    const char *account_id;
+    char acct_key[64]; /* "account:ACCOUNT", the account's link */
+    struct strmap wanted;
+    struct strmap index; /* index key (arena) -> position in slot */
+    struct fc_slot *slot;
+    size_t nslot, capslot;
+    struct fc_ent *ent;
+    size_t nent, capent;
+    json_t **vpc; /* per model its vpc_id (a reference; NULL: none) */
+    size_t nm, capm;
+    struct strmap pairmap; /* pair name -> position in pair */
+    struct fc_pair *pair;
+    size_t npair, cappair;
+    size_t *spair; /* the pairs of the summary being linked */
+    size_t nspair, capspair;
+    struct sums_arena *arena;
+};
 
 int
 compliance_links_models_sums(const struct compliance_sums *set, struct err *err)
@@ -2638,141 +2629,290 @@ fc_wanted(const struct compliance_sums *set, struct strmap *wanted, struct err *
     return 0;
 }
 
-int
-compliance_failing_components_sums(const struct compliance_sums *set, json_t *models,
-    const char *account_id, json_t **ret, struct err *err)
+
+static int
+fc_run_init(struct fc_run *run, const struct compliance_sums *set, const char *account_id,
+    struct err *err)
 {
-    json_t *idx = NULL, *acc = json_object(), *out = json_object(), *m, *pset;
-    struct strmap wanted = {0};
-    struct fc_hit *hits = NULL;
-    size_t n, nm, mi, i, nfail;
-    const char *pair;
-    char acct_key[64];
+    memset(run, 0, sizeof(*run));
+    run->set = set;
+    run->account_id = account_id;
+    snprintf(run->acct_key, sizeof(run->acct_key), "account:%s", account_id);
+    run->arena = calloc(1, sizeof(*run->arena));
+    if (run->arena == NULL)
+        return sums_oom(err);
+    run->arena->refs = 1;
+    return set->nfail > 0 ? fc_wanted(set, &run->wanted, err) : 0;
+}
+
+static void
+fc_run_done(struct fc_run *run)
+{
+    strmap_clear(&run->wanted);
+    strmap_clear(&run->index);
+    free(run->slot);
+    free(run->ent);
+    for (size_t i = 0; i < run->nm; i++)
+        json_decref(run->vpc[i]);
+    free(run->vpc);
+    strmap_clear(&run->pairmap);
+    for (size_t i = 0; i < run->npair; i++) {
+        strmap_clear(&run->pair[i].keys);
+        free(run->pair[i].hits);
+    }
+    free(run->pair);
+    free(run->spair);
+    arena_unref(run->arena);
+    memset(run, 0, sizeof(*run));
+}
+
+/* A copy of s[0..n) in the run's arena, NUL-terminated; NULL out of memory. */
+static const char *
+fc_copy(struct fc_run *run, const char *s, size_t n)
+{
+    char *out = arena_room(run->arena, n + 1);
+
+    if (out == NULL)
+        return NULL;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    arena_commit(run->arena, n + 1);
+    return out;
+}
+
+/* The index key ACCOUNT '\x1f' ID into buf (FC_IKEY_MAX bytes); 0 when it
+ * does not fit (the first version's snprintf bound). */
+static int
+fc_ikey(char *buf, const char *acct, const char *id)
+{
+    size_t la = strlen(acct), li = strlen(id);
+
+    if (la + 1 + li >= FC_IKEY_MAX)
+        return 0;
+    memcpy(buf, acct, la + 1);
+    buf[la] = '\x1f';
+    memcpy(buf + la + 1, id, li + 1);
+    return 1;
+}
+
+/* The next model, vpc its vpc_id (the run takes the reference; NULL for
+ * none): its position is the run's nm before the call. */
+static int
+fc_model(struct fc_run *run, json_t *vpc, struct err *err)
+{
+    if (vec_reserve(&run->vpc, &run->capm, run->nm, sizeof(*run->vpc)) < 0) {
+        json_decref(vpc);
+        return sums_oom(err);
+    }
+    run->vpc[run->nm++] = vpc;
+    return 0;
+}
+
+/* Indexes component comp of model under (acct, id), once; *ckey is the
+ * component's key, copied from key into the arena on first use when NULL. */
+static int
+fc_index_add(struct fc_run *run, const char *acct, const char *id, size_t model, size_t comp,
+    const char **ckey, const char *key, struct err *err)
+{
+    char k[FC_IKEY_MAX];
+    size_t *pos, e;
+    struct fc_slot *sl;
+
+    if (!fc_ikey(k, acct, id))
+        return 0; /* longer than any resource id a summary holds: cannot match */
+    pos = strmap_get(&run->index, k);
+    if (pos == NULL) {
+        const char *copy = fc_copy(run, k, strlen(k));
+        int added;
+
+        if (copy == NULL ||
+            vec_reserve(&run->slot, &run->capslot, run->nslot, sizeof(*run->slot)) < 0 ||
+            (pos = strmap_put(&run->index, copy, run->nslot, &added)) == NULL)
+            return sums_oom(err);
+        run->slot[run->nslot].first = run->slot[run->nslot].last = FC_NONE;
+        run->nslot++;
+    }
+    sl = &run->slot[*pos];
+    /* components are indexed one after the other, so a component already
+     * under this key (its key, resource_id or tail being equal) is last */
+    if (sl->last != FC_NONE && run->ent[sl->last].model == model &&
+        run->ent[sl->last].comp == comp)
+        return 0;
+    if (*ckey == NULL && (*ckey = fc_copy(run, key, strlen(key))) == NULL)
+        return sums_oom(err);
+    if (vec_reserve(&run->ent, &run->capent, run->nent, sizeof(*run->ent)) < 0)
+        return sums_oom(err);
+    e = run->nent++;
+    run->ent[e].model = model;
+    run->ent[e].comp = comp;
+    run->ent[e].ckey = *ckey;
+    run->ent[e].next = FC_NONE;
+    if (sl->last == FC_NONE)
+        sl->first = e;
+    else
+        run->ent[sl->last].next = e;
+    sl->last = e;
+    return 0;
+}
+
+/* Component comp (key, resource_id rid or NULL) of model (of account acct)
+ * into the index under each of its ids some lookup wants. stable: key
+ * outlives the run (a tree's), else it is copied when indexed. */
+static int
+fc_component(struct fc_run *run, size_t model, size_t comp, const char *acct, const char *key,
+    const char *rid, int stable, struct err *err)
+{
+    const char *tail = arn_tail(key), *ckey = stable ? key : NULL;
+
+    if ((strmap_get(&run->wanted, key) != NULL &&
+            fc_index_add(run, acct, key, model, comp, &ckey, key, err) < 0) ||
+        (rid != NULL && strmap_get(&run->wanted, rid) != NULL &&
+            fc_index_add(run, acct, rid, model, comp, &ckey, key, err) < 0) ||
+        (tail != NULL && strmap_get(&run->wanted, tail) != NULL &&
+            fc_index_add(run, acct, tail, model, comp, &ckey, key, err) < 0))
+        return -1;
+    return 0;
+}
+
+/* The pairs of summary s into run->spair (its standards x control ids, in
+ * order); a control id that is not a string is an error. */
+static int
+fc_pairs_of(struct fc_run *run, const struct sum *s, struct err *err)
+{
+    const struct compliance_sums *set = run->set;
+
+    run->nspair = 0;
+    for (size_t i = 0; i < s->nstd; i++) {
+        const struct sum_std *e = &set->std[s->std_off + i];
+
+        for (size_t j = 0; j < e->ncid; j++) {
+            const char *c = set->cid[e->cid_off + j];
+            char k[FC_PAIR_MAX];
+            size_t *pos;
+
+            if (c == NULL)
+                return err_set(err, ERR_INTERNAL, "compliance: summary '%.200s': bad control "
+                                                  "ids", s->id);
+            snprintf(k, sizeof(k), "%s\t%s", e->name, c);
+            pos = strmap_get(&run->pairmap, k);
+            if (pos == NULL) {
+                const char *copy = fc_copy(run, k, strlen(k));
+                int added;
+
+                if (copy == NULL ||
+                    vec_reserve(&run->pair, &run->cappair, run->npair, sizeof(*run->pair)) < 0 ||
+                    (pos = strmap_put(&run->pairmap, copy, run->npair, &added)) == NULL)
+                    return sums_oom(err);
+                memset(&run->pair[run->npair], 0, sizeof(run->pair[run->npair]));
+                run->pair[run->npair++].name = copy;
+            }
+            if (vec_reserve(&run->spair, &run->capspair, run->nspair, sizeof(*run->spair)) < 0)
+                return sums_oom(err);
+            run->spair[run->nspair++] = *pos;
+        }
+    }
+    return 0;
+}
+
+/* Links component key of model to every pair of summary s (*pairs_read:
+ * 0 until its pairs are in run->spair); a key is listed once per pair,
+ * with the first model that linked it. */
+static int
+fc_add(struct fc_run *run, const struct sum *s, int *pairs_read, size_t model, const char *key,
+    struct err *err)
+{
+    if (!*pairs_read) {
+        if (fc_pairs_of(run, s, err) < 0)
+            return -1;
+        *pairs_read = 1;
+    }
+    for (size_t i = 0; i < run->nspair; i++) {
+        struct fc_pair *p = &run->pair[run->spair[i]];
+        int added;
+
+        if (strmap_put(&p->keys, key, p->nhits, &added) == NULL)
+            return sums_oom(err);
+        if (!added)
+            continue;
+        if (vec_reserve(&p->hits, &p->caphits, p->nhits, sizeof(*p->hits)) < 0)
+            return sums_oom(err);
+        p->hits[p->nhits].model = model;
+        p->hits[p->nhits].key = key;
+        p->nhits++;
+    }
+    return 0;
+}
+
+/* The components indexed under (acct, id) linked to s; *linked 1 when any. */
+static int
+fc_lookup(struct fc_run *run, const struct sum *s, int *pairs_read, const char *id, int *linked,
+    struct err *err)
+{
+    char k[FC_IKEY_MAX];
+    const size_t *pos;
+
+    if (!fc_ikey(k, s->account_id, id) || (pos = strmap_get(&run->index, k)) == NULL)
+        return 0;
+    for (size_t e = run->slot[*pos].first; e != FC_NONE; e = run->ent[e].next) {
+        *linked = 1;
+        if (fc_add(run, s, pairs_read, run->ent[e].model, run->ent[e].ckey, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The lookups of every counted FAILED summary, then the result. */
+static int
+fc_finish(struct fc_run *run, json_t **ret, struct err *err)
+{
+    const struct compliance_sums *set = run->set;
+    json_t *out = json_object();
     int rc = -1;
 
-    if (acc == NULL || out == NULL) {
-        err_set(err, ERR_INTERNAL, "out of memory");
-        goto out;
-    }
-    if (set == NULL || !json_is_array(models) || account_id == NULL) {
-        err_set(err, ERR_INTERNAL,
-            "compliance_failing_components: summaries and models must be lists");
-        goto out;
-    }
-    n = set->n;
-    nm = json_array_size(models);
-    nfail = set->nfail;
-    snprintf(acct_key, sizeof(acct_key), "account:%s", account_id);
-    /* the ids the lookups below will ask for: only components bearing one
-     * of them are indexed (the index answers exactly those lookups) */
-    if (nfail > 0 && fc_wanted(set, &wanted, err) < 0)
-        goto out;
-    json_array_foreach(models, mi, m) {
-        const char *acct = json_string_value(json_object_get(m, "account_id"));
-        json_t *comps = json_object_get(m, "components"), *c;
-
-        if (acct == NULL || !json_is_array(comps)) {
-            err_set(err, ERR_INTERNAL, "compliance_failing_components: model %zu has no "
-                                       "account_id or components", mi + 1);
-            goto out;
-        }
-        if (nfail == 0)
-            continue; /* nothing to link: shapes checked, no index needed */
-        if (idx == NULL && (idx = json_object()) == NULL) {
-            err_set(err, ERR_INTERNAL, "out of memory");
-            goto out;
-        }
-        json_array_foreach(comps, i, c) {
-            const char *key = json_string_value(json_object_get(c, "key"));
-            const char *rid = json_string_value(json_object_get(c, "resource_id"));
-            const char *tail;
-
-            if (key == NULL) {
-                err_set(err, ERR_INTERNAL, "compliance_failing_components: model %zu component "
-                                           "%zu has no key", mi + 1, i + 1);
-                goto out;
-            }
-            tail = arn_tail(key);
-            if ((strmap_get(&wanted, key) != NULL &&
-                    fc_index_add(idx, acct, key, mi, i, err) < 0) ||
-                (rid != NULL && strmap_get(&wanted, rid) != NULL &&
-                    fc_index_add(idx, acct, rid, mi, i, err) < 0) ||
-                (tail != NULL && strmap_get(&wanted, tail) != NULL &&
-                    fc_index_add(idx, acct, tail, mi, i, err) < 0))
-                goto out;
-        }
-    }
-    for (i = 0; i < n && nfail > 0; i++) {
+    if (out == NULL)
+        return sums_oom(err);
+    for (size_t i = 0; i < set->n && set->nfail > 0; i++) {
         const struct sum *s = &set->v[i];
-        int linked = 0;
+        int linked = 0, pairs_read = 0;
 
         if (!s->counts)
             continue;
         for (size_t j = 0; j < s->nres; j++) {
             const char *id = set->res[s->res_off + j], *tail;
-            json_t *lists[2];
-            char k[1200];
 
             if (strncmp(id, "AWS::::Account:", 15) == 0 && id[15] != '\0') {
                 linked = 1;
-                if (strcmp(id + 15, account_id) == 0 &&
-                    fc_add(acc, set, s, nm, acct_key, err) < 0)
+                if (strcmp(id + 15, run->account_id) == 0 &&
+                    fc_add(run, s, &pairs_read, run->nm, run->acct_key, err) < 0)
                     goto out;
                 continue;
             }
             tail = arn_tail(id);
-            lists[0] = fc_ikey(k, sizeof(k), s->account_id, id) ? json_object_get(idx, k) : NULL;
-            lists[1] = tail != NULL && fc_ikey(k, sizeof(k), s->account_id, tail)
-                           ? json_object_get(idx, k)
-                           : NULL;
-            for (int l = 0; l < 2; l++) {
-                json_t *v;
-                size_t h;
-
-                json_array_foreach(lists[l], h, v) {
-                    uint64_t code = (uint64_t)json_integer_value(v);
-                    size_t model = (size_t)(code >> 32), comp = (size_t)(code & 0xffffffffu);
-                    const char *ckey = json_string_value(json_object_get(
-                        json_array_get(json_object_get(json_array_get(models, model),
-                                           "components"), comp), "key"));
-
-                    linked = 1;
-                    if (fc_add(acc, set, s, model, ckey, err) < 0)
-                        goto out;
-                }
-            }
+            if (fc_lookup(run, s, &pairs_read, id, &linked, err) < 0 ||
+                (tail != NULL && fc_lookup(run, s, &pairs_read, tail, &linked, err) < 0))
+                goto out;
         }
-        if (!linked && strcmp(s->account_id, account_id) == 0 &&
-            fc_add(acc, set, s, nm, acct_key, err) < 0)
+        if (!linked && strcmp(s->account_id, run->account_id) == 0 &&
+            fc_add(run, s, &pairs_read, run->nm, run->acct_key, err) < 0)
             goto out;
     }
-    json_object_foreach(acc, pair, pset) {
-        size_t nh = json_object_size(pset), h = 0;
-        json_t *list = json_array(), *v;
-        const char *key;
+    for (size_t i = 0; i < run->npair; i++) {
+        struct fc_pair *p = &run->pair[i];
+        json_t *list = json_array();
 
-        free(hits);
-        hits = calloc(nh ? nh : 1, sizeof(*hits));
-        if (hits == NULL || list == NULL || json_object_set_new(out, pair, list) < 0) {
-            err_set(err, ERR_INTERNAL, "out of memory");
+        if (list == NULL || json_object_set_new(out, p->name, list) < 0) {
+            sums_oom(err);
             goto out;
         }
-        json_object_foreach(pset, key, v) {
-            hits[h].model = (size_t)json_integer_value(v);
-            hits[h].key = key;
-            h++;
-        }
-        qsort(hits, nh, sizeof(*hits), fc_hit_cmp);
-        for (h = 0; h < nh; h++) {
-            json_t *vpc = hits[h].model < nm
-                              ? json_object_get(json_array_get(models, hits[h].model), "vpc_id")
-                              : NULL;
+        qsort(p->hits, p->nhits, sizeof(*p->hits), fc_hit_cmp);
+        for (size_t h = 0; h < p->nhits; h++) {
+            json_t *vpc = p->hits[h].model < run->nm ? run->vpc[p->hits[h].model] : NULL;
             json_t *o = json_object();
 
             if (o == NULL || json_array_append_new(list, o) < 0 ||
                 put(o, "vpc_id", json_incref(vpc != NULL ? vpc : json_null())) < 0 ||
-                put(o, "key", json_string(hits[h].key)) < 0) {
-                err_set(err, ERR_INTERNAL, "out of memory");
+                put(o, "key", json_string(p->hits[h].key)) < 0) {
+                sums_oom(err);
                 goto out;
             }
         }
@@ -2781,13 +2921,395 @@ compliance_failing_components_sums(const struct compliance_sums *set, json_t *mo
     out = NULL;
     rc = 0;
 out:
-    free(hits);
-    strmap_clear(&wanted);
-    json_decref(idx);
-    json_decref(acc);
     json_decref(out);
     return rc;
 }
+
+int
+compliance_failing_components_sums(const struct compliance_sums *set, json_t *models,
+    const char *account_id, json_t **ret, struct err *err)
+{
+    struct fc_run run;
+    json_t *m;
+    size_t mi;
+    int rc = -1;
+
+    if (set == NULL || !json_is_array(models) || account_id == NULL)
+        return err_set(err, ERR_INTERNAL,
+            "compliance_failing_components: summaries and models must be lists");
+    if (fc_run_init(&run, set, account_id, err) < 0)
+        goto out;
+    json_array_foreach(models, mi, m) {
+        const char *acct = json_string_value(json_object_get(m, "account_id"));
+        json_t *comps = json_object_get(m, "components"), *c;
+        size_t i;
+
+        if (acct == NULL || !json_is_array(comps)) {
+            err_set(err, ERR_INTERNAL, "compliance_failing_components: model %zu has no "
+                                       "account_id or components", mi + 1);
+            goto out;
+        }
+        if (fc_model(&run, json_incref(json_object_get(m, "vpc_id")), err) < 0)
+            goto out;
+        if (set->nfail == 0)
+            continue; /* nothing to link: shapes checked, no index needed */
+        json_array_foreach(comps, i, c) {
+            const char *key = json_string_value(json_object_get(c, "key"));
+
+            if (key == NULL) {
+                err_set(err, ERR_INTERNAL, "compliance_failing_components: model %zu component "
+                                           "%zu has no key", mi + 1, i + 1);
+                goto out;
+            }
+            if (fc_component(&run, mi, i, acct, key,
+                    json_string_value(json_object_get(c, "resource_id")), 1, err) < 0)
+                goto out;
+        }
+    }
+    rc = fc_finish(&run, ret, err);
+out:
+    fc_run_done(&run);
+    return rc;
+}
+
+/* ---- failing components from link texts ----
+ *
+ * A link text is {"account_id", "vpc_id", "components": [{"key",
+ * "resource_id"}]} in any key order, with anything else skipped; it is read
+ * with the summary texts' reader (the treader helpers above: the same
+ * grammar, strictness and messages), the strings unescaped into a scratch
+ * buffer that is reused per text (offsets, as it moves when it grows). */
+
+/* A string-or-null member as read: kind, the unescaped string (off, len
+ * in buf) or the raw value (raw, raw_len: TK_OTHER). */
+struct lt_field {
+    enum tkind kind;
+    size_t off, len;
+    const unsigned char *raw;
+    size_t raw_len;
+};
+
+struct lt_comp {
+    struct lt_field key, rid;
+};
+
+struct link_reader {
+    struct treader r;
+    struct text_scratch *ts; /* tr_key's and tr_number's buffers */
+    char *buf;               /* the strings read from one text */
+    size_t nbuf, capbuf;
+    struct lt_comp *comp;
+    size_t ncomp, capcomp;
+    struct lt_field acct, vpc;
+    int object; /* the text is an object */
+    int comps;  /* components: 0 absent, 1 a list, 2 another value */
+};
+
+static void
+link_reader_done(struct link_reader *lr)
+{
+    text_scratch_free(lr->ts);
+    free(lr->buf);
+    free(lr->comp);
+    memset(lr, 0, sizeof(*lr));
+}
+
+static const char *
+lt_str(const struct link_reader *lr, const struct lt_field *f)
+{
+    return f->kind == TK_STRING ? lr->buf + f->off : NULL;
+}
+
+/* A member's value at r->p (nesting level depth): a string is unescaped
+ * into buf, null noted, anything else checked and skipped. */
+static int
+lt_field(struct link_reader *lr, struct lt_field *f, int depth)
+{
+    struct treader *r = &lr->r;
+    const unsigned char *q;
+    size_t room;
+
+    memset(f, 0, sizeof(*f));
+    if (r->p < r->end && *r->p == '"') {
+        /* the raw length bounds the unescaped one */
+        for (q = r->p + 1; q < r->end && *q != '"';)
+            q += *q == '\\' && q + 1 < r->end ? 2 : 1;
+        room = (size_t)(q - r->p) + 1;
+        if (lr->capbuf - lr->nbuf < room) {
+            size_t cap = lr->capbuf ? lr->capbuf : 4096;
+            char *grown;
+
+            while (cap - lr->nbuf < room)
+                cap *= 2;
+            if ((grown = realloc(lr->buf, cap)) == NULL)
+                return tr_oom(r);
+            lr->buf = grown;
+            lr->capbuf = cap;
+        }
+        if (tr_string(r, lr->buf + lr->nbuf, &f->len) < 0)
+            return -1;
+        f->kind = TK_STRING;
+        f->off = lr->nbuf;
+        lr->nbuf += f->len + 1;
+        return 0;
+    }
+    if (r->end - r->p >= 4 && memcmp(r->p, "null", 4) == 0) {
+        f->kind = TK_NULL;
+        r->p += 4;
+        return 0;
+    }
+    f->kind = TK_OTHER;
+    f->raw = r->p;
+    if (tr_skip(r, depth) < 0)
+        return -1;
+    f->raw_len = (size_t)(r->p - f->raw);
+    return 0;
+}
+
+/* Steps into the object or list at r->p: *ret_more 0 when it is empty. */
+static void
+lt_open(struct treader *r, int *ret_more)
+{
+    unsigned char close = *r->p == '{' ? '}' : ']';
+
+    r->p++;
+    tr_ws(r);
+    *ret_more = 1;
+    if (r->p < r->end && *r->p == close) {
+        r->p++;
+        *ret_more = 0;
+    }
+}
+
+/* One element of components (level 3): an object's key and resource_id;
+ * any other value is a component without them. */
+static int
+lt_component(struct link_reader *lr)
+{
+    struct treader *r = &lr->r;
+    struct lt_comp *c;
+    int more;
+
+    if (vec_reserve(&lr->comp, &lr->capcomp, lr->ncomp, sizeof(*lr->comp)) < 0)
+        return tr_oom(r);
+    c = &lr->comp[lr->ncomp++];
+    memset(c, 0, sizeof(*c));
+    if (r->p >= r->end || *r->p != '{')
+        return tr_skip(r, 3);
+    lt_open(r, &more);
+    while (more) {
+        const char *k = NULL;
+        size_t kl = 0;
+        int rc;
+
+        if (tr_key(r, &k, &kl) < 0)
+            return -1;
+        /* lt_field may move comp, not the position of c in it */
+        c = &lr->comp[lr->ncomp - 1];
+        if (kl == 3 && memcmp(k, "key", 3) == 0)
+            rc = lt_field(lr, &c->key, 4);
+        else if (kl == 11 && memcmp(k, "resource_id", 11) == 0)
+            rc = lt_field(lr, &c->rid, 4);
+        else
+            rc = tr_skip(r, 4);
+        if (rc < 0 || tr_next(r, '}', &more) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The components list at r->p ('[', level 2). */
+static int
+lt_components(struct link_reader *lr)
+{
+    int more;
+
+    lt_open(&lr->r, &more);
+    while (more) {
+        if (lt_component(lr) < 0 || tr_next(&lr->r, ']', &more) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Reads text[0..len) into lr (the previous text's fields are dropped). */
+static int
+lt_read(struct link_reader *lr, const char *text, size_t len)
+{
+    struct treader *r = &lr->r;
+    const unsigned char *nul;
+    int more;
+
+    memset(r, 0, sizeof(*r));
+    r->start = r->p = (const unsigned char *)text;
+    r->end = r->start + len;
+    r->ts = lr->ts;
+    lr->nbuf = lr->ncomp = 0;
+    memset(&lr->acct, 0, sizeof(lr->acct));
+    memset(&lr->vpc, 0, sizeof(lr->vpc));
+    lr->object = lr->comps = 0;
+    if ((nul = memchr(r->start, '\0', len)) != NULL)
+        return tr_bad(r, nul, "NUL byte in the text");
+    tr_ws(r);
+    if (r->p >= r->end || *r->p != '{') {
+        if (tr_skip(r, 1) < 0)
+            return -1;
+    } else {
+        lr->object = 1;
+        lt_open(r, &more);
+        while (more) {
+            const char *k = NULL;
+            size_t kl = 0;
+            int rc;
+
+            if (tr_key(r, &k, &kl) < 0)
+                return -1;
+            if (kl == 10 && memcmp(k, "account_id", 10) == 0) {
+                rc = lt_field(lr, &lr->acct, 2);
+            } else if (kl == 6 && memcmp(k, "vpc_id", 6) == 0) {
+                rc = lt_field(lr, &lr->vpc, 2);
+            } else if (kl == 10 && memcmp(k, "components", 10) == 0) {
+                /* a repeated key: the last value stands, as in a tree */
+                lr->ncomp = 0;
+                lr->comps = r->p < r->end && *r->p == '[' ? 1 : 2;
+                rc = lr->comps == 1 ? lt_components(lr) : tr_skip(r, 2);
+            } else {
+                rc = tr_skip(r, 2);
+            }
+            if (rc < 0 || tr_next(r, '}', &more) < 0)
+                return -1;
+        }
+    }
+    tr_ws(r);
+    if (r->p != r->end)
+        return tr_bad(r, r->p, "end of text expected");
+    return 0;
+}
+
+/* The vpc_id read as a value (new reference; NULL when absent), as the
+ * tree has it. */
+static json_t *
+lt_vpc(const struct link_reader *lr, int *ret_oom)
+{
+    json_t *v = NULL;
+
+    *ret_oom = 0;
+    switch (lr->vpc.kind) {
+    case TK_ABSENT:
+        return NULL;
+    case TK_NULL:
+        return json_null();
+    case TK_STRING:
+        v = json_stringn_nocheck(lr->buf + lr->vpc.off, lr->vpc.len);
+        break;
+    case TK_OTHER:
+        /* a number, list or object (not from our texts): as jsonr makes it */
+        v = jsonr_loadb((const char *)lr->vpc.raw, lr->vpc.raw_len, JSON_DECODE_ANY, NULL);
+        break;
+    }
+    *ret_oom = v == NULL;
+    return v;
+}
+
+/* The model just read by lr as model number mi of the run. */
+static int
+lt_model(struct fc_run *run, const struct link_reader *lr, size_t mi, struct err *err)
+{
+    const char *acct = lt_str(lr, &lr->acct);
+    json_t *vpc;
+    int oom;
+
+    if (acct == NULL || lr->comps != 1)
+        return err_set(err, ERR_INTERNAL, "compliance_failing_components: model %zu has no "
+                                          "account_id or components", mi + 1);
+    vpc = lt_vpc(lr, &oom);
+    if (oom)
+        return sums_oom(err);
+    if (fc_model(run, vpc, err) < 0)
+        return -1;
+    if (run->set->nfail == 0)
+        return 0; /* nothing to link: shapes checked, no index needed */
+    for (size_t i = 0; i < lr->ncomp; i++) {
+        const char *key = lt_str(lr, &lr->comp[i].key);
+
+        if (key == NULL)
+            return err_set(err, ERR_INTERNAL, "compliance_failing_components: model %zu "
+                                              "component %zu has no key", mi + 1, i + 1);
+        if (fc_component(run, mi, i, acct, key, lt_str(lr, &lr->comp[i].rid), 0, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* lt_read's failure as an error naming model mi (from 1; 0: the account's). */
+static int
+lt_error(const struct link_reader *lr, size_t mi, size_t len, struct err *err)
+{
+    char what[40] = "the account model";
+
+    if (lr->r.error == NULL)
+        return sums_oom(err);
+    if (mi > 0)
+        snprintf(what, sizeof(what), "model %zu", mi);
+    return err_set(err, ERR_INTERNAL,
+        "compliance_failing_components: %s is not JSON: %s at byte %zu of %zu", what,
+        lr->r.error, lr->r.error_at, len);
+}
+
+int
+compliance_failing_components_texts(const struct compliance_sums *set,
+    const struct compliance_link_doc *models, size_t n, const struct compliance_link_doc *account,
+    const char *account_id, json_t **ret, struct err *err)
+{
+    struct link_reader lr;
+    struct fc_run run;
+    int rc = -1;
+
+    memset(&lr, 0, sizeof(lr));
+    memset(&run, 0, sizeof(run));
+    if (set == NULL || (models == NULL && n > 0) || account_id == NULL)
+        return err_set(err, ERR_INTERNAL,
+            "compliance_failing_components: no summaries, models or account id");
+    if (fc_run_init(&run, set, account_id, err) < 0)
+        goto out;
+    if ((lr.ts = calloc(1, sizeof(*lr.ts))) == NULL) {
+        sums_oom(err);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (models[i].text == NULL) {
+            err_set(err, ERR_INTERNAL, "compliance_failing_components: model %zu has no text",
+                i + 1);
+            goto out;
+        }
+        if (lt_read(&lr, models[i].text, models[i].len) < 0) {
+            lt_error(&lr, i + 1, models[i].len, err);
+            goto out;
+        }
+        if (lt_model(&run, &lr, i, err) < 0)
+            goto out;
+    }
+    if (account != NULL) {
+        if (account->text == NULL) {
+            err_set(err, ERR_INTERNAL, "compliance_failing_components: the account model has "
+                                       "no text");
+            goto out;
+        }
+        if (lt_read(&lr, account->text, account->len) < 0) {
+            lt_error(&lr, 0, account->len, err);
+            goto out;
+        }
+        /* the store links it only when it is an object with an account_id */
+        if (lr.object && lr.acct.kind != TK_ABSENT && lt_model(&run, &lr, n, err) < 0)
+            goto out;
+    }
+    rc = fc_finish(&run, ret, err);
+out:
+    fc_run_done(&run);
+    link_reader_done(&lr);
+    return rc;
+}
+
 
 int
 compliance_failing_components(json_t *summaries, json_t *models, const char *account_id,

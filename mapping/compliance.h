@@ -167,6 +167,29 @@ MUST_CHECK int compliance_judge_sums(json_t *catalogue, const struct compliance_
 MUST_CHECK int compliance_links_models_sums(const struct compliance_sums *set, struct err *err);
 MUST_CHECK int compliance_failing_components_sums(const struct compliance_sums *set,
     json_t *models, const char *account_id, json_t **ret, struct err *err);
+
+/* compliance_failing_components_sums over models given as link TEXTS
+ * (compliance_link_text's documents, or the same shape cut out of a model
+ * in SQL: the store's staged links), read here without a jansson tree.
+ * text[0..len) need not be NUL-terminated and is read only during the
+ * call (borrowed). models[0..n) are the models in order; account (NULL:
+ * none) is the account-level document, appended as the last model when it
+ * is an object with an account_id member, as the store does with its tree.
+ * *ret (caller decrefs) is byte for byte what
+ * compliance_failing_components_sums gives on the texts parsed into trees
+ * (jsonr) and put in an array in that order, with its shape errors (the
+ * same messages, "model N" counting from 1 in that array); a text that is
+ * not JSON (what jansson's reader refuses, as for compliance_sums_add_text,
+ * a NUL byte too) is ERR_INTERNAL naming the model ("the account model"
+ * for account) and the byte offset. Every text is read and checked even
+ * when no summary counts as FAILED. */
+struct compliance_link_doc {
+    const char *text;
+    size_t len;
+};
+MUST_CHECK int compliance_failing_components_texts(const struct compliance_sums *set,
+    const struct compliance_link_doc *models, size_t n, const struct compliance_link_doc *account,
+    const char *account_id, json_t **ret, struct err *err);
 /* compliance_select over a set: *ret is a new set (compliance_sums_free)
  * of the selected summaries, in order, borrowing from the same trees as
  * set (which must outlive it too; set itself may be freed first), or

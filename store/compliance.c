@@ -26,6 +26,7 @@
 #include "daemon/util.h"
 #include "mapping/compliance.h"
 #include "providers/aws/securityhub.h"
+#include "store/store.h"
 #include "store/store_int.h"
 
 /* ---- helpers (SQL: store.c's, through store_int.h) ---- */
@@ -287,29 +288,64 @@ load_findings_set(struct store *st, const char *account_id, const char *region,
     return 0;
 }
 
+/* failing_components over the link texts rd->models_load_texts gives. */
+static int
+failing_components_texts(const struct compliance_sums *set, const struct store_sh_read *rd,
+    const char *account_id, json_t **ret, struct err *err)
+{
+    struct store_link_texts t = {0};
+    struct compliance_link_doc *docs = NULL, acct;
+    int rc = -1;
+
+    if (rd->models_load_texts(rd->models_ctx, &t, err) < 0)
+        goto out;
+    if (t.n > 0 && (docs = calloc(t.n, sizeof(*docs))) == NULL) {
+        err_set(err, ERR_INTERNAL, "store: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < t.n; i++) {
+        docs[i].text = t.buf + t.off[i];
+        docs[i].len = t.len[i];
+    }
+    if (t.has_account) {
+        acct.text = t.buf + t.off[t.n];
+        acct.len = t.len[t.n];
+    }
+    rc = compliance_failing_components_texts(set, docs, t.n, t.has_account ? &acct : NULL,
+        account_id, ret, err);
+out:
+    free(docs);
+    store_link_texts_clear(&t);
+    return rc;
+}
+
 /* {"STANDARD\tCONTROL": [{"vpc_id","key"}]} for counted FAILED links
  * (compliance_failing_components over the run's models). */
 static int
 failing_components(const struct compliance_sums *set, const struct store_sh_read *rd,
     const char *account_id, json_t **ret, struct err *err)
 {
-    json_t *models = json_array(), *m, *loaded = NULL, *loaded_account = NULL;
+    json_t *models, *m, *loaded = NULL, *loaded_account = NULL;
     json_t *docs = rd->models, *account_doc = rd->account_model;
-    int rc = -1;
+    int rc;
 
-    if (models == NULL)
-        return err_set(err, ERR_INTERNAL, "store: out of memory");
     /* models given by digest are read only now, and only when linking
      * reads them (some finding counts as FAILED) */
-    if (docs == NULL && rd->models_load != NULL &&
+    if (docs == NULL && (rd->models_load_texts != NULL || rd->models_load != NULL) &&
         (rc = compliance_links_models_sums(set, err)) != 0) {
         if (rc < 0)
-            goto out;
-        rc = -1;
+            return -1;
+        if (rd->models_load_texts != NULL)
+            return failing_components_texts(set, rd, account_id, ret, err);
         if (rd->models_load(rd->models_ctx, &loaded, &loaded_account, err) < 0)
-            goto out;
+            return -1;
         docs = loaded;
         account_doc = loaded_account;
+    }
+    rc = -1;
+    if ((models = json_array()) == NULL) {
+        err_set(err, ERR_INTERNAL, "store: out of memory");
+        goto out;
     }
     if (docs != NULL) {
         const char *vpc;

@@ -44,6 +44,7 @@
 
 typedef struct json_t json_t;
 struct store;
+struct store_link_texts;
 
 /* What the store knows about a target's last Security Hub reads; the
  * main thread decides full vs incremental from it before a run. */
@@ -86,6 +87,11 @@ struct store_sh_read {
      * components' key and resource_id, see store_staged_link_models). */
     const char *models_digest;
     int (*models_load)(void *ctx, json_t **ret_models, json_t **ret_account, struct err *err);
+    /* Or, used instead of models_load when set: the same documents as link
+     * texts (store_staged_link_texts), linked without a tree per model
+     * (compliance_failing_components_texts); *ret is cleared by the commit
+     * with store_link_texts_clear. */
+    int (*models_load_texts)(void *ctx, struct store_link_texts *ret, struct err *err);
     void *models_ctx;
 };
 

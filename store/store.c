@@ -1701,34 +1701,34 @@ out:
 
 /* The staged models of a target cut down in SQL to what compliance linking
  * reads: account_id, vpc_id and each component's key and resource_id (a
- * few dozen bytes per component instead of the whole document as a tree). */
-int
-store_staged_link_models(struct store *st, int64_t target, const char *account_id,
-                         const char *region, json_t **ret_models, json_t **ret_account,
-                         struct err *err)
+ * few dozen bytes per component instead of the whole document as a tree):
+ * the worker's link document when it staged one; else (a reused snapshot,
+ * store_apply_target) cut out of the model text here. Columns: vpc_id,
+ * the reused snapshot being gone, the link text. */
+static const char *const staged_links_sql =
+    "SELECT vpc_id, link IS NULL AND model IS NULL, coalesce(link, json_object('account_id',"
+    "  json_extract(model, '$.account_id'), 'vpc_id', json_extract(model, '$.vpc_id'),"
+    "  'components',"
+    "  (SELECT json_group_array(json_object('key', json_extract(c.value, '$.key'),"
+    "     'resource_id', json_extract(c.value, '$.resource_id')))"
+    "   FROM json_each(model, '$.components') c)))"
+    " FROM (SELECT m.vpc_id, m.link, CASE WHEN m.link IS NULL THEN " STAGED_MODEL_TEXT
+    "  END AS model FROM stage.stage_models m"
+    "  WHERE m.target = ? AND m.account_id = ? AND m.region = ?)"
+    " ORDER BY vpc_id";
+
+/* Runs staged_links_sql, calling row(ctx, vpc_id, statement) per staged
+ * model in vpc_id order ("" is the account document); the error of either
+ * gets the context of the read. */
+static int
+staged_links(struct store *st, int64_t target, const char *account_id, const char *region,
+             int (*row)(void *ctx, const char *vpc, sqlite3_stmt *s, struct err *err), void *ctx,
+             struct err *err)
 {
-    /* the worker's link document when it staged one; else (a reused
-     * snapshot, store_apply_target) cut out of the model text here */
-    static const char *const sql =
-        "SELECT vpc_id, link IS NULL AND model IS NULL, coalesce(link, json_object('account_id',"
-        "  json_extract(model, '$.account_id'), 'vpc_id', json_extract(model, '$.vpc_id'),"
-        "  'components',"
-        "  (SELECT json_group_array(json_object('key', json_extract(c.value, '$.key'),"
-        "     'resource_id', json_extract(c.value, '$.resource_id')))"
-        "   FROM json_each(model, '$.components') c)))"
-        " FROM (SELECT m.vpc_id, m.link, CASE WHEN m.link IS NULL THEN " STAGED_MODEL_TEXT
-        "  END AS model FROM stage.stage_models m"
-        "  WHERE m.target = ? AND m.account_id = ? AND m.region = ?)"
-        " ORDER BY vpc_id";
-    json_t *models = json_object(), *account = NULL, *doc = NULL;
     sqlite3_stmt *s = NULL;
     int rc = -1, r;
 
-    if (models == NULL) {
-        oom(err);
-        goto out;
-    }
-    if (q_prep(st, &s, err, sql, "iss", target, account_id, region) < 0)
+    if (q_prep(st, &s, err, staged_links_sql, "iss", target, account_id, region) < 0)
         goto out;
     while ((r = q_step(st, s, err)) == 1) {
         const char *vpc = col_text(s, 0);
@@ -1737,36 +1737,185 @@ store_staged_link_models(struct store *st, int64_t target, const char *account_i
             err_set(err, ERR_STORE, "the reused snapshot of %s is gone", vpc);
             goto out;
         }
-        if (col_json(s, 2, "staged model", &doc, err) < 0)
+        if (row(ctx, vpc, s, err) < 0)
             goto out;
-        if (vpc[0] == '\0') {
-            json_decref(account);
-            account = doc;
-        } else if (json_object_set_new(models, vpc, doc) < 0) {
-            oom(err);
-            goto out;
-        }
-        doc = NULL;
     }
-    if (r < 0)
-        goto out;
-    *ret_models = models;
-    models = NULL;
-    if (ret_account != NULL) {
-        *ret_account = account;
-        account = NULL;
-    }
-    rc = 0;
+    if (r == 0)
+        rc = 0;
 out:
     q_finish(st, s);
-    json_decref(models);
-    json_decref(account);
-    json_decref(doc);
     if (rc < 0)
         store_ctx(err, "reading the staged models of %s/%s", account_id, region);
     return rc;
 }
 
+struct link_trees {
+    json_t *models, *account;
+};
+
+static int
+link_tree_row(void *ctx, const char *vpc, sqlite3_stmt *s, struct err *err)
+{
+    struct link_trees *t = ctx;
+    json_t *doc = NULL;
+
+    if (col_json(s, 2, "staged model", &doc, err) < 0)
+        return -1;
+    if (vpc[0] == '\0') {
+        json_decref(t->account);
+        t->account = doc;
+    } else if (json_object_set_new(t->models, vpc, doc) < 0) {
+        return oom(err);
+    }
+    return 0;
+}
+
+int
+store_staged_link_models(struct store *st, int64_t target, const char *account_id,
+                         const char *region, json_t **ret_models, json_t **ret_account,
+                         struct err *err)
+{
+    struct link_trees t = {json_object(), NULL};
+    int rc = -1;
+
+    if (t.models == NULL) {
+        oom(err);
+        store_ctx(err, "reading the staged models of %s/%s", account_id, region);
+        goto out;
+    }
+    if (staged_links(st, target, account_id, region, link_tree_row, &t, err) < 0)
+        goto out;
+    *ret_models = t.models;
+    t.models = NULL;
+    if (ret_account != NULL) {
+        *ret_account = t.account;
+        t.account = NULL;
+    }
+    rc = 0;
+out:
+    json_decref(t.models);
+    json_decref(t.account);
+    return rc;
+}
+
+void
+store_link_texts_clear(struct store_link_texts *t)
+{
+    if (t == NULL)
+        return;
+    free(t->buf);
+    free(t->off);
+    free(t->len);
+    memset(t, 0, sizeof(*t));
+}
+
+/* Appends text[0..len) and its NUL to t->buf; its offset is *ret_off. */
+static int
+link_text_push(struct store_link_texts *t, const char *text, size_t len, size_t *ret_off,
+               struct err *err)
+{
+    if (t->capbuf - t->nbuf < len + 1) {
+        size_t cap = t->capbuf ? t->capbuf : 64 * 1024;
+        char *grown;
+
+        while (cap - t->nbuf < len + 1)
+            cap *= 2;
+        if ((grown = realloc(t->buf, cap)) == NULL) {
+            oom(err);
+            return -1;
+        }
+        t->buf = grown;
+        t->capbuf = cap;
+    }
+    memcpy(t->buf + t->nbuf, text, len);
+    t->buf[t->nbuf + len] = '\0';
+    *ret_off = t->nbuf;
+    t->nbuf += len + 1;
+    return 0;
+}
+
+struct link_texts_read {
+    struct store_link_texts *t;
+    size_t acc_off, acc_len; /* the account document, kept apart */
+    int acc;
+    size_t cap; /* of t->off and t->len */
+};
+
+/* Room in t->off and t->len for text t->n. */
+static int
+link_texts_room(struct link_texts_read *rd, struct err *err)
+{
+    struct store_link_texts *t = rd->t;
+    size_t cap = rd->cap ? rd->cap * 2 : 16, *grown;
+
+    if (t->off != NULL && t->len != NULL && t->n < rd->cap)
+        return 0;
+    if ((grown = realloc(t->off, cap * sizeof(*grown))) == NULL) {
+        oom(err);
+        return -1;
+    }
+    t->off = grown;
+    if ((grown = realloc(t->len, cap * sizeof(*grown))) == NULL) {
+        oom(err);
+        return -1;
+    }
+    t->len = grown;
+    rd->cap = cap;
+    return 0;
+}
+
+static int
+link_text_row(void *ctx, const char *vpc, sqlite3_stmt *s, struct err *err)
+{
+    struct link_texts_read *rd = ctx;
+    struct store_link_texts *t = rd->t;
+    const char *text = col_text(s, 2);
+    size_t len = (size_t)sqlite3_column_bytes(s, 2), off = 0;
+
+    if (text == NULL) { /* what col_json reads as null */
+        text = "null";
+        len = 4;
+    }
+    if (link_text_push(t, text, len, &off, err) < 0)
+        return -1;
+    if (vpc[0] == '\0') {
+        rd->acc = 1;
+        rd->acc_off = off;
+        rd->acc_len = len;
+        return 0;
+    }
+    if (link_texts_room(rd, err) < 0)
+        return -1;
+    t->off[t->n] = off;
+    t->len[t->n] = len;
+    t->n++;
+    return 0;
+}
+
+int
+store_staged_link_texts(struct store *st, int64_t target, const char *account_id,
+                        const char *region, struct store_link_texts *ret, struct err *err)
+{
+    struct store_link_texts t = {0};
+    struct link_texts_read rd = {&t, 0, 0, 0, 0};
+
+    if (staged_links(st, target, account_id, region, link_text_row, &rd, err) < 0)
+        goto fail;
+    if (rd.acc) { /* the account document goes after the VPCs' */
+        if (link_texts_room(&rd, err) < 0) {
+            store_ctx(err, "reading the staged models of %s/%s", account_id, region);
+            goto fail;
+        }
+        t.off[t.n] = rd.acc_off;
+        t.len[t.n] = rd.acc_len;
+        t.has_account = 1;
+    }
+    *ret = t;
+    return 0;
+fail:
+    store_link_texts_clear(&t);
+    return -1;
+}
 
 /* SHA-256 over the staged VPC ids and model texts (see the header). */
 static int

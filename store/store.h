@@ -185,6 +185,25 @@ MUST_CHECK int store_staged_link_models(struct store *st, int64_t target,
                                         const char *account_id, const char *region,
                                         json_t **ret_models, json_t **ret_account,
                                         struct err *err);
+/* The same documents as texts, without a tree (for
+ * compliance_failing_components_texts): in t->buf, each NUL-terminated,
+ * text i at t->buf + t->off[i], t->len[i] bytes; i < t->n the VPCs' in
+ * vpc_id order, then (has_account) text t->n the account document's. A
+ * NULL link column (never made by the SQL) reads as "null". *ret is the
+ * caller's: store_link_texts_clear (also on a zeroed struct). Errors as
+ * store_staged_link_models (a text is not parsed here, so one that is not
+ * JSON is the reader's error). */
+struct store_link_texts {
+    char *buf;
+    size_t *off, *len;
+    size_t n;
+    int has_account;
+    size_t nbuf, capbuf; /* used and allocated bytes of buf */
+};
+MUST_CHECK int store_staged_link_texts(struct store *st, int64_t target,
+                                       const char *account_id, const char *region,
+                                       struct store_link_texts *ret, struct err *err);
+void store_link_texts_clear(struct store_link_texts *t);
 /* SHA-256 (hex) over the staged VPC ids and model texts of target's
  * account x region (the account document included), in vpc_id order. The
  * texts are read back only when no digest is kept: store_apply_staged makes
