@@ -131,6 +131,8 @@ struct target {
     size_t nmodels;
     char sum[65];                   /* store_staged_models_sum of models, "" when none */
     char **loose;                   /* owned, each owned: parallel to models (store2_changed) */
+    EVP_MD *md;                     /* owned: SHA-256, as itemcache.c keeps it for a read */
+    EVP_MD_CTX *mdc;                /* owned */
 };
 
 /* What the later passes and the commit need of a target once it is freed. */
@@ -166,6 +168,8 @@ target_clear(struct target *t)
     free(t->models);
     bench_free_texts(t->loose, t->nmodels);
     map_result_clear(&t->res);
+    EVP_MD_CTX_free(t->mdc);
+    EVP_MD_free(t->md);
     memset(t, 0, sizeof(*t));
 }
 
@@ -200,13 +204,19 @@ prepare_target(struct target *t, struct err *err)
     return 0;
 }
 
+/* SHA-256 of text with the target's context, as itemcache_known hashes a
+ * row (one context per read, made at the first row). */
 static int
-sha256(const char *text, unsigned char *out, struct err *err)
+sha256(struct target *t, const char *text, unsigned char *out, struct err *err)
 {
     unsigned int mdlen = 0;
 
-    if (EVP_Digest(text, strlen(text), out, &mdlen, EVP_sha256(), NULL) != 1 ||
-        mdlen != HASH_LEN)
+    if ((t->md == NULL && (t->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) ||
+        (t->mdc == NULL && (t->mdc = EVP_MD_CTX_new()) == NULL))
+        return err_set(err, ERR_INTERNAL, "SHA-256 unavailable");
+    if (EVP_DigestInit_ex2(t->mdc, t->md, NULL) != 1 ||
+        EVP_DigestUpdate(t->mdc, text, strlen(text)) != 1 ||
+        EVP_DigestFinal_ex(t->mdc, out, &mdlen) != 1 || mdlen != HASH_LEN)
         return err_set(err, ERR_INTERNAL, "SHA-256 failed");
     return 0;
 }
@@ -215,7 +225,7 @@ static int
 sha_target(struct target *t, struct err *err)
 {
     for (size_t j = 0; j < t->n; j++) {
-        if (sha256(t->orig[j], t->hash[j], err) < 0)
+        if (sha256(t, t->orig[j], t->hash[j], err) < 0)
             return err_prefix(err, "%s/%s item %zu", t->account, t->region, j + 1);
     }
     return 0;
@@ -229,7 +239,7 @@ project_target(const struct map_rules *rules, struct target *t, struct err *err)
         json_t *item = json_array_get(t->items, j), *proj;
         char ident[DISCOVER_IDENT_MAX];
 
-        if (sha256(t->orig[j], t->hash[j], err) < 0)
+        if (sha256(t, t->orig[j], t->hash[j], err) < 0)
             return err_prefix(err, "%s/%s item %zu", t->account, t->region, j + 1);
         discover_item_ident(item, ident, sizeof(ident));
         t->ident[j] = strdup(ident);

@@ -4,6 +4,9 @@
  * of two at least twice the entries. An entry is a hash and an identity
  * (~130 bytes with the slot) while the read runs; the projected texts of the
  * rows seen join only when the read turned out changed (take_seen).
+ * Each row is hashed with one digest context kept for the read (made at
+ * the first row): EVP_Digest would allocate a context and look SHA-256 up
+ * in OpenSSL's provider tables for every row, 15% of the hash of a 2 KB row.
  */
 #include "daemon/itemcache.h"
 
@@ -29,6 +32,8 @@ struct itemcache {
     size_t nslots;
     size_t hits, misses;
     unsigned char pending[ITEMCACHE_HASH_LEN];
+    EVP_MD *md;      /* owned: SHA-256, fetched at the first row */
+    EVP_MD_CTX *mdc; /* owned */
     /* borrowed from itemcache_load's caller, for take_seen */
     struct store *st;
     pthread_mutex_t *lock;
@@ -130,6 +135,8 @@ itemcache_free(struct itemcache *c)
     }
     free(c->v);
     free(c->slots);
+    EVP_MD_CTX_free(c->mdc);
+    EVP_MD_free(c->md);
     free(c);
 }
 
@@ -140,8 +147,12 @@ itemcache_known(struct itemcache *c, const char *text, size_t len, const char **
     unsigned int mdlen = 0;
     size_t s;
 
-    if (EVP_Digest(text, len, c->pending, &mdlen, EVP_sha256(), NULL) != 1 ||
-        mdlen != ITEMCACHE_HASH_LEN)
+    if ((c->md == NULL && (c->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) ||
+        (c->mdc == NULL && (c->mdc = EVP_MD_CTX_new()) == NULL))
+        return err_set(err, ERR_INTERNAL, "SHA-256 unavailable");
+    if (EVP_DigestInit_ex2(c->mdc, c->md, NULL) != 1 ||
+        EVP_DigestUpdate(c->mdc, text, len) != 1 ||
+        EVP_DigestFinal_ex(c->mdc, c->pending, &mdlen) != 1 || mdlen != ITEMCACHE_HASH_LEN)
         return err_set(err, ERR_INTERNAL, "SHA-256 failed");
     for (s = slot_of(c->pending, c->nslots); c->slots[s] != 0; s = (s + 1) & (c->nslots - 1)) {
         struct entry *e = &c->v[c->slots[s] - 1];
