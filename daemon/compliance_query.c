@@ -72,6 +72,34 @@ sort_array(json_t *arr, int (*cmp)(const void *, const void *))
     free(v);
 }
 
+/* Sorts arr's strings and drops repeats, in O(n log n): the aggregated
+ * lists (a control's failed resources and components over every target)
+ * reach tens of thousands at 500k resources, where adding each string only
+ * when a linear scan had not found it yet took most of a run's status feed
+ * (0.5 s of an unchanged run's 5.5 s). Out of memory leaves arr as it was,
+ * like sort_array. */
+static void
+sort_unique(json_t *arr)
+{
+    size_t n, i;
+    json_t **v;
+
+    sort_array(arr, cmp_str);
+    n = json_array_size(arr);
+    if (n < 2 || (v = calloc(n, sizeof(*v))) == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(arr, i));
+    json_array_clear(arr);
+    for (i = 0; i < n; i++) {
+        if (i > 0 && strcmp(json_string_value(v[i - 1]), json_string_value(v[i])) == 0)
+            json_decref(v[i]);
+        else
+            json_array_append_new(arr, v[i]);
+    }
+    free(v);
+}
+
 static int
 check_filters(const struct compliance_query *q, char *status, size_t n, struct err *err)
 {
@@ -123,9 +151,9 @@ component_keys(json_t *comps, const char *vpc)
             continue;
         if (vpc != NULL && v != NULL && strcmp(v, vpc) != 0)
             continue;
-        add_unique(out, key);
+        json_array_append_new(out, json_string(key));
     }
-    sort_array(out, cmp_str);
+    sort_unique(out);
     return out;
 }
 
@@ -204,8 +232,7 @@ compliance_query_run(struct store *st, const struct compliance_query *q, json_t 
         const char *ctl = json_string_value(json_object_get(row, "control_id"));
         const char *rs = json_string_value(json_object_get(row, "status"));
         const char *sev = json_string_value(json_object_get(row, "severity"));
-        json_t *c, *keys, *fr, *v;
-        size_t k;
+        json_t *c, *keys, *fr;
 
         if (q->standard != NULL && strcmp(std, q->standard) != 0)
             continue;
@@ -224,11 +251,9 @@ compliance_query_run(struct store *st, const struct compliance_query *q, json_t 
             SEVERITY_RANK(sev) > SEVERITY_RANK(json_string_value(json_object_get(c, "severity"))))
             json_object_set_new(c, "severity", json_string(sev));
         fr = json_object_get(row, "failed_resources");
-        json_array_foreach(fr, k, v) add_unique(json_object_get(c, "failed_resources"),
-            json_string_value(v));
+        json_array_extend(json_object_get(c, "failed_resources"), fr);
         keys = component_keys(json_object_get(row, "components"), vpc);
-        json_array_foreach(keys, k, v) add_unique(json_object_get(c, "components"),
-            json_string_value(v));
+        json_array_extend(json_object_get(c, "components"), keys);
         json_array_append_new(json_object_get(c, "targets"),
             json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:O, s:O, s:O, s:O}", "account_id",
                 json_object_get(row, "account_id"), "region", json_object_get(row, "region"),
@@ -247,8 +272,8 @@ compliance_query_run(struct store *st, const struct compliance_query *q, json_t 
         ctls = json_object_get(t, "controls");
         keep = json_array();
         json_array_foreach(ctls, k, c) {
-            sort_array(json_object_get(c, "failed_resources"), cmp_str);
-            sort_array(json_object_get(c, "components"), cmp_str);
+            sort_unique(json_object_get(c, "failed_resources"));
+            sort_unique(json_object_get(c, "components"));
             if (status[0] == '\0' ||
                 strcmp(json_string_value(json_object_get(c, "status")), status) == 0)
                 json_array_append(keep, c);
