@@ -2025,43 +2025,6 @@ out:
     return r < 0 ? -1 : 0;
 }
 
-int
-store_staged_findings(struct store *st, int64_t target, json_t **ret, struct err *err)
-{
-    json_t *list = json_array(), *doc = NULL;
-    sqlite3_stmt *s = NULL;
-    int rc = -1, r;
-
-    if (list == NULL) {
-        oom(err);
-        goto out;
-    }
-    if (q_prep(st, &s, err, "SELECT summary FROM stage.stage_findings WHERE target = ? ORDER BY id",
-               "i", target) < 0)
-        goto out;
-    while ((r = q_step(st, s, err)) == 1) {
-        if (col_json(s, 0, "staged finding", &doc, err) < 0)
-            goto out;
-        if (json_array_append_new(list, doc) < 0) {
-            doc = NULL;
-            oom(err);
-            goto out;
-        }
-        doc = NULL;
-    }
-    if (r < 0)
-        goto out;
-    *ret = list;
-    list = NULL;
-    rc = 0;
-out:
-    q_finish(st, s);
-    json_decref(list);
-    if (rc < 0)
-        store_ctx(err, "reading staged findings");
-    return rc;
-}
-
 /* One staged VPC: touched when its snapshot and reconcile digest are
  * unchanged, else stored and reconciled like store_apply_target does.
  * text NULL: the stored snapshot itself was staged (store_stage_reuse). */

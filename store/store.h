@@ -213,9 +213,6 @@ void store_link_texts_clear(struct store_link_texts *t);
 MUST_CHECK int store_staged_models_digest(struct store *st, int64_t target,
                                           const char *account_id, const char *region,
                                           char out[65], struct err *err);
-/* The staged summaries of target, in staging order. Owned by the caller. */
-MUST_CHECK int store_staged_findings(struct store *st, int64_t target, json_t **ret,
-                                     struct err *err);
 /*
  * The item cache: per target (account x region) the items of its last
  * successful read, keyed by the SHA-256 of each item's text as AWS Config

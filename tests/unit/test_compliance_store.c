@@ -298,7 +298,9 @@ test_bad_staged_text(const char *dir)
 }
 
 /* The status query merges a control's failed resources and components
- * over its targets: each once, sorted, however many targets name it. */
+ * over its targets: each once, sorted, however many targets name it. The
+ * two targets' summaries are staged side by side, and each commit reads
+ * only its own. */
 static void
 test_query_merges(const char *dir)
 {
@@ -320,19 +322,36 @@ test_query_merges(const char *dir)
         return;
     }
     models = json_pack("{s:o}", "vpc-1", model());
+    /* both targets staged before either commits, as workers stage them:
+     * each commit reads its own target's texts only */
+    CHECK(store_stage_reset(st, &err) == 0);
+    for (size_t t = 0; t < 2; t++) {
+        char *texts[3];
+        json_t *sums = json_pack("[o, o, o]",
+            summary(t == 0 ? "f1" : "g1", "5.3", "EC2.2", "FAILED", "NEW", "ACTIVE",
+                t == 0 ? R1 : r9),
+            summary(t == 0 ? "f2" : "g2", "5.3", "EC2.2", "FAILED", "NEW", "ACTIVE",
+                t == 0 ? r0 : R1),
+            summary(t == 0 ? "f3" : "g3", "5.3", "EC2.2", "FAILED", "NEW", "ACTIVE", R1));
+
+        for (size_t k = 0; k < 3; k++)
+            texts[k] = jsonw_dumps(json_array_get(sums, k), JSON_COMPACT);
+        CHECK(texts[0] != NULL && texts[1] != NULL && texts[2] != NULL &&
+              store_stage_findings(st, (int64_t)t, texts, 3, &err) == 0);
+        for (size_t k = 0; k < 3; k++)
+            free(texts[k]);
+        json_decref(sums);
+    }
     CHECK(store_run_begin(st, 1000, &r1, &err) == 0);
     for (size_t t = 0; t < 2; t++) {
-        json_t *sums = json_pack("[o, o, o]",
-            summary("f1", "5.3", "EC2.2", "FAILED", "NEW", "ACTIVE", t == 0 ? R1 : r9),
-            summary("f2", "5.3", "EC2.2", "FAILED", "NEW", "ACTIVE", t == 0 ? r0 : R1),
-            summary("f3", "5.3", "EC2.2", "FAILED", "NEW", "ACTIVE", R1));
         struct store_sh_read rd = {.hub_enabled = 1, .full = 1, .read_until = 1000,
-            .catalogue = cat, .staged_target = STAGED, .models = models};
+            .catalogue = cat, .staged_target = (int64_t)t, .models = models};
+        struct store_sh_state sh;
 
-        CHECK(stage_sums(st, sums, &err) == 0);
         CHECK_MSG(store_compliance_apply(st, r1, 1000, ACCT, regions[t], &rd, NULL, NULL,
                       &err) == 0, "%s", err.msg);
-        json_decref(sums);
+        CHECK(store_sh_state_get(st, ACCT, regions[t], &sh, &err) == 0);
+        CHECK_INT(sh.findings, 3);
     }
     CHECK(compliance_query_run(st, &q, &doc, &err) == 0);
     std = json_array_get(json_object_get(doc, "standards"), 0);

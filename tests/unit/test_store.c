@@ -1172,25 +1172,6 @@ test_staging(void)
     db = raw(path);
     CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'stage%'"), 0);
     sqlite3_close(db);
-    CHECK(store_staged_findings(st, 7, &got, &err) == 0);
-    CHECK_INT(json_array_size(got), 2);
-    CHECK_STR(sfield(json_array_get(got, 0), "id"), "f2"); /* staging order */
-    json_decref(got);
-    got = NULL;
-    CHECK(store_staged_findings(st, 8, &got, &err) == 0); /* another target: none */
-    CHECK_INT(json_array_size(got), 0);
-    json_decref(got);
-    got = NULL;
-    /* a staged text that does not parse is an error naming where it broke */
-    {
-        char *cut[] = {(char *)(uintptr_t)"{\"id\":\"f9\",\"title\":\"cut he"};
-        CHECK(store_stage_findings(st, 9, cut, 1, &err) == 0);
-        CHECK(store_staged_findings(st, 9, &got, &err) < 0);
-        CHECK(got == NULL);
-        CHECK_INT(err.kind, ERR_STORE);
-        CHECK_CONTAINS(err.msg, "staged finding is not valid JSON: unexpected end of input");
-        CHECK_CONTAINS(err.msg, "at byte 26 of 26 (near '\"f9\",\"title\":\"cut he')");
-    }
     /* the linking view: the same components, only key and resource_id */
     CHECK(store_staged_link_models(st, 7, ACCT, REG, &got, &acct, &err) == 0);
     CHECK_INT(json_object_size(got), 1);
