@@ -312,7 +312,9 @@ status_of(const char *s)
 static int
 sums_oom(struct err *err)
 {
-    return err_set(err, ERR_INTERNAL, "out of memory");
+    /* -1 spelled out: the analyser cannot see that err_set returns it */
+    (void)err_set(err, ERR_INTERNAL, "out of memory");
+    return -1;
 }
 
 /* Adds standard entry name (NULL: not a string) with the control ids
@@ -366,89 +368,91 @@ sums_add_std(struct compliance_sums *set, const char *name, json_t *cids, struct
     return rc;
 }
 
+/* Which of the fields the sets read a key names (0: none). */
+enum tkey {
+    K_NONE, K_ID, K_ACCT, K_WF, K_SEV, K_RS, K_ST, K_SC, K_STD, K_CIDS, K_RES
+};
+
+static enum tkey
+tkey_of(const char *k, size_t n)
+{
+    switch (n) {
+    case 2:
+        return memcmp(k, "id", 2) == 0 ? K_ID : K_NONE;
+    case 6:
+        return memcmp(k, "status", 6) == 0 ? K_ST : K_NONE;
+    case 8:
+        if (memcmp(k, "workflow", 8) == 0)
+            return K_WF;
+        return memcmp(k, "severity", 8) == 0 ? K_SEV : K_NONE;
+    case 9:
+        return memcmp(k, "resources", 9) == 0 ? K_RES : K_NONE;
+    case 10:
+        return memcmp(k, "account_id", 10) == 0 ? K_ACCT : K_NONE;
+    case 11:
+        return memcmp(k, "control_ids", 11) == 0 ? K_CIDS : K_NONE;
+    case 12:
+        if (memcmp(k, "standard_ids", 12) == 0)
+            return K_STD;
+        return memcmp(k, "record_state", 12) == 0 ? K_RS : K_NONE;
+    case 19:
+        return memcmp(k, "security_control_id", 19) == 0 ? K_SC : K_NONE;
+    default:
+        return K_NONE;
+    }
+}
+
+/* The error of a summary of the wrong shape, tree or text alike. */
+static int
+shape_error(struct err *err, size_t idx, const char *id)
+{
+    /* -1 spelled out, as sums_oom */
+    (void)err_set(err, ERR_INTERNAL,
+        "compliance: summary %zu%s%.200s%s is not a finding summary (id, account_id, status, "
+        "workflow, severity, record_state, standard_ids, control_ids, resources)",
+        idx + 1, id ? " ('" : "", id ? id : "", id ? "')" : "");
+    return -1;
+}
+
 /* Reads summary s (position idx in its list, for messages) as the next
  * summary of set. One pass over its keys instead of a hash lookup each. */
 static int
 sums_add(struct compliance_sums *set, json_t *s, size_t idx, struct err *err)
 {
-    json_t *f_id = NULL, *f_acct = NULL, *f_wf = NULL, *f_sev = NULL, *f_rs = NULL;
-    json_t *f_st = NULL, *f_sc = NULL, *f_std = NULL, *f_cids = NULL, *f_res = NULL, *v;
+    json_t *f[K_RES + 1] = {NULL}, *v;
     struct sum *out;
     const char *k;
     size_t i, n;
 
-    json_object_foreach(s, k, v) {
-        switch (json_object_iter_key_len(json_object_key_to_iter(k))) {
-        case 2:
-            if (memcmp(k, "id", 2) == 0)
-                f_id = v;
-            break;
-        case 6:
-            if (memcmp(k, "status", 6) == 0)
-                f_st = v;
-            break;
-        case 8:
-            if (memcmp(k, "workflow", 8) == 0)
-                f_wf = v;
-            else if (memcmp(k, "severity", 8) == 0)
-                f_sev = v;
-            break;
-        case 9:
-            if (memcmp(k, "resources", 9) == 0)
-                f_res = v;
-            break;
-        case 10:
-            if (memcmp(k, "account_id", 10) == 0)
-                f_acct = v;
-            break;
-        case 11:
-            if (memcmp(k, "control_ids", 11) == 0)
-                f_cids = v;
-            break;
-        case 12:
-            if (memcmp(k, "standard_ids", 12) == 0)
-                f_std = v;
-            else if (memcmp(k, "record_state", 12) == 0)
-                f_rs = v;
-            break;
-        case 19:
-            if (memcmp(k, "security_control_id", 19) == 0)
-                f_sc = v;
-            break;
-        default:
-            break;
-        }
-    }
+    json_object_foreach(s, k, v)
+        f[tkey_of(k, json_object_iter_key_len(json_object_key_to_iter(k)))] = v;
     if (vec_reserve(&set->v, &set->cap, set->n, sizeof(*set->v)) < 0)
         return sums_oom(err);
     out = &set->v[set->n];
     memset(out, 0, sizeof(*out));
-    out->id = json_string_value(f_id);
-    out->account_id = json_string_value(f_acct);
-    out->workflow = json_string_value(f_wf);
+    out->id = json_string_value(f[K_ID]);
+    out->account_id = json_string_value(f[K_ACCT]);
+    out->workflow = json_string_value(f[K_WF]);
     if (!json_is_object(s) || out->id == NULL || out->account_id == NULL ||
-        out->workflow == NULL || !json_is_string(f_rs) ||
-        !(json_is_string(f_sev) || json_is_null(f_sev)) ||
-        !(json_is_string(f_st) || json_is_null(f_st)) ||
-        !(json_is_string(f_sc) || json_is_null(f_sc)) || !json_is_array(f_std) ||
-        !json_is_object(f_cids) || !json_is_array(f_res))
-        return err_set(err, ERR_INTERNAL,
-            "compliance: summary %zu%s%.200s%s is not a finding summary (id, account_id, status, "
-            "workflow, severity, record_state, standard_ids, control_ids, resources)",
-            idx + 1, out->id ? " ('" : "", out->id ? out->id : "", out->id ? "')" : "");
-    out->severity = json_string_value(f_sev);
-    out->status = json_string_value(f_st);
-    out->scid = json_string_value(f_sc);
+        out->workflow == NULL || !json_is_string(f[K_RS]) ||
+        !(json_is_string(f[K_SEV]) || json_is_null(f[K_SEV])) ||
+        !(json_is_string(f[K_ST]) || json_is_null(f[K_ST])) ||
+        !(json_is_string(f[K_SC]) || json_is_null(f[K_SC])) || !json_is_array(f[K_STD]) ||
+        !json_is_object(f[K_CIDS]) || !json_is_array(f[K_RES]))
+        return shape_error(err, idx, out->id);
+    out->severity = json_string_value(f[K_SEV]);
+    out->status = json_string_value(f[K_ST]);
+    out->scid = json_string_value(f[K_SC]);
     out->st = status_of(out->status);
     out->sev_rank = severity_rank(out->severity);
-    out->archived = strcmp(json_string_value(f_rs), "ARCHIVED") == 0;
+    out->archived = strcmp(json_string_value(f[K_RS]), "ARCHIVED") == 0;
     out->suppressed = strcmp(out->workflow, "SUPPRESSED") == 0;
     out->std_off = set->nstd;
-    n = json_array_size(f_std);
+    n = json_array_size(f[K_STD]);
     for (i = 0; i < n; i++) {
-        const char *name = json_string_value(json_array_get(f_std, i));
+        const char *name = json_string_value(json_array_get(f[K_STD], i));
 
-        if (sums_add_std(set, name, name != NULL ? json_object_get(f_cids, name) : NULL, err) <
+        if (sums_add_std(set, name, name != NULL ? json_object_get(f[K_CIDS], name) : NULL, err) <
             0)
             return -1;
         if (name != NULL && set->std[set->nstd - 1].ncid > 0)
@@ -457,9 +461,9 @@ sums_add(struct compliance_sums *set, json_t *s, size_t idx, struct err *err)
     out->nstd = n;
     out->counts = out->counts && !out->archived && out->st == ST_FAILED && !out->suppressed;
     out->res_off = set->nres;
-    n = json_array_size(f_res);
+    n = json_array_size(f[K_RES]);
     for (i = 0; i < n; i++) {
-        const char *r = json_string_value(json_array_get(f_res, i));
+        const char *r = json_string_value(json_array_get(f[K_RES], i));
 
         if (r == NULL)
             continue;
@@ -1213,40 +1217,6 @@ compliance_sums_new(struct compliance_sums **ret, struct err *err)
     return 0;
 }
 
-/* Which of the fields the sets read a key names (0: none). */
-enum tkey {
-    K_NONE, K_ID, K_ACCT, K_WF, K_SEV, K_RS, K_ST, K_SC, K_STD, K_CIDS, K_RES
-};
-
-static enum tkey
-tkey_of(const char *k, size_t n)
-{
-    switch (n) {
-    case 2:
-        return memcmp(k, "id", 2) == 0 ? K_ID : K_NONE;
-    case 6:
-        return memcmp(k, "status", 6) == 0 ? K_ST : K_NONE;
-    case 8:
-        if (memcmp(k, "workflow", 8) == 0)
-            return K_WF;
-        return memcmp(k, "severity", 8) == 0 ? K_SEV : K_NONE;
-    case 9:
-        return memcmp(k, "resources", 9) == 0 ? K_RES : K_NONE;
-    case 10:
-        return memcmp(k, "account_id", 10) == 0 ? K_ACCT : K_NONE;
-    case 11:
-        return memcmp(k, "control_ids", 11) == 0 ? K_CIDS : K_NONE;
-    case 12:
-        if (memcmp(k, "standard_ids", 12) == 0)
-            return K_STD;
-        return memcmp(k, "record_state", 12) == 0 ? K_RS : K_NONE;
-    case 19:
-        return memcmp(k, "security_control_id", 19) == 0 ? K_SC : K_NONE;
-    default:
-        return K_NONE;
-    }
-}
-
 /* The members of the summary object (r->p after its '{'); f indexed by
  * enum tkey (the string-or-null ones), *lists the kinds of standard_ids,
  * control_ids and resources (1: of the right type, 2: another). */
@@ -1312,10 +1282,7 @@ text_shape(const struct tfield *f, const int lists[3], size_t idx, struct err *e
         (f[K_ST].kind != TK_STRING && f[K_ST].kind != TK_NULL) ||
         (f[K_SC].kind != TK_STRING && f[K_SC].kind != TK_NULL) || lists[0] != 1 ||
         lists[1] != 1 || lists[2] != 1)
-        return err_set(err, ERR_INTERNAL,
-            "compliance: summary %zu%s%.200s%s is not a finding summary (id, account_id, status, "
-            "workflow, severity, record_state, standard_ids, control_ids, resources)",
-            idx + 1, id ? " ('" : "", id ? id : "", id ? "')" : "");
+        return shape_error(err, idx, id);
     return 0;
 }
 
