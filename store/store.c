@@ -55,6 +55,19 @@
  */
 #define STORE_PAGE_SIZE_TEXT "16384"
 
+/*
+ * Bytes of WAL file kept once the log restarts (journal_size_limit). A
+ * first run commits its whole organisation in one transaction, so the WAL
+ * grows as large as the database (1.5 GB at 500k resources and 1M
+ * findings); SQLite reuses that file from its start afterwards but never
+ * shrinks it, and a daemon holds it open for good: the database took its
+ * own size again on disk for as long as the daemon ran. With a limit, the
+ * first write after a complete checkpoint (the next run's start) cuts the
+ * file back to this size; closing the last connection (`sync --once`, a
+ * daemon stopping) removes it. An unchanged run writes under 1 MB of WAL.
+ */
+#define STORE_WAL_KEEP_TEXT "4194304"
+
 /* Append-only: index i migrates user_version i to i + 1. */
 static const char *const migrations[] = {
     /* 1: initial schema */
@@ -739,6 +752,7 @@ store_open(const char *path, struct store **ret, struct err *err)
      * memory the journal cost 75 MB at 100k resources). */
     if (q_exec(st, err, "PRAGMA foreign_keys = ON", NULL) < 0 ||
         q_exec(st, err, "PRAGMA synchronous = NORMAL", NULL) < 0 ||
+        q_exec(st, err, "PRAGMA journal_size_limit = " STORE_WAL_KEEP_TEXT, NULL) < 0 ||
         q_exec(st, err, "PRAGMA temp_store = FILE", NULL) < 0 ||
         q_exec(st, err, "PRAGMA temp.cache_size = -8192", NULL) < 0 ||
         stage_attach(st, err) < 0)
