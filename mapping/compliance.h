@@ -87,7 +87,7 @@ MUST_CHECK int compliance_failing_components(json_t *summaries, json_t *models,
 
 /* A model (borrowed) cut down to what linking reads, as canonical JSON
  * text: {"account_id", "vpc_id", "components": [{"key", "resource_id"}]},
- * a missing field as null (what store_staged_link_models cuts out of a
+ * a missing field as null (what store_staged_link_texts cuts out of a
  * model text in SQL). The worker stages it beside each model, so the
  * commit parses ~10% of the bytes. New string (free()), NULL when out of
  * memory or model is not an object. */

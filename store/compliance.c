@@ -325,22 +325,17 @@ static int
 failing_components(const struct compliance_sums *set, const struct store_sh_read *rd,
     const char *account_id, json_t **ret, struct err *err)
 {
-    json_t *models, *m, *loaded = NULL, *loaded_account = NULL;
+    json_t *models, *m;
     json_t *docs = rd->models, *account_doc = rd->account_model;
     int rc;
 
     /* models given by digest are read only now, and only when linking
      * reads them (some finding counts as FAILED) */
-    if (docs == NULL && (rd->models_load_texts != NULL || rd->models_load != NULL) &&
+    if (docs == NULL && rd->models_load_texts != NULL &&
         (rc = compliance_links_models_sums(set, err)) != 0) {
         if (rc < 0)
             return -1;
-        if (rd->models_load_texts != NULL)
-            return failing_components_texts(set, rd, account_id, ret, err);
-        if (rd->models_load(rd->models_ctx, &loaded, &loaded_account, err) < 0)
-            return -1;
-        docs = loaded;
-        account_doc = loaded_account;
+        return failing_components_texts(set, rd, account_id, ret, err);
     }
     rc = -1;
     if ((models = json_array()) == NULL) {
@@ -358,8 +353,6 @@ failing_components(const struct compliance_sums *set, const struct store_sh_read
     rc = compliance_failing_components_sums(set, models, account_id, ret, err);
 out:
     json_decref(models);
-    json_decref(loaded);
-    json_decref(loaded_account);
     return rc;
 }
 

@@ -81,16 +81,12 @@ struct store_sh_read {
                               stored for the next read (reset when the hub is off) */
     /* Instead of models/account_model (both NULL): a digest of the models'
      * canonical texts, which stands for them in the judge inputs, and a
-     * loader called only when the judgement must be redone (its results
-     * are owned by the caller of the loader and freed after linking; they
-     * need hold only what linking reads: account_id, vpc_id and the
-     * components' key and resource_id, see store_staged_link_models). */
+     * loader called only when linking reads the models (some finding counts
+     * as FAILED): their link texts (store_staged_link_texts: account_id,
+     * vpc_id and the components' key and resource_id), linked without a
+     * tree per model (compliance_failing_components_texts); *ret is
+     * cleared by the commit with store_link_texts_clear. */
     const char *models_digest;
-    int (*models_load)(void *ctx, json_t **ret_models, json_t **ret_account, struct err *err);
-    /* Or, used instead of models_load when set: the same documents as link
-     * texts (store_staged_link_texts), linked without a tree per model
-     * (compliance_failing_components_texts); *ret is cleared by the commit
-     * with store_link_texts_clear. */
     int (*models_load_texts)(void *ctx, struct store_link_texts *ret, struct err *err);
     void *models_ctx;
 };

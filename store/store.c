@@ -1763,55 +1763,6 @@ out:
     return rc;
 }
 
-struct link_trees {
-    json_t *models, *account;
-};
-
-static int
-link_tree_row(void *ctx, const char *vpc, sqlite3_stmt *s, struct err *err)
-{
-    struct link_trees *t = ctx;
-    json_t *doc = NULL;
-
-    if (col_json(s, 2, "staged model", &doc, err) < 0)
-        return -1;
-    if (vpc[0] == '\0') {
-        json_decref(t->account);
-        t->account = doc;
-    } else if (json_object_set_new(t->models, vpc, doc) < 0) {
-        return oom(err);
-    }
-    return 0;
-}
-
-int
-store_staged_link_models(struct store *st, int64_t target, const char *account_id,
-                         const char *region, json_t **ret_models, json_t **ret_account,
-                         struct err *err)
-{
-    struct link_trees t = {json_object(), NULL};
-    int rc = -1;
-
-    if (t.models == NULL) {
-        oom(err);
-        store_ctx(err, "reading the staged models of %s/%s", account_id, region);
-        goto out;
-    }
-    if (staged_links(st, target, account_id, region, link_tree_row, &t, err) < 0)
-        goto out;
-    *ret_models = t.models;
-    t.models = NULL;
-    if (ret_account != NULL) {
-        *ret_account = t.account;
-        t.account = NULL;
-    }
-    rc = 0;
-out:
-    json_decref(t.models);
-    json_decref(t.account);
-    return rc;
-}
-
 void
 store_link_texts_clear(struct store_link_texts *t)
 {

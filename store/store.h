@@ -151,7 +151,7 @@ struct store_staged_model {
     const char *name;   /* the VPC's name, may be NULL */
     const char *model;  /* canonical JSON text (compact, sorted keys) */
     const char *link;   /* its link document (compliance_link_text), or NULL: then
-                           store_staged_link_models cuts it out of the model text */
+                           store_staged_link_texts cuts it out of the model text */
 };
 /* A mapped model's texts as a worker stages them: the canonical text and
  * its link document (compliance_link_text), owned by *m and freed with
@@ -176,23 +176,18 @@ MUST_CHECK int store_staged_models_sum(const struct store_staged_model *v, size_
 /* summaries: n JSON texts (sh_finding_summarize objects), kept in order. */
 MUST_CHECK int store_stage_findings(struct store *st, int64_t target, char *const *summaries,
                                     size_t n, struct err *err);
-/* The staged models of target's account x region as {"vpc-...": DOC}, each
- * cut down to what compliance linking reads: {"account_id", "vpc_id",
- * "components": [{"key", "resource_id"}]} (the staged link document, else
- * cut out of the model text in SQL), and the account document the same way (*ret_account NULL when none; ret_account may be NULL). Owned by
- * the caller. */
-MUST_CHECK int store_staged_link_models(struct store *st, int64_t target,
-                                        const char *account_id, const char *region,
-                                        json_t **ret_models, json_t **ret_account,
-                                        struct err *err);
-/* The same documents as texts, without a tree (for
+/* The staged models of target's account x region cut down to what
+ * compliance linking reads, {"account_id", "vpc_id", "components":
+ * [{"key", "resource_id"}]} (the staged link document, else cut out of the
+ * model text in SQL), as texts without a tree (for
  * compliance_failing_components_texts): in t->buf, each NUL-terminated,
  * text i at t->buf + t->off[i], t->len[i] bytes; i < t->n the VPCs' in
  * vpc_id order, then (has_account) text t->n the account document's. A
  * NULL link column (never made by the SQL) reads as "null". *ret is the
- * caller's: store_link_texts_clear (also on a zeroed struct). Errors as
- * store_staged_link_models (a text is not parsed here, so one that is not
- * JSON is the reader's error). */
+ * caller's: store_link_texts_clear (also on a zeroed struct). Errors
+ * name the read ("reading the staged models of ACCOUNT/REGION"), a reused
+ * snapshot that is gone its VPC (a text is not parsed here, so one that is
+ * not JSON is the reader's error). */
 struct store_link_texts {
     char *buf;
     size_t *off, *len;

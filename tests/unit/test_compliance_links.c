@@ -29,10 +29,13 @@
  * exactly when it refuses; when both accept, equal results or the same
  * shape error); wrong types (components not a list, account_id not a
  * string, a component key that is a number, a text that is not an object)
- * with the tree path's messages; a too-deep value. The store: texts and
- * trees read from the staging area agree (order, the account document
- * apart), and store_compliance_apply with the texts loader records the
- * same verdict rows as with the trees loader, calling it once.
+ * with the tree path's messages; a too-deep value. The store, staged as
+ * daemon/target.c stages and committed as daemon/sync.c commits: the link
+ * texts read from the staging area are what linking reads of each model,
+ * written out here from the model (vpc_id order, the account document
+ * apart, links given or cut in SQL), and store_compliance_apply records
+ * the components the tree path links from the same models, loading the
+ * texts once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -612,15 +615,7 @@ struct loader {
     int calls;
 };
 
-static int
-load_trees(void *ctx, json_t **ret_models, json_t **ret_account, struct err *err)
-{
-    struct loader *l = ctx;
-
-    l->calls++;
-    return store_staged_link_models(l->st, 0, A1, REG, ret_models, ret_account, err);
-}
-
+/* The daemon's loader (daemon/sync.c): the staged link texts. */
 static int
 load_texts(void *ctx, struct store_link_texts *ret, struct err *err)
 {
@@ -638,21 +633,62 @@ load_texts_fail(void *ctx, struct store_link_texts *ret, struct err *err)
     return err_set(err, ERR_STORE, "store: staged models: disk on fire");
 }
 
+/* The account document staged beside the data's models: the first one
+ * with vpc_id null (its components in two documents) and a component of
+ * its own, the IAM user a FAILED finding of link-summaries names, so a
+ * commit that leaves the account document out links that finding to the
+ * account instead. */
+#define BOB "arn:aws:iam::" A1 ":user/bob"
+static json_t *
+account_of(json_t *models)
+{
+    json_t *acct = json_deep_copy(json_array_get(models, 0));
+
+    if (acct != NULL) {
+        json_object_set_new(acct, "vpc_id", json_null());
+        json_array_append_new(json_object_get(acct, "components"),
+            json_pack("{s:s, s:s, s:s}", "key", BOB, "resource_type", "AWS::IAM::User",
+                "resource_id", "bob"));
+    }
+    return acct;
+}
+
+/* What linking reads of model m, written out here from the model (not by
+ * compliance_link_text): account_id, vpc_id and each component's key and
+ * resource_id, a missing resource_id as null. */
+static json_t *
+link_want(json_t *m)
+{
+    json_t *comps = json_array(), *c;
+    size_t i;
+
+    json_array_foreach(json_object_get(m, "components"), i, c) {
+        json_t *rid = json_object_get(c, "resource_id");
+
+        json_array_append_new(comps, json_pack("{s:O, s:O}", "key", json_object_get(c, "key"),
+            "resource_id", rid != NULL ? rid : json_null()));
+    }
+    return json_pack("{s:O, s:O, s:o}", "account_id", json_object_get(m, "account_id"), "vpc_id",
+        json_object_get(m, "vpc_id"), "components", comps);
+}
+
 /* Stages the data directory's findings and models (links given or cut
- * out in SQL) as target 0. */
+ * out in SQL) as target 0, the way daemon/target.c stages a worker's
+ * models (store_staged_model_make, store_stage_models with their digest);
+ * ret_digest (65 bytes) gets the digest daemon/sync.c gives the commit. */
 static int
-stage(struct store *st, json_t *sums, json_t *models, int with_links, struct err *err)
+stage(struct store *st, json_t *sums, json_t *models, int with_links, char *ret_digest,
+    struct err *err)
 {
     size_t n = json_array_size(sums), nm = json_array_size(models);
-    char **texts = calloc(n + 1, sizeof(*texts));
+    char **texts = calloc(n + 1, sizeof(*texts)), sum[65];
     struct store_staged_model *v = calloc(nm + 1, sizeof(*v));
     const char **links = calloc(nm + 1, sizeof(*links));
-    json_t *acct = json_deep_copy(json_array_get(models, 0));
+    json_t *acct = account_of(models);
     int rc = -1;
 
     if (texts == NULL || v == NULL || links == NULL || acct == NULL)
         goto out;
-    json_object_set_new(acct, "vpc_id", json_null());
     for (size_t i = 0; i < n; i++)
         texts[i] = jsonw_dumps(json_array_get(sums, i), JSON_COMPACT);
     for (size_t i = 0; i <= nm; i++) {
@@ -666,8 +702,11 @@ stage(struct store *st, json_t *sums, json_t *models, int with_links, struct err
         if (!with_links) /* a reused snapshot's: cut out of the model in SQL */
             v[i].link = NULL;
     }
+    if (store_staged_models_sum(v, nm + 1, sum) < 0)
+        goto out;
     if (store_stage_reset(st, err) == 0 && store_stage_findings(st, 0, texts, n, err) == 0 &&
-        store_stage_models(st, 0, A1, REG, v, nm + 1, NULL, err) == 0)
+        store_stage_models(st, 0, A1, REG, v, nm + 1, sum, err) == 0 &&
+        (ret_digest == NULL || store_staged_models_digest(st, 0, A1, REG, ret_digest, err) == 0))
         rc = 0;
 out:
     for (size_t i = 0; texts != NULL && i < n; i++)
@@ -683,27 +722,26 @@ out:
     return rc;
 }
 
-/* The verdict rows of a first read committed with the given loader. */
+/* The verdict rows of a first read committed as daemon/sync.c commits it
+ * (models_digest + models_load_texts); *ret_calls: the loader's calls. */
 static json_t *
-apply_rows(const char *path, json_t *sums, json_t *models, int with_links, int texts,
-    int *ret_calls, struct err *err)
+apply_rows(const char *path, json_t *sums, json_t *models, int with_links, int *ret_calls,
+    struct err *err)
 {
     struct store *st = NULL;
     struct loader l = {NULL, 0};
+    char digest[65] = "";
     struct store_sh_read rd = {.hub_enabled = 1, .full = 1, .read_until = 1000,
-        .staged_target = 0, .models_digest = "d1", .models_ctx = &l};
+        .staged_target = 0, .models_digest = digest, .models_load_texts = load_texts,
+        .models_ctx = &l};
     json_t *rows = NULL;
     int64_t run = 0;
 
     rd.catalogue = load("catalogue.json");
-    if (texts)
-        rd.models_load_texts = load_texts;
-    else
-        rd.models_load = load_trees;
     unlink(path);
     if (rd.catalogue != NULL && store_open(path, &st, err) == 0) {
         l.st = st;
-        if (stage(st, sums, models, with_links, err) < 0 ||
+        if (stage(st, sums, models, with_links, digest, err) < 0 ||
             store_run_begin(st, 1000, &run, err) < 0 ||
             store_compliance_apply(st, run, 1000, A1, REG, &rd, NULL, NULL, err) < 0 ||
             store_compliance_rows(st, NULL, NULL, &rows, err) < 0)
@@ -716,51 +754,113 @@ apply_rows(const char *path, json_t *sums, json_t *models, int with_links, int t
     return rows;
 }
 
+/* The components the tree path (tree_path: the texts parsed, linked by
+ * compliance_failing_components_sums) gives for the data's findings and
+ * models, the account document last: {"STANDARD\tCONTROL": [...]}. */
+static json_t *
+tree_components(json_t *sums, json_t *models)
+{
+    size_t nm = json_array_size(models);
+    struct compliance_sums *set = sums_of(sums);
+    struct compliance_link_doc d[8], a = {NULL, 0};
+    char *texts[9] = {NULL};
+    json_t *acct = account_of(models), *res = NULL;
+    struct outcome o = {0};
+
+    for (size_t i = 0; i <= nm && i < 9; i++) {
+        texts[i] = compliance_link_text(i < nm ? json_array_get(models, i) : acct);
+        if (texts[i] != NULL && i < nm && i < 8)
+            d[i] = (struct compliance_link_doc){texts[i], strlen(texts[i])};
+        else if (texts[i] != NULL)
+            a = (struct compliance_link_doc){texts[i], strlen(texts[i])};
+    }
+    if (set != NULL && nm < 8 && a.text != NULL) {
+        tree_path(set, d, nm, &a, A1, &o);
+        if (o.rc == 0)
+            res = json_loads(o.dump, 0, NULL);
+    }
+    outcome_done(&o);
+    for (size_t i = 0; i < 9; i++)
+        free(texts[i]);
+    compliance_sums_free(set);
+    json_decref(acct);
+    return res;
+}
+
+/* Each verdict row's components are want's for its control ([] when
+ * want has none); *ret_linked counts the rows with components. */
+static int
+rows_have(json_t *rows, json_t *want, size_t *ret_linked)
+{
+    json_t *r, *none = json_array();
+    size_t i;
+    int bad = 0;
+
+    *ret_linked = 0;
+    json_array_foreach(rows, i, r) {
+        char k[256];
+        json_t *w, *got = json_object_get(r, "components");
+
+        snprintf(k, sizeof(k), "%s\t%s", json_string_value(json_object_get(r, "standard")),
+            json_string_value(json_object_get(r, "control_id")));
+        w = json_object_get(want, k);
+        if (!json_equal(got, w != NULL ? w : none)) {
+            char *dg = json_dumps(got, JSON_COMPACT), *dw = json_dumps(w, JSON_COMPACT);
+
+            fprintf(stderr, "%s: components %s, want %s\n", k, dg ? dg : "?", dw ? dw : "[]");
+            free(dg);
+            free(dw);
+            bad = 1;
+        }
+        *ret_linked += json_array_size(got) > 0;
+    }
+    json_decref(none);
+    return bad;
+}
+
 static void
 test_store(const char *dir)
 {
-    json_t *models = load("models.json"), *sums = load("link-summaries.json");
+    json_t *models = load("models.json"), *sums = load("link-summaries.json"), *acct = NULL;
+    json_t *want = NULL;
     char path[512];
     struct err err = {0};
 
     CHECK(models != NULL && sums != NULL);
     if (models == NULL || sums == NULL)
         goto out;
-    /* texts and trees of the staging area agree, links given or cut in SQL */
+    acct = account_of(models);
+    /* the data's models are in vpc_id order: text i is model i's */
+    for (size_t i = 1; i < json_array_size(models); i++)
+        CHECK(strcmp(json_string_value(json_object_get(json_array_get(models, i - 1), "vpc_id")),
+                  json_string_value(json_object_get(json_array_get(models, i), "vpc_id"))) < 0);
+    /* the staged link texts are what linking reads of each staged model,
+     * in vpc_id order, the account document apart; links given or cut in
+     * SQL */
     for (int with = 0; with < 2; with++) {
         struct store *st = NULL;
         struct store_link_texts t = {0};
-        json_t *trees = NULL, *acct = NULL;
 
         snprintf(path, sizeof(path), "%s/links-%d.db", dir, with);
         unlink(path);
         CHECK(store_open(path, &st, &err) == 0);
         if (st == NULL)
             continue;
-        CHECK_MSG(stage(st, sums, models, with, &err) == 0, "%s", err.msg);
+        CHECK_MSG(stage(st, sums, models, with, NULL, &err) == 0, "%s", err.msg);
         CHECK_MSG(store_staged_link_texts(st, 0, A1, REG, &t, &err) == 0, "%s", err.msg);
-        CHECK(store_staged_link_models(st, 0, A1, REG, &trees, &acct, &err) == 0);
-        CHECK_INT(t.n, json_object_size(trees));
-        CHECK(t.has_account && acct != NULL);
-        {
-            const char *vpc;
-            json_t *m;
-            size_t i = 0;
+        CHECK_INT(t.n, json_array_size(models));
+        CHECK(t.has_account);
+        for (size_t i = 0; i <= t.n && i <= json_array_size(models); i++) {
+            if (i == t.n && !t.has_account)
+                break;
+            json_t *w = link_want(i < t.n ? json_array_get(models, i) : acct);
+            json_t *x = jsonr_loadb(t.buf + t.off[i], t.len[i], 0, NULL);
 
-            json_object_foreach(trees, vpc, m) {
-                json_t *x = jsonr_loadb(t.buf + t.off[i], t.len[i], 0, NULL);
-
-                CHECK(x != NULL && json_equal(x, m));
-                CHECK(t.buf[t.off[i] + t.len[i]] == '\0');
-                json_decref(x);
-                i++;
-            }
-            if (t.has_account) {
-                json_t *x = jsonr_loadb(t.buf + t.off[t.n], t.len[t.n], 0, NULL);
-
-                CHECK(x != NULL && json_equal(x, acct));
-                json_decref(x);
-            }
+            CHECK_MSG(x != NULL && w != NULL && json_equal(x, w), "with %d, text %zu: %s", with,
+                i, t.buf + t.off[i]);
+            CHECK(t.buf[t.off[i] + t.len[i]] == '\0');
+            json_decref(x);
+            json_decref(w);
         }
         /* the cut-out texts (with == 0) through both paths */
         {
@@ -786,35 +886,37 @@ test_store(const char *dir)
         CHECK(store_staged_link_texts(st, 0, A1, "eu-west-1", &t, &err) == 0);
         CHECK(t.n == 0 && !t.has_account);
         store_link_texts_clear(&t);
-        json_decref(trees);
-        json_decref(acct);
         store_close(st);
         unlink(path);
     }
-    /* a commit with the texts loader records what the trees loader does */
+    /* a commit as the daemon's records, links given or cut in SQL, the
+     * components the tree path links from the same models (the account
+     * document included), loading the texts once */
+    want = tree_components(sums, models);
+    CHECK(want != NULL && json_object_size(want) > 0);
     for (int with = 0; with < 2; with++) {
-        json_t *a, *b;
-        int ca = 0, cb = 0;
+        json_t *rows;
+        size_t linked = 0;
+        int calls = 0;
 
         snprintf(path, sizeof(path), "%s/apply.db", dir);
-        a = apply_rows(path, sums, models, with, 0, &ca, &err);
-        CHECK_MSG(a != NULL, "%s", err.msg);
-        b = apply_rows(path, sums, models, with, 1, &cb, &err);
-        CHECK_MSG(b != NULL, "%s", err.msg);
-        CHECK(a != NULL && b != NULL && json_equal(a, b));
-        CHECK(json_array_size(a) > 3);
-        CHECK_INT(ca, 1);
-        CHECK_INT(cb, 1);
+        rows = apply_rows(path, sums, models, with, &calls, &err);
+        CHECK_MSG(rows != NULL, "%s", err.msg);
+        CHECK(json_array_size(rows) > 3);
+        CHECK_MSG(rows_have(rows, want, &linked) == 0, "with %d: components differ", with);
+        CHECK_INT(linked, json_object_size(want));
+        CHECK_INT(calls, 1);
         {
-            char *da = json_dumps(a, JSON_COMPACT), *db = json_dumps(b, JSON_COMPACT);
+            char *d = json_dumps(rows, JSON_COMPACT);
 
-            CHECK(da != NULL && db != NULL && strcmp(da, db) == 0);
-            CHECK(da != NULL && strstr(da, "\"vpc_id\":\"vpc-1\"") != NULL);
-            free(da);
-            free(db);
+            CHECK(d != NULL && strstr(d, "\"vpc_id\":\"vpc-1\"") != NULL);
+            CHECK(d != NULL && strstr(d, "\"key\":\"account:" A1 "\"") != NULL);
+            /* hand-derived: bob is a component of the account document only */
+            CHECK(d != NULL &&
+                  strstr(d, "\"components\":[{\"key\":\"" BOB "\",\"vpc_id\":null}]") != NULL);
+            free(d);
         }
-        json_decref(a);
-        json_decref(b);
+        json_decref(rows);
     }
     /* a failing texts loader fails the commit */
     {
@@ -830,7 +932,7 @@ test_store(const char *dir)
                 .catalogue = cat, .staged_target = 0, .models_digest = "d1",
                 .models_load_texts = load_texts_fail};
 
-            CHECK(stage(st, sums, models, 1, &err) == 0);
+            CHECK(stage(st, sums, models, 1, NULL, &err) == 0);
             CHECK(store_run_begin(st, 1000, &run, &err) == 0);
             CHECK(store_compliance_apply(st, run, 1000, A1, REG, &rd, NULL, NULL, &err) < 0);
             CHECK_CONTAINS(err.msg, "disk on fire");
@@ -840,6 +942,8 @@ test_store(const char *dir)
         unlink(path);
     }
 out:
+    json_decref(want);
+    json_decref(acct);
     json_decref(models);
     json_decref(sums);
 }

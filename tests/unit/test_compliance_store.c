@@ -485,26 +485,47 @@ test_style_and_skip(const char *dir)
     store_close(st);
 }
 
-/* Models given by digest (as daemon/sync.c gives them) are loaded only
- * when linking reads them: not for a read without a counted FAILED
- * finding, once for one with; a loader failure fails the apply and leaves
- * the stored verdicts as they were. */
+/* Models given by digest, as daemon/sync.c gives them (the worker's texts
+ * staged beside the summaries as daemon/target.c stages them, their digest,
+ * and a loader of the staged link texts), are loaded only when linking
+ * reads them: not for a read without a counted FAILED finding, once for
+ * one with; a loader failure fails the apply and leaves the stored
+ * verdicts as they were. */
 struct loader {
+    struct store *st; /* the store whose staged texts it reads */
     int calls;
     int fail;
 };
 
 static int
-load_models_cb(void *ctx, json_t **ret_models, json_t **ret_account, struct err *err)
+load_texts_cb(void *ctx, struct store_link_texts *ret, struct err *err)
 {
     struct loader *l = ctx;
 
     l->calls++;
     if (l->fail)
         return err_set(err, ERR_STORE, "store: staged models: disk on fire");
-    *ret_models = json_pack("{s:o}", "vpc-1", model());
-    *ret_account = NULL;
-    return 0;
+    return store_staged_link_texts(l->st, STAGED, ACCT, REG, ret, err);
+}
+
+/* Stages model() as vpc-1 for target STAGED the way a worker does (after
+ * stage_sums, which empties the staging area); ret_digest (65 bytes) gets
+ * the digest of the staged models, what the commit is given. */
+static int
+stage_model(struct store *st, char *ret_digest, struct err *err)
+{
+    json_t *m = model();
+    struct store_staged_model v = {0};
+    int rc = -1;
+
+    if (m == NULL || store_staged_model_make(&v, "vpc-1", m) < 0 ||
+        store_staged_models_sum(&v, 1, ret_digest) < 0)
+        err_set(err, ERR_INTERNAL, "out of memory staging vpc-1");
+    else
+        rc = store_stage_models(st, STAGED, ACCT, REG, &v, 1, ret_digest, err);
+    store_staged_model_clear(&v);
+    json_decref(m);
+    return rc;
 }
 
 static int
@@ -512,11 +533,15 @@ apply_lazy(struct store *st, int64_t run, time_t now, int full, json_t *sums,
     struct loader *l, struct err *err)
 {
     json_t *cat = catalogue();
+    char digest[65] = "";
     struct store_sh_read rd = {.hub_enabled = 1, .full = full, .read_until = now,
-        .catalogue = cat, .staged_target = STAGED, .models_digest = "d1",
-        .models_load = load_models_cb, .models_ctx = l};
+        .catalogue = cat, .staged_target = STAGED, .models_digest = digest,
+        .models_load_texts = load_texts_cb, .models_ctx = l};
     int rc = stage_sums(st, sums, err);
 
+    l->st = st;
+    if (rc == 0)
+        rc = stage_model(st, digest, err);
     if (rc == 0)
         rc = store_compliance_apply(st, run, now, ACCT, REG, &rd, NULL, NULL, err);
 
@@ -606,17 +631,25 @@ apply_both(struct store *a, struct store *b, time_t now, int full, json_t *sums,
     struct loader *l, json_t *ev_a, json_t *ev_b, struct err *err)
 {
     json_t *cat = catalogue(), *judged = NULL;
+    char digest[65] = "";
     struct store_sh_read rd = {.hub_enabled = 1, .full = full, .read_until = now,
-        .catalogue = cat, .staged_target = STAGED, .models_digest = "d1",
-        .models_load = load_models_cb, .models_ctx = l};
+        .catalogue = cat, .staged_target = STAGED, .models_digest = digest,
+        .models_load_texts = load_texts_cb, .models_ctx = l};
     int64_t ra, rb;
     int rc = -1;
 
-    if (stage_sums(a, sums, err) == 0 && stage_sums(b, sums, err) == 0 &&
-        store_run_begin(a, now, &ra, err) == 0 && store_run_begin(b, now, &rb, err) == 0 &&
-        store_compliance_apply(a, ra, now, ACCT, REG, &rd, ev_a, NULL, err) == 0 &&
-        store_compliance_apply(b, rb, now, ACCT, REG, &rd, ev_b, &judged, err) == 0)
-        rc = 0;
+    if (stage_sums(a, sums, err) < 0 || stage_model(a, digest, err) < 0 ||
+        stage_sums(b, sums, err) < 0 || stage_model(b, digest, err) < 0 ||
+        store_run_begin(a, now, &ra, err) < 0 || store_run_begin(b, now, &rb, err) < 0)
+        goto out;
+    l->st = a;
+    if (store_compliance_apply(a, ra, now, ACCT, REG, &rd, ev_a, NULL, err) < 0)
+        goto out;
+    l->st = b;
+    if (store_compliance_apply(b, rb, now, ACCT, REG, &rd, ev_b, &judged, err) < 0)
+        goto out;
+    rc = 0;
+out:
     json_decref(judged);
     json_decref(cat);
     json_decref(sums);

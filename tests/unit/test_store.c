@@ -1146,6 +1146,51 @@ apply_staged(struct store *st, int64_t run, time_t now, const struct cfg_ignore 
     return rc;
 }
 
+/* The staged link texts of target (store_staged_link_texts: what the
+ * daemon's commit links from), each parsed: *ret_models {"VPC": DOC} keyed
+ * by each document's vpc_id in the texts' order, *ret_account the account
+ * document or NULL (ret_account may be NULL). -1 with err set when the
+ * read fails or a text is not a JSON object. */
+static int
+link_docs(struct store *st, int64_t target, json_t **ret_models, json_t **ret_account,
+          struct err *err)
+{
+    struct store_link_texts t = {0};
+    json_t *models = json_object(), *acct = NULL, *doc;
+    int rc = -1;
+
+    if (models == NULL || store_staged_link_texts(st, target, ACCT, REG, &t, err) < 0)
+        goto out;
+    for (size_t i = 0; i < t.n + (t.has_account ? 1 : 0); i++) {
+        const char *vpc;
+
+        doc = json_loadb(t.buf + t.off[i], t.len[i], 0, NULL);
+        if (!json_is_object(doc)) {
+            json_decref(doc);
+            err_set(err, ERR_INTERNAL, "link text %zu is not a JSON object: %s", i,
+                    t.buf + t.off[i]);
+            goto out;
+        }
+        vpc = json_string_value(json_object_get(doc, "vpc_id"));
+        if (i == t.n)
+            acct = doc;
+        else
+            json_object_set_new(models, vpc != NULL ? vpc : "(no vpc_id)", doc);
+    }
+    rc = 0;
+out:
+    store_link_texts_clear(&t);
+    if (rc < 0)
+        json_decref(models);
+    else
+        *ret_models = models;
+    if (rc == 0 && ret_account != NULL)
+        *ret_account = acct;
+    else
+        json_decref(acct);
+    return rc;
+}
+
 static void
 test_staging(void)
 {
@@ -1173,7 +1218,7 @@ test_staging(void)
     CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'stage%'"), 0);
     sqlite3_close(db);
     /* the linking view: the same components, only key and resource_id */
-    CHECK(store_staged_link_models(st, 7, ACCT, REG, &got, &acct, &err) == 0);
+    CHECK(link_docs(st, 7, &got, &acct, &err) == 0);
     CHECK_INT(json_object_size(got), 1);
     CHECK(acct == NULL);
     {
@@ -1376,7 +1421,7 @@ test_stage_reset(void)
         CHECK(store_staged_items(st, 7, read_nested, &n, &err) == 0);
         CHECK_INT(n.rows, 2);
         n.depth = 0;
-        CHECK(store_staged_link_models(st, 7, ACCT, REG, &got, &acct, &err) == 0);
+        CHECK(link_docs(st, 7, &got, &acct, &err) == 0);
         CHECK_INT(json_object_size(got), 1);
         json_decref(got);
         got = NULL;
@@ -1385,7 +1430,7 @@ test_stage_reset(void)
         n.rows = 0;
         CHECK(store_staged_items(st, 7, read_nested, &n, &err) == 0);
         CHECK_INT(n.rows, 0);
-        CHECK(store_staged_link_models(st, 7, ACCT, REG, &got, &acct, &err) == 0);
+        CHECK(link_docs(st, 7, &got, &acct, &err) == 0);
         CHECK_INT(json_object_size(got), 0);
         json_decref(got);
         got = NULL;
@@ -1433,7 +1478,7 @@ test_page_size(void)
     }
     CHECK(store_stage_reset(st, &err) == 0);
     CHECK(stage_one(st, 7, "vpc-1", disc) == 0);
-    CHECK(store_staged_link_models(st, 7, ACCT, REG, &got, &acct, &err) == 0);
+    CHECK(link_docs(st, 7, &got, &acct, &err) == 0);
     CHECK_INT(json_object_size(got), 1);
     json_decref(got);
     store_close(st);
@@ -1445,7 +1490,7 @@ test_page_size(void)
 }
 
 /* The link document a worker stages beside a model (compliance_link_text)
- * is what store_staged_link_models would cut out of the model text: the
+ * is what store_staged_link_texts cuts out of the model text otherwise: the
  * same documents either way, a designed component (no resource_id) and the
  * account document (vpc_id null) included. */
 static void
@@ -1495,8 +1540,8 @@ test_stage_link(void)
         CHECK(store_stage_models(st, 1, ACCT, REG, v1, 2, NULL, &err) == 0);
         CHECK(store_stage_models(st, 2, ACCT, REG, v2, 2, NULL, &err) == 0);
     }
-    CHECK(store_staged_link_models(st, 1, ACCT, REG, &with, &wa, &err) == 0);
-    CHECK(store_staged_link_models(st, 2, ACCT, REG, &without, &woa, &err) == 0);
+    CHECK(link_docs(st, 1, &with, &wa, &err) == 0);
+    CHECK(link_docs(st, 2, &without, &woa, &err) == 0);
     CHECK(with != NULL && without != NULL && json_equal(with, without));
     CHECK(wa != NULL && woa != NULL && json_equal(wa, woa));
     CHECK(json_is_null(json_object_get(json_array_get(json_object_get(json_object_get(with,
@@ -1508,7 +1553,7 @@ test_stage_link(void)
             "{\"account_id\":\"x\",\"components\":[],\"vpc_id\":\"vpc-1\"}"}};
         json_t *got = NULL;
         CHECK(store_stage_models(st, 3, ACCT, REG, v3, 1, NULL, &err) == 0);
-        CHECK(store_staged_link_models(st, 3, ACCT, REG, &got, NULL, &err) == 0);
+        CHECK(link_docs(st, 3, &got, NULL, &err) == 0);
         CHECK_STR(json_string_value(json_object_get(json_object_get(got, "vpc-1"),
             "account_id")), "x");
         json_decref(got);
@@ -1727,7 +1772,7 @@ test_stage_reuse(void)
     CHECK(apply_staged(st, run, T0 + 1, NULL, 0, &as) == 0);
     CHECK(store_model_put(st, &v, disc, "create", T0 + 2, NULL, 0, &err) == 0);
     CHECK(store_staged_models_digest(st, 7, ACCT, REG, d1, &err) == 0);
-    CHECK(store_staged_link_models(st, 7, ACCT, REG, &link1, NULL, &err) == 0);
+    CHECK(link_docs(st, 7, &link1, NULL, &err) == 0);
 
     /* reused: the same digest and linking view as the text staged afresh */
     CHECK(store_stage_reset(st, &err) == 0);
@@ -1735,7 +1780,7 @@ test_stage_reuse(void)
     CHECK_INT(vpcs, 1);
     CHECK(store_staged_models_digest(st, 7, ACCT, REG, d2, &err) == 0);
     CHECK_STR(d2, d1);
-    CHECK(store_staged_link_models(st, 7, ACCT, REG, &link2, NULL, &err) == 0);
+    CHECK(link_docs(st, 7, &link2, NULL, &err) == 0);
     CHECK(link1 != NULL && link2 != NULL && json_equal(link1, link2));
     /* same reconcile inputs: only touched, still green */
     apply_expect(st, run, T0 + 3, NULL, 0, 1, "green");
@@ -1766,7 +1811,7 @@ test_stage_reuse(void)
     err_clear(&err);
     json_decref(link2);
     link2 = NULL;
-    CHECK(store_staged_link_models(st, 7, ACCT, REG, &link2, NULL, &err) < 0);
+    CHECK(link_docs(st, 7, &link2, NULL, &err) < 0);
     CHECK_CONTAINS(err.msg, "the reused snapshot of vpc-1 is gone");
     err_clear(&err);
     CHECK(store_apply_staged(st, run, T0 + 8, 7, ACCT, REG, NULL, 0, &as, &err) < 0);
