@@ -16,8 +16,9 @@
  *              returns): page parsing, for reference only, not part of the
  *              local processing; each page is then summarised while it is
  *              in cache, as the worker's callback does;
- *   summarize  sh_finding_summarize + the compact jsonw dump of the summary;
- *   stage      store_stage_findings in batches of 500 (target.c);
+ *   summarize  sh_finding_summarize + its row form (compliance_row_text:
+ *              the id apart, the compact text without what the row holds);
+ *   stage      store_stage_finding_rows in batches of 500 (target.c);
  *   apply_full the commit of a first run (every target read in full):
  *              store_run_begin, store_begin_all, per target
  *              store_staged_models_digest and store_compliance_apply (it
@@ -80,12 +81,13 @@
 #include "daemon/err.h"
 #include "daemon/jsonr.h"
 #include "daemon/jsonw.h"
+#include "mapping/compliance.h"
 #include "mapping/map.h"
 #include "providers/aws/securityhub.h"
 #include "store/compliance.h"
 #include "store/store.h"
 
-#define STAGE_BATCH 500 /* finding summaries per store_stage_findings, as target.c */
+#define STAGE_BATCH 500 /* finding summaries per store_stage_finding_rows, as target.c */
 /* The canonical form the store compares model snapshots in (target.c). */
 #define CANON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
 
@@ -371,17 +373,25 @@ change_finding(json_t *f, long nth, struct err *err)
     return 0;
 }
 
-/* Stages texts[0..*n) in one call and frees them (timed by the caller). */
+/* Stages the rows ids/texts[0..*n) in one call and frees them (timed by
+ * the caller). */
 static int
-flush(struct store *st, const struct target *t, int64_t index, char **texts, size_t *n,
-    struct err *err)
+flush(struct store *st, const struct target *t, int64_t index, char **ids, char **texts,
+    size_t *n, struct err *err)
 {
+    struct store_staged_finding v[STAGE_BATCH];
     int rc = 0;
 
-    if (*n > 0 && store_stage_findings(st, index, texts, *n, err) < 0)
+    for (size_t i = 0; i < *n; i++) {
+        v[i].id = ids[i];
+        v[i].text = texts[i];
+    }
+    if (*n > 0 && store_stage_finding_rows(st, index, v, *n, err) < 0)
         rc = err_prefix(err, "staging %s/%s", t->account, t->region);
-    for (size_t i = 0; i < *n; i++)
+    for (size_t i = 0; i < *n; i++) {
+        free(ids[i]);
         free(texts[i]);
+    }
     *n = 0;
     return rc;
 }
@@ -396,7 +406,8 @@ static int
 read_target(struct store *st, struct target *t, int64_t index, int changed, struct phases *ph,
     struct err *err)
 {
-    char **lines = NULL, *texts[STAGE_BATCH + SH_FINDINGS_PAGE];
+    char **lines = NULL, *ids[STAGE_BATCH + SH_FINDINGS_PAGE],
+                         *texts[STAGE_BATCH + SH_FINDINGS_PAGE];
     json_t *page[SH_FINDINGS_PAGE];
     size_t n = 0, np = 0, nt = 0, nactive = 0;
     long nth = 0;
@@ -451,12 +462,12 @@ read_target(struct store *st, struct target *t, int64_t index, int changed, stru
                     t->dir, i + 1, first + 1);
                 goto out;
             }
-            texts[nt] = jsonw_dumps(sum, JSON_COMPACT);
-            json_decref(sum);
-            if (texts[nt++] == NULL) {
-                err_set(err, ERR_INTERNAL, "out of memory");
+            if (compliance_row_text(sum, t->account, t->region, &ids[nt], &texts[nt], err) < 0) {
+                json_decref(sum);
                 goto out;
             }
+            json_decref(sum);
+            nt++;
         }
         if (!changed)
             ph->summarize += bench_cpu_now() - c0;
@@ -465,12 +476,14 @@ read_target(struct store *st, struct target *t, int64_t index, int changed, stru
 
             nt = STAGE_BATCH;
             c0 = bench_cpu_now();
-            if (flush(st, t, index, texts, &nt, err) < 0) {
+            if (flush(st, t, index, ids, texts, &nt, err) < 0) {
                 nt = rest;
+                memmove(ids, ids + STAGE_BATCH, rest * sizeof(*ids));
                 memmove(texts, texts + STAGE_BATCH, rest * sizeof(*texts));
                 goto out;
             }
             *(changed ? &ph->stage_1pct : &ph->stage) += bench_cpu_now() - c0;
+            memmove(ids, ids + STAGE_BATCH, rest * sizeof(*ids));
             memmove(texts, texts + STAGE_BATCH, rest * sizeof(*texts));
             nt = rest;
         }
@@ -479,7 +492,7 @@ read_target(struct store *st, struct target *t, int64_t index, int changed, stru
         np = 0;
     }
     c0 = bench_cpu_now();
-    if (flush(st, t, index, texts, &nt, err) < 0)
+    if (flush(st, t, index, ids, texts, &nt, err) < 0)
         goto out;
     *(changed ? &ph->stage_1pct : &ph->stage) += bench_cpu_now() - c0;
     rc = 0;
@@ -487,8 +500,10 @@ out:
     bench_free_texts(lines, n);
     for (size_t i = 0; i < np; i++)
         json_decref(page[i]);
-    for (size_t i = 0; i < nt; i++)
+    for (size_t i = 0; i < nt; i++) {
+        free(ids[i]);
         free(texts[i]);
+    }
     return rc;
 }
 

@@ -27,6 +27,7 @@
 #include "providers/aws/aws.h"
 #include "providers/aws/creds.h"
 #include "providers/aws/discover.h"
+#include "mapping/compliance.h"
 #include "providers/aws/securityhub.h"
 #include "store/store.h"
 
@@ -380,22 +381,30 @@ map_parts(const struct target_env *env, struct target *t, struct collect *col)
 struct sh_collect {
     const struct target_env *env;
     struct target *t;
-    char *batch[STAGE_BATCH]; /* owned summary texts not yet staged */
+    /* summaries not yet staged, in the row form: ids and texts, owned */
+    char *ids[STAGE_BATCH], *texts[STAGE_BATCH];
     size_t n;
 };
 
 static int
 flush_findings(struct sh_collect *c, struct err *err)
 {
+    struct store_staged_finding v[STAGE_BATCH];
     int rc;
 
     if (c->n == 0)
         return 0;
+    for (size_t i = 0; i < c->n; i++) {
+        v[i].id = c->ids[i];
+        v[i].text = c->texts[i];
+    }
     pthread_mutex_lock(c->env->store_lock);
-    rc = store_stage_findings(c->env->store, c->t->index, c->batch, c->n, err);
+    rc = store_stage_finding_rows(c->env->store, c->t->index, v, c->n, err);
     pthread_mutex_unlock(c->env->store_lock);
-    for (size_t i = 0; i < c->n; i++)
-        free(c->batch[i]);
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->ids[i]);
+        free(c->texts[i]);
+    }
     if (rc == 0)
         c->t->sh_staged += (long)c->n;
     c->n = 0;
@@ -407,17 +416,20 @@ collect_finding(void *ctx, json_t *finding, struct err *err)
 {
     struct sh_collect *c = ctx;
     json_t *sum = NULL;
-    char *text;
+    char *id, *text;
+    int rc;
 
     if (c->env->stop != NULL && *c->env->stop)
         return err_set(err, ERR_TRANSIENT, "run abandoned: stopping");
     if (sh_finding_summarize(finding, &sum, err) < 0)
         return -1;
-    text = jsonw_dumps(sum, JSON_COMPACT);
+    /* the row form: what the stored row holds is left out of the text */
+    rc = compliance_row_text(sum, c->t->account_id, c->t->region, &id, &text, err);
     json_decref(sum);
-    if (text == NULL)
-        return err_set(err, ERR_INTERNAL, "out of memory collecting findings");
-    c->batch[c->n++] = text;
+    if (rc < 0)
+        return -1;
+    c->ids[c->n] = id;
+    c->texts[c->n++] = text;
     return c->n == STAGE_BATCH ? flush_findings(c, err) : 0;
 }
 
@@ -492,8 +504,10 @@ out:
         json_decref(t->sh_catalogue);
         t->sh_standards = t->sh_catalogue = NULL;
     }
-    for (size_t i = 0; i < col.n; i++)
-        free(col.batch[i]);
+    for (size_t i = 0; i < col.n; i++) {
+        free(col.ids[i]);
+        free(col.texts[i]);
+    }
 }
 
 /* The Security Hub half of a target, run beside the Config half: its own

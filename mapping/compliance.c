@@ -1340,9 +1340,53 @@ text_add(struct compliance_sums *set, const struct tfield *f, struct err *err)
     return 0;
 }
 
+/* A field the row's text left out, from the row: copied into the arena
+ * (v NULL: left absent, for the shape check to name). */
+static int
+row_field(struct treader *r, struct tfield *f, const char *v)
+{
+    size_t n;
+    char *out;
+
+    if (f->kind != TK_ABSENT || v == NULL)
+        return 0;
+    n = strlen(v);
+    out = arena_room(r->set->arena, n + 1);
+    if (out == NULL)
+        return tr_oom(r);
+    memcpy(out, v, n + 1);
+    arena_commit(r->set->arena, n + 1);
+    f->kind = TK_STRING;
+    f->s = out;
+    return 0;
+}
+
+static int
+row_fields(struct treader *r, struct tfield *f, const struct compliance_row *row)
+{
+    static const char active[] = "ACTIVE";
+
+    if (row == NULL)
+        return 0;
+    if (row_field(r, &f[K_ID], row->id) < 0 || row_field(r, &f[K_ACCT], row->account_id) < 0)
+        return -1;
+    if (f[K_RS].kind == TK_ABSENT) {
+        f[K_RS].kind = TK_STRING;
+        f[K_RS].s = active; /* read, never kept: text_add only compares it */
+    }
+    return 0;
+}
+
 int
 compliance_sums_add_text(struct compliance_sums *set, const char *text, size_t len,
     const char **ret_id, int *ret_active, struct err *err)
+{
+    return compliance_sums_add_row(set, text, len, NULL, ret_id, ret_active, err);
+}
+
+int
+compliance_sums_add_row(struct compliance_sums *set, const char *text, size_t len,
+    const struct compliance_row *row, const char **ret_id, int *ret_active, struct err *err)
 {
     struct tfield f[K_RES + 1];
     int lists[3] = {0, 0, 0};
@@ -1389,6 +1433,8 @@ compliance_sums_add_text(struct compliance_sums *set, const char *text, size_t l
         tr_bad(&r, r.p, "end of text expected");
         goto bad;
     }
+    if (row_fields(&r, f, row) < 0)
+        goto bad;
     if (text_shape(f, lists, set->n, err) < 0)
         goto undo;
     if (text_add(set, f, err) < 0) {
@@ -3399,4 +3445,66 @@ out:
     json_decref(comps);
     json_decref(doc);
     return text;
+}
+
+/* ---- the row form of a summary ---- */
+
+/* 1 when summary's member key is the string v. */
+static int
+member_is(json_t *summary, const char *key, const char *v)
+{
+    const char *s = json_string_value(json_object_get(summary, key));
+
+    return s != NULL && v != NULL && strcmp(s, v) == 0;
+}
+
+int
+compliance_row_text(json_t *summary, const char *account_id, const char *region, char **ret_id,
+    char **ret_text, struct err *err)
+{
+    const char *id = json_string_value(json_object_get(summary, "id"));
+    char *copy, *text;
+
+    *ret_id = *ret_text = NULL;
+    if (id == NULL)
+        return err_set(err, ERR_INTERNAL, "compliance: a finding summary without an id");
+    if ((copy = strdup(id)) == NULL)
+        return sums_oom(err);
+    (void)json_object_del(summary, "id");
+    if (member_is(summary, "account_id", account_id))
+        (void)json_object_del(summary, "account_id");
+    if (member_is(summary, "region", region))
+        (void)json_object_del(summary, "region");
+    if (member_is(summary, "record_state", "ACTIVE"))
+        (void)json_object_del(summary, "record_state");
+    text = jsonw_dumps(summary, JSON_COMPACT);
+    if (text == NULL) {
+        free(copy);
+        return sums_oom(err);
+    }
+    *ret_id = copy;
+    *ret_text = text;
+    return 0;
+}
+
+/* Sets summary's member key to v when it has none. */
+static int
+fill_member(json_t *summary, const char *key, const char *v)
+{
+    if (v == NULL || json_object_get(summary, key) != NULL)
+        return 0;
+    return json_object_set_new(summary, key, json_string(v));
+}
+
+int
+compliance_row_fill(json_t *summary, const struct compliance_row *row, struct err *err)
+{
+    if (!json_is_object(summary))
+        return 0; /* the shape check names it */
+    if (fill_member(summary, "id", row->id) < 0 ||
+        fill_member(summary, "account_id", row->account_id) < 0 ||
+        fill_member(summary, "region", row->region) < 0 ||
+        fill_member(summary, "record_state", "ACTIVE") < 0)
+        return sums_oom(err);
+    return 0;
 }

@@ -160,6 +160,38 @@ void compliance_sums_free(struct compliance_sums *set);
 MUST_CHECK int compliance_sums_new(struct compliance_sums **ret, struct err *err);
 MUST_CHECK int compliance_sums_add_text(struct compliance_sums *set, const char *text,
     size_t len, const char **ret_id, int *ret_active, struct err *err);
+
+/*
+ * A summary as a stored (or staged) ROW keeps it: the text leaves out what
+ * the row holds or what goes without saying, a third of a summary's bytes,
+ * written three times by a full read's commit (WAL, checkpoint, staging):
+ * "id" (the row's finding_id), "account_id" and "region" when they are the
+ * row's target's (a finding of a member account read in an administrator's
+ * hub names another account, and keeps it), and "record_state" when it is
+ * "ACTIVE" (what the store keeps). Texts of the earlier form, with every
+ * field, read the same.
+ */
+struct compliance_row {
+    const char *id;         /* the row's finding id (NULL: the text must name it) */
+    const char *account_id; /* the target's account */
+    const char *region;     /* the target's region */
+};
+/* compliance_sums_add_text for a row's text: a field the text leaves out
+ * is row's (copied), record_state "ACTIVE"; a field the text has wins.
+ * row NULL: exactly compliance_sums_add_text. */
+MUST_CHECK int compliance_sums_add_row(struct compliance_sums *set, const char *text, size_t len,
+    const struct compliance_row *row, const char **ret_id, int *ret_active, struct err *err);
+/* The row form of a summary (sh_finding_summarize's object) for a target's
+ * row: *ret_id its id and *ret_text its compact text without what the row
+ * leaves out (see above); both new strings (free()). The members left out
+ * are removed from summary (the caller's, which it drops next).
+ * ERR_INTERNAL when summary has no string id, or out of memory. */
+MUST_CHECK int compliance_row_text(json_t *summary, const char *account_id,
+    const char *region, char **ret_id, char **ret_text, struct err *err);
+/* Puts back into a row's summary tree (parsed from its text) what the row
+ * form left out, so that it reads as sh_finding_summarize made it. */
+MUST_CHECK int compliance_row_fill(json_t *summary, const struct compliance_row *row,
+    struct err *err);
 /* Number of summaries in the set. */
 size_t compliance_sums_count(const struct compliance_sums *set);
 MUST_CHECK int compliance_judge_sums(json_t *catalogue, const struct compliance_sums *set,

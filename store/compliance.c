@@ -8,10 +8,14 @@
  *
  * A read's summaries are the texts the worker staged (rd->staged_target),
  * which the commit reads itself row by row into the judge's set
- * (compliance_sums_add_text) and stores as they are, so a commit builds no
+ * (compliance_sums_add_row) and stores as they are, so a commit builds no
  * tree per finding (parsing, freeing and re-dumping them was most of its
  * CPU); the stored ones it reads back (a reload, an incremental re-judge)
- * are read the same way.
+ * are read the same way. Texts are in the row form (mapping/compliance.h,
+ * compliance_row): the finding id is the row's column, account and region
+ * the target's unless the text names others, and a text of the earlier,
+ * whole form reads the same; the one reader of trees (load_findings) puts
+ * the left-out fields back.
  */
 #include "store/compliance.h"
 
@@ -129,11 +133,19 @@ load_findings(struct store *st, const char *account_id, const char *region, json
         return -1;
     }
     while ((rc = store_sql_step(st, s, err)) == 1) {
+        struct compliance_row row = {.id = (const char *)sqlite3_column_text(s, 1),
+            .account_id = account_id, .region = region};
+
         if (store_sql_col_json(s, 0, "stored finding summary", &j, err) < 0) {
             rc = -1;
             break;
         }
-        json_array_append_new(arr, j);
+        /* as the summariser made it: the row form leaves some of it out */
+        if (json_array_append_new(arr, j) < 0 || compliance_row_fill(j, &row, err) < 0) {
+            err_set(err, ERR_INTERNAL, "store: out of memory");
+            rc = -1;
+            break;
+        }
     }
     store_sql_finish(st, s);
     if (rc < 0) {
@@ -160,19 +172,24 @@ read_count(struct store *st, const struct store_sh_read *rd, int64_t *ret, struc
     return r < 0 ? -1 : 0;
 }
 
-/* Reads the text in column col of row s into set (what names the text in
- * errors); *ret_id and *ret_active as compliance_sums_add_text. */
+/* Reads the summary text in column 0 of row s into set, a row of the
+ * target account_id/region whose finding id is column 1 when that is not
+ * NULL (the row form: mapping/compliance.h, compliance_row); what names
+ * the text in errors. *ret_id and *ret_active as compliance_sums_add_row. */
 static int
-add_column(sqlite3_stmt *s, int col, struct compliance_sums *set, const char *what,
-    const char **ret_id, int *ret_active, struct err *err)
+add_column(sqlite3_stmt *s, const char *account_id, const char *region,
+    struct compliance_sums *set, const char *what, const char **ret_id, int *ret_active,
+    struct err *err)
 {
-    const char *text = (const char *)sqlite3_column_text(s, col);
-    int len = sqlite3_column_bytes(s, col);
+    const char *text = (const char *)sqlite3_column_text(s, 0);
+    int len = sqlite3_column_bytes(s, 0);
+    struct compliance_row row = {.id = (const char *)sqlite3_column_text(s, 1),
+        .account_id = account_id, .region = region};
 
     if (text == NULL)
         return err_set(err, ERR_INTERNAL, "store: %s %zu is NULL", what,
             compliance_sums_count(set) + 1);
-    if (compliance_sums_add_text(set, text, (size_t)len, ret_id, ret_active, err) < 0)
+    if (compliance_sums_add_row(set, text, (size_t)len, &row, ret_id, ret_active, err) < 0)
         return err_prefix(err, "store: %s", what);
     return 0;
 }
@@ -213,15 +230,16 @@ store_findings(struct store *st, const char *account_id, const char *region,
             "DELETE FROM sh_findings WHERE account_id = ? AND region = ? AND finding_id = ?",
             "ss", account_id, region) < 0 ||
         store_sql_prep(st, &sel, err,
-            "SELECT summary FROM stage.stage_findings WHERE target = ? ORDER BY id", "i",
-            rd->staged_target) < 0)
+            "SELECT summary, finding_id FROM stage.stage_findings WHERE target = ? ORDER BY id",
+            "i", rd->staged_target) < 0)
         goto out;
     while ((r = store_sql_step(st, sel, err)) == 1) {
         const char *id = NULL;
         int is_active = 0;
         sqlite3_stmt *use;
 
-        if (add_column(sel, 0, set, "staged finding summary", &id, &is_active, err) < 0)
+        if (add_column(sel, account_id, region, set, "staged finding summary", &id, &is_active,
+                err) < 0)
             goto out;
         if (!is_active) {
             if (rd->full)
@@ -267,14 +285,15 @@ load_findings_set(struct store *st, const char *account_id, const char *region,
     if (compliance_sums_new(&set, err) < 0)
         return -1;
     if (store_sql_prep(st, &s, err,
-            "SELECT summary FROM sh_findings WHERE account_id = ? AND region = ?"
+            "SELECT summary, finding_id FROM sh_findings WHERE account_id = ? AND region = ?"
             " ORDER BY finding_id",
             "ss", account_id, region) < 0) {
         compliance_sums_free(set);
         return -1;
     }
     while ((rc = store_sql_step(st, s, err)) == 1) {
-        if (add_column(s, 0, set, "stored finding summary", NULL, NULL, err) < 0) {
+        if (add_column(s, account_id, region, set, "stored finding summary", NULL, NULL, err) <
+            0) {
             rc = -1;
             break;
         }
@@ -666,17 +685,18 @@ touched_controls(struct store *st, const char *account_id, const char *region,
     if (compliance_sums_new(&now, err) < 0 || compliance_sums_new(&old, err) < 0)
         goto out;
     if (store_sql_prep(st, &s, err,
-            "SELECT summary FROM sh_findings WHERE account_id = ? AND region = ?"
+            "SELECT summary, finding_id FROM sh_findings WHERE account_id = ? AND region = ?"
             " AND finding_id = ?",
             "ss", account_id, region) < 0 ||
         store_sql_prep(st, &sel, err,
-            "SELECT summary FROM stage.stage_findings WHERE target = ? ORDER BY id", "i",
-            rd->staged_target) < 0)
+            "SELECT summary, finding_id FROM stage.stage_findings WHERE target = ? ORDER BY id",
+            "i", rd->staged_target) < 0)
         goto out;
     while ((r = store_sql_step(st, sel, err)) == 1) {
         const char *id = NULL;
 
-        if (add_column(sel, 0, now, "staged finding summary", &id, NULL, err) < 0)
+        if (add_column(sel, account_id, region, now, "staged finding summary", &id, NULL, err) <
+            0)
             goto out;
         sqlite3_reset(s);
         if (sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC) != SQLITE_OK) {
@@ -686,7 +706,8 @@ touched_controls(struct store *st, const char *account_id, const char *region,
         r = store_sql_step(st, s, err);
         if (r < 0)
             goto out;
-        if (r == 1 && add_column(s, 0, old, "stored finding summary", NULL, NULL, err) < 0)
+        if (r == 1 &&
+            add_column(s, account_id, region, old, "stored finding summary", NULL, NULL, err) < 0)
             goto out;
     }
     if (r < 0)

@@ -1505,7 +1505,8 @@ stage_create(struct store *st, struct err *err)
                NULL) < 0 ||
         q_exec(st, err,
                "CREATE TABLE IF NOT EXISTS stage.stage_findings ("
-               " id INTEGER PRIMARY KEY, target INTEGER NOT NULL, summary TEXT NOT NULL)",
+               " id INTEGER PRIMARY KEY, target INTEGER NOT NULL, finding_id TEXT,"
+               " summary TEXT NOT NULL)",
                NULL) < 0 ||
         q_exec(
             st, err,
@@ -1692,16 +1693,21 @@ out:
 }
 
 int
-store_stage_findings(struct store *st, int64_t target, char *const *summaries, size_t n,
-                     struct err *err)
+store_stage_finding_rows(struct store *st, int64_t target, const struct store_staged_finding *v,
+                         size_t n, struct err *err)
 {
     int ok = 0;
 
     if (stage_begin(st, err) < 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
-        if (q_exec(st, err, "INSERT INTO stage.stage_findings (target, summary) VALUES (?, ?)",
-                   "is", target, summaries[i]) < 0)
+        if (v[i].text == NULL) {
+            err_set(err, ERR_INTERNAL, "store: staged finding %zu has no text", i + 1);
+            goto out;
+        }
+        if (q_exec(st, err,
+                   "INSERT INTO stage.stage_findings (target, finding_id, summary) VALUES (?, ?, ?)",
+                   "iss", target, v[i].id, v[i].text) < 0)
             goto out;
     }
     ok = 1;
@@ -1711,6 +1717,22 @@ out:
         return -1;
     }
     return 0;
+}
+
+int
+store_stage_findings(struct store *st, int64_t target, char *const *summaries, size_t n,
+                     struct err *err)
+{
+    struct store_staged_finding *v = calloc(n > 0 ? n : 1, sizeof(*v));
+    int rc;
+
+    if (v == NULL)
+        return oom(err);
+    for (size_t i = 0; i < n; i++)
+        v[i].text = summaries[i];
+    rc = store_stage_finding_rows(st, target, v, n, err);
+    free(v);
+    return rc;
 }
 
 /* The staged models of a target cut down in SQL to what compliance linking

@@ -173,7 +173,19 @@ MUST_CHECK int store_stage_models(struct store *st, int64_t target, const char *
  * id: stage them with a NULL digest then. Thread-safe, no store needed. */
 MUST_CHECK int store_staged_models_sum(const struct store_staged_model *v, size_t n,
                                        char out[65]);
-/* summaries: n JSON texts (sh_finding_summarize objects), kept in order. */
+/* One finding summary to stage: its text in the row form
+ * (compliance_row_text: the id left out of it, given beside it), or the
+ * whole compact summary with id NULL. Both borrowed. */
+struct store_staged_finding {
+    const char *id;
+    const char *text;
+};
+/* Stages n summaries of target, kept in order; the commit stores each
+ * ACTIVE one's text as it is. */
+MUST_CHECK int store_stage_finding_rows(struct store *st, int64_t target,
+                                        const struct store_staged_finding *v, size_t n,
+                                        struct err *err);
+/* summaries: n whole compact summaries (with their id), kept in order. */
 MUST_CHECK int store_stage_findings(struct store *st, int64_t target, char *const *summaries,
                                     size_t n, struct err *err);
 /* The staged models of target's account x region cut down to what
