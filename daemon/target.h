@@ -113,7 +113,7 @@ struct target {
     int sh_hub_enabled;      /* 0: Security Hub is not enabled there */
     json_t *sh_standards;    /* owned: sh_get_enabled_standards' array */
     json_t *sh_catalogue;    /* owned: sh_read_catalogue's object */
-    long sh_staged;          /* finding summaries staged (store_stage_findings) */
+    long sh_staged;          /* finding summaries staged (store_stage_finding_rows) */
     long sh_pages;
     long sh_findings;
 };

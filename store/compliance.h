@@ -69,10 +69,10 @@ struct store_sh_read {
     json_t *standards;     /* sh_get_enabled_standards' array (may be NULL) */
     json_t *catalogue;     /* sh_read_catalogue's object */
     /* The read's summaries: the texts staged for the target with index
-     * staged_target (store_stage_findings: compact dumps of
+     * staged_target (store_stage_finding_rows: the row form of
      * sh_finding_summarize objects), in staging order. The commit reads
      * them itself, without a jansson tree per finding: each is read into
-     * the judge's set (compliance_sums_add_text) and an ACTIVE one is
+     * the judge's set (compliance_sums_add_row) and an ACTIVE one is
      * stored as it is. */
     int64_t staged_target;
     json_t *models;        /* {"vpc-...": MODEL} discovered this run, or NULL */

@@ -1719,22 +1719,6 @@ out:
     return 0;
 }
 
-int
-store_stage_findings(struct store *st, int64_t target, char *const *summaries, size_t n,
-                     struct err *err)
-{
-    struct store_staged_finding *v = calloc(n > 0 ? n : 1, sizeof(*v));
-    int rc;
-
-    if (v == NULL)
-        return oom(err);
-    for (size_t i = 0; i < n; i++)
-        v[i].text = summaries[i];
-    rc = store_stage_finding_rows(st, target, v, n, err);
-    free(v);
-    return rc;
-}
-
 /* The staged models of a target cut down in SQL to what compliance linking
  * reads: account_id, vpc_id and each component's key and resource_id (a
  * few dozen bytes per component instead of the whole document as a tree):

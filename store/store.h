@@ -185,9 +185,6 @@ struct store_staged_finding {
 MUST_CHECK int store_stage_finding_rows(struct store *st, int64_t target,
                                         const struct store_staged_finding *v, size_t n,
                                         struct err *err);
-/* summaries: n whole compact summaries (with their id), kept in order. */
-MUST_CHECK int store_stage_findings(struct store *st, int64_t target, char *const *summaries,
-                                    size_t n, struct err *err);
 /* The staged models of target's account x region cut down to what
  * compliance linking reads, {"account_id", "vpc_id", "components":
  * [{"key", "resource_id"}]} (the staged link document, else cut out of the

@@ -49,6 +49,7 @@
 #include "mapping/compliance.h"
 #include "store/compliance.h"
 #include "store/store.h"
+#include "stagefind.h"
 #include "testutil.h"
 
 static const char *datadir;
@@ -680,17 +681,15 @@ static int
 stage(struct store *st, json_t *sums, json_t *models, int with_links, char *ret_digest,
     struct err *err)
 {
-    size_t n = json_array_size(sums), nm = json_array_size(models);
-    char **texts = calloc(n + 1, sizeof(*texts)), sum[65];
+    size_t nm = json_array_size(models);
+    char sum[65];
     struct store_staged_model *v = calloc(nm + 1, sizeof(*v));
     const char **links = calloc(nm + 1, sizeof(*links));
     json_t *acct = account_of(models);
     int rc = -1;
 
-    if (texts == NULL || v == NULL || links == NULL || acct == NULL)
+    if (v == NULL || links == NULL || acct == NULL)
         goto out;
-    for (size_t i = 0; i < n; i++)
-        texts[i] = jsonw_dumps(json_array_get(sums, i), JSON_COMPACT);
     for (size_t i = 0; i <= nm; i++) {
         json_t *m = i < nm ? json_array_get(models, i) : acct;
 
@@ -704,19 +703,16 @@ stage(struct store *st, json_t *sums, json_t *models, int with_links, char *ret_
     }
     if (store_staged_models_sum(v, nm + 1, sum) < 0)
         goto out;
-    if (store_stage_reset(st, err) == 0 && store_stage_findings(st, 0, texts, n, err) == 0 &&
+    if (store_stage_reset(st, err) == 0 && stagefind_rows(st, 0, sums, A1, REG, err) == 0 &&
         store_stage_models(st, 0, A1, REG, v, nm + 1, sum, err) == 0 &&
         (ret_digest == NULL || store_staged_models_digest(st, 0, A1, REG, ret_digest, err) == 0))
         rc = 0;
 out:
-    for (size_t i = 0; texts != NULL && i < n; i++)
-        free(texts[i]);
     for (size_t i = 0; v != NULL && links != NULL && i <= nm; i++) {
         v[i].link = links[i];
         store_staged_model_clear(&v[i]);
     }
     free(links);
-    free(texts);
     free(v);
     json_decref(acct);
     return rc;

@@ -21,6 +21,7 @@
 #include "mapping/compliance.h"
 #include "store/compliance.h"
 #include "store/store.h"
+#include "stagefind.h"
 #include "testutil.h"
 
 #define ACCT  "111111111111"
@@ -209,37 +210,26 @@ static int
 stage(struct store *st, json_t *sums, int rows, struct err *err)
 {
     size_t n = json_array_size(sums);
-    struct store_staged_finding *v = calloc(n + 1, sizeof(*v));
-    char **ids = calloc(n + 1, sizeof(*ids)), **texts = calloc(n + 1, sizeof(*texts));
+    struct store_staged_finding *v;
+    char **texts;
     int rc = -1;
 
-    if (v == NULL || ids == NULL || texts == NULL) {
+    if (store_stage_reset(st, err) < 0)
+        return -1;
+    if (rows)
+        return stagefind_rows(st, 0, sums, ACCT, REG, err);
+    v = calloc(n + 1, sizeof(*v));
+    texts = calloc(n + 1, sizeof(*texts));
+    if (v == NULL || texts == NULL) {
         err_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
-        json_t *copy = json_deep_copy(json_array_get(sums, i));
-
-        if (rows) {
-            if (compliance_row_text(copy, ACCT, REG, &ids[i], &texts[i], err) < 0) {
-                json_decref(copy);
-                goto out;
-            }
-        } else {
-            texts[i] = jsonw_dumps(copy, JSON_COMPACT);
-        }
-        json_decref(copy);
-        v[i].id = ids[i];
-        v[i].text = texts[i];
-    }
-    if (store_stage_reset(st, err) == 0 && store_stage_finding_rows(st, 0, v, n, err) == 0)
-        rc = 0;
+    for (size_t i = 0; i < n; i++)
+        v[i].text = texts[i] = jsonw_dumps(json_array_get(sums, i), JSON_COMPACT);
+    rc = store_stage_finding_rows(st, 0, v, n, err);
 out:
-    for (size_t i = 0; i < n && ids != NULL && texts != NULL; i++) {
-        free(ids[i]);
+    for (size_t i = 0; i < n && texts != NULL; i++)
         free(texts[i]);
-    }
-    free(ids);
     free(texts);
     free(v);
     return rc;

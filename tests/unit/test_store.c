@@ -1200,8 +1200,7 @@ test_staging(void)
     struct store_vpc_ref v = ref(ACCT, REG, "vpc-1");
     struct err err = {0};
     json_t *disc = model_for(ACCT, REG, "vpc-1"), *changed, *row, *got = NULL, *acct = NULL;
-    char s1[] = "{\"id\":\"f2\"}", s2[] = "{\"id\":\"f1\"}";
-    char *sums[] = {s1, s2};
+    struct store_staged_finding sums[] = {{.id = "f2", .text = "{}"}, {.text = "{\"id\":\"f1\"}"}};
     char attr[] = "tags.*";
     struct cfg_ignore ig = {.attribute = attr};
     int64_t run = 0;
@@ -1213,7 +1212,7 @@ test_staging(void)
     /* staged rows live in TEMP tables: never in the database file */
     CHECK(store_stage_reset(st, &err) == 0);
     CHECK(stage_one(st, 7, "vpc-1", disc) == 0);
-    CHECK(store_stage_findings(st, 7, sums, 2, &err) == 0);
+    CHECK(store_stage_finding_rows(st, 7, sums, 2, &err) == 0);
     db = raw(path);
     CHECK_INT(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'stage%'"), 0);
     sqlite3_close(db);
@@ -1330,7 +1329,7 @@ test_staging(void)
     /* staging inside the caller's transaction is refused */
     err_clear(&err);
     CHECK(store_begin(st, &err) == 0);
-    CHECK(store_stage_findings(st, 7, sums, 1, &err) < 0);
+    CHECK(store_stage_finding_rows(st, 7, sums, 1, &err) < 0);
     CHECK_CONTAINS(err.msg, "staging");
     store_rollback(st);
 
