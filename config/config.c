@@ -1,9 +1,10 @@
 /*
- * config.c: libyaml document -> struct cfg, collecting every error.
+ * config.c: YAML document (config/yamldoc.h) -> struct cfg, collecting
+ * every error.
  *
- * The file is loaded as one libyaml document (size-capped), then walked key
- * by key. Each handler reports problems with the node's position; parsing
- * never stops at the first problem. After the walk, cfg_check applies the
+ * The file is loaded as one document (size-capped), then walked key by key.
+ * Each handler reports problems with the node's position; parsing never
+ * stops at the first problem. After the walk, cfg_check applies the
  * rules that span keys (accounts xor organization, ...). Secrets (the
  * webhook key) are wiped on free and never copied into a message.
  */
@@ -13,13 +14,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <yaml.h>
-
+#include "config/yamldoc.h"
 #include "daemon/buf.h"
 #include "daemon/util.h"
 
@@ -27,51 +26,32 @@
 #define CFG_MAX_ITEMS 10000
 #define CFG_MAX_DIAG  200
 
-struct parse {
-    const char *name;
-    yaml_document_t *doc;
-    struct cfg *cfg;
-    struct cfg_diag *diag;
-    size_t nerrors;
-    int oom;
-    char first[700]; /* the first problem, kept even when diag is NULL */
-};
-
-static void perr(struct parse *p, const yaml_node_t *node, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
+/* Keeps every problem line in the caller's diag (cfg_parse_buffer's sink). */
 static void
-perr(struct parse *p, const yaml_node_t *node, const char *fmt, ...)
+diag_add(struct cfg_diag *d, const char *line, int *ret_oom)
 {
-    char msg[600];
-    char line[700];
-    va_list ap;
     char **grown;
 
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (node != NULL)
-        snprintf(line, sizeof(line), "%s:%zu:%zu: %s", p->name, node->start_mark.line + 1,
-            node->start_mark.column + 1, msg);
-    else
-        snprintf(line, sizeof(line), "%s: %s", p->name, msg);
-    if (p->nerrors++ == 0)
-        memcpy(p->first, line, sizeof(p->first));
-    if (p->diag == NULL || p->diag->n >= CFG_MAX_DIAG)
+    if (d == NULL || d->n >= CFG_MAX_DIAG)
         return;
-    grown = realloc(p->diag->msgs, (p->diag->n + 1) * sizeof(*grown));
+    grown = realloc(d->msgs, (d->n + 1) * sizeof(*grown));
     if (grown == NULL) {
-        p->oom = 1;
+        *ret_oom = 1;
         return;
     }
-    p->diag->msgs = grown;
-    p->diag->msgs[p->diag->n] = strdup(line);
-    if (p->diag->msgs[p->diag->n] == NULL) {
-        p->oom = 1;
+    d->msgs = grown;
+    d->msgs[d->n] = strdup(line);
+    if (d->msgs[d->n] == NULL) {
+        *ret_oom = 1;
         return;
     }
-    p->diag->n++;
+    d->n++;
+}
+
+static void
+diag_sink(struct yamldoc_errs *e, const char *line, void *arg)
+{
+    diag_add(arg, line, &e->oom);
 }
 
 void
@@ -86,106 +66,54 @@ cfg_diag_clear(struct cfg_diag *d)
     d->n = 0;
 }
 
-static const char *
-node_kind(const yaml_node_t *n)
-{
-    switch (n->type) {
-    case YAML_SCALAR_NODE:
-        return "a scalar";
-    case YAML_SEQUENCE_NODE:
-        return "a list";
-    case YAML_MAPPING_NODE:
-        return "a mapping";
-    default:
-        return "empty";
-    }
-}
-
-static const char *
-scalar(const yaml_node_t *n)
-{
-    return (const char *)n->data.scalar.value;
-}
-
-/* A plain scalar spelled null/~/empty. */
+/* Text of a scalar, copied into *dst (any previous value freed). */
 static int
-is_null(const yaml_node_t *n)
+get_string(struct yamldoc_errs *e, const struct yamldoc_node *n, const char *key, char **dst)
 {
+    char what[80];
     const char *v;
 
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return 0;
-    v = scalar(n);
-    return v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
-        strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
-}
-
-/* Text of a scalar: NUL bytes and control characters refused, since every
- * value ends up in file names, URLs or terminal output. */
-static int
-get_string(struct parse *p, const yaml_node_t *n, const char *key, char **dst)
-{
-    const char *v;
-    size_t len;
-
-    if (n->type != YAML_SCALAR_NODE) {
-        perr(p, n, "'%s' must be a string, not %s", key, node_kind(n));
+    snprintf(what, sizeof(what), "'%s'", key);
+    v = yamldoc_text(e, n, what, 4096, 0);
+    if (v == NULL)
         return -1;
-    }
-    v = scalar(n);
-    len = n->data.scalar.length;
-    if (strlen(v) != len) {
-        perr(p, n, "'%s' contains a NUL byte", key);
-        return -1;
-    }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)v[i];
-        if (c < 0x20 || c == 0x7f) {
-            perr(p, n, "'%s' contains a control character", key);
-            return -1;
-        }
-    }
-    if (len > 4096) {
-        perr(p, n, "'%s' is longer than 4096 characters", key);
-        return -1;
-    }
     free(*dst);
     *dst = strdup(v);
     if (*dst == NULL) {
-        p->oom = 1;
+        e->oom = 1;
         return -1;
     }
     return 0;
 }
 
 static int
-get_bool(struct parse *p, const yaml_node_t *n, const char *key, int *dst)
+get_bool(struct yamldoc_errs *e, const struct yamldoc_node *n, const char *key, int *dst)
 {
     static const char *const yes[] = {"true", "True", "TRUE", "yes", "on"};
     static const char *const no[] = {"false", "False", "FALSE", "no", "off"};
 
-    if (n->type == YAML_SCALAR_NODE) {
+    if (yamldoc_kind(n) == YAMLDOC_SCALAR) {
         for (size_t i = 0; i < 5; i++) {
-            if (strcmp(scalar(n), yes[i]) == 0) {
+            if (strcmp(yamldoc_scalar(n), yes[i]) == 0) {
                 *dst = 1;
                 return 0;
             }
-            if (strcmp(scalar(n), no[i]) == 0) {
+            if (strcmp(yamldoc_scalar(n), no[i]) == 0) {
                 *dst = 0;
                 return 0;
             }
         }
     }
-    perr(p, n, "'%s' must be true or false", key);
+    yamldoc_error(e, n, "'%s' must be true or false", key);
     return -1;
 }
 
 static int
-get_int(struct parse *p, const yaml_node_t *n, const char *key, long long min, long long max,
-    long long *dst)
+get_int(struct yamldoc_errs *e, const struct yamldoc_node *n, const char *key, long long min,
+    long long max, long long *dst)
 {
-    if (n->type != YAML_SCALAR_NODE || util_parse_ll(scalar(n), min, max, dst) < 0) {
-        perr(p, n, "'%s' must be a whole number from %lld to %lld", key, min, max);
+    if (yamldoc_kind(n) != YAMLDOC_SCALAR || util_parse_ll(yamldoc_scalar(n), min, max, dst) < 0) {
+        yamldoc_error(e, n, "'%s' must be a whole number from %lld to %lld", key, min, max);
         return -1;
     }
     return 0;
@@ -232,58 +160,21 @@ cfg_parse_duration(const char *s, long *ret_s)
 }
 
 static int
-get_duration(struct parse *p, const yaml_node_t *n, const char *key, long min_s, long *dst)
+get_duration(struct yamldoc_errs *e, const struct yamldoc_node *n, const char *key, long min_s,
+    long *dst)
 {
     long v;
 
-    if (n->type != YAML_SCALAR_NODE || cfg_parse_duration(scalar(n), &v) < 0) {
-        perr(p, n, "'%s' must be a duration like 90s, 15m, 2h or 1d", key);
+    if (yamldoc_kind(n) != YAMLDOC_SCALAR || cfg_parse_duration(yamldoc_scalar(n), &v) < 0) {
+        yamldoc_error(e, n, "'%s' must be a duration like 90s, 15m, 2h or 1d", key);
         return -1;
     }
     if (v < min_s) {
-        perr(p, n, "'%s' must be at least %lds", key, min_s);
+        yamldoc_error(e, n, "'%s' must be at least %lds", key, min_s);
         return -1;
     }
     *dst = v;
     return 0;
-}
-
-/* Walks a mapping, rejecting duplicate keys and non-scalar keys; calls fn
- * for each pair. */
-typedef void (*pair_fn)(struct parse *p, const char *key, yaml_node_t *knode, yaml_node_t *v,
-    void *ctx);
-
-static void
-walk_mapping(struct parse *p, yaml_node_t *map, const char *what, pair_fn fn, void *ctx)
-{
-    yaml_node_pair_t *pair, *other;
-
-    if (map->type != YAML_MAPPING_NODE) {
-        perr(p, map, "%s must be a mapping, not %s", what, node_kind(map));
-        return;
-    }
-    for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
-        yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
-        yaml_node_t *v = yaml_document_get_node(p->doc, pair->value);
-        int dup = 0;
-
-        if (k == NULL || v == NULL)
-            continue;
-        if (k->type != YAML_SCALAR_NODE) {
-            perr(p, k, "keys in %s must be plain words", what);
-            continue;
-        }
-        for (other = map->data.mapping.pairs.start; other < pair; other++) {
-            yaml_node_t *ok = yaml_document_get_node(p->doc, other->key);
-            if (ok != NULL && ok->type == YAML_SCALAR_NODE && strcmp(scalar(ok), scalar(k)) == 0)
-                dup = 1;
-        }
-        if (dup) {
-            perr(p, k, "duplicate key '%s' in %s", scalar(k), what);
-            continue;
-        }
-        fn(p, scalar(k), k, v, ctx);
-    }
 }
 
 static int
@@ -353,123 +244,125 @@ valid_url(const char *u)
 }
 
 static void
-add_error_unknown(struct parse *p, yaml_node_t *k, const char *key, const char *where,
-    const char *known)
+add_error_unknown(struct yamldoc_errs *e, const struct yamldoc_node *k, const char *key,
+    const char *where, const char *known)
 {
-    perr(p, k, "unknown key '%s' in %s (known: %s)", key, where, known);
+    yamldoc_error(e, k, "unknown key '%s' in %s (known: %s)", key, where, known);
 }
 
 /* ---- accounts ---- */
 
 static void
-account_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+account_pair(struct yamldoc_errs *e, const char *key, const struct yamldoc_node *k,
+    const struct yamldoc_node *v, void *ctx)
 {
     struct cfg_account *a = ctx;
 
     if (strcmp(key, "id") == 0) {
-        if (get_string(p, v, "id", &a->id) == 0 && !valid_account_id(a->id))
-            perr(p, v, "account id '%s' must be 12 digits (quote it to keep leading zeros)",
-                a->id);
+        if (get_string(e, v, "id", &a->id) == 0 && !valid_account_id(a->id))
+            yamldoc_error(
+                e, v, "account id '%s' must be 12 digits (quote it to keep leading zeros)", a->id);
     } else if (strcmp(key, "name") == 0) {
-        get_string(p, v, "name", &a->name);
+        get_string(e, v, "name", &a->name);
     } else if (strcmp(key, "role_arn") == 0) {
-        if (get_string(p, v, "role_arn", &a->role_arn) == 0 && !valid_role_arn(a->role_arn))
-            perr(p, v, "role_arn '%s' is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+        if (get_string(e, v, "role_arn", &a->role_arn) == 0 && !valid_role_arn(a->role_arn))
+            yamldoc_error(e, v,
+                "role_arn '%s' is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
                 a->role_arn);
     } else if (strcmp(key, "external_id") == 0) {
-        if (get_string(p, v, "external_id", &a->external_id) == 0 &&
+        if (get_string(e, v, "external_id", &a->external_id) == 0 &&
             (strlen(a->external_id) < 2 || strlen(a->external_id) > 1224))
-            perr(p, v, "external_id must be 2 to 1224 characters");
+            yamldoc_error(e, v, "external_id must be 2 to 1224 characters");
     } else if (strcmp(key, "session_name") == 0) {
-        get_string(p, v, "session_name", &a->session_name);
+        get_string(e, v, "session_name", &a->session_name);
     } else {
-        add_error_unknown(p, k, key, "an account", "id, name, role_arn, external_id, session_name");
+        add_error_unknown(e, k, key, "an account", "id, name, role_arn, external_id, session_name");
     }
 }
 
-static void
-parse_accounts(struct parse *p, yaml_node_t *v)
+/* The length of list v, at most max; -1 after reporting "MUST, not KIND" when
+ * v is no list, or "TOO max NOUN" when it is longer. */
+static int
+list_len(struct yamldoc_errs *e, const struct yamldoc_node *v, const char *must, const char *too,
+    size_t max, const char *noun, size_t *ret_n)
 {
-    struct cfg *cfg = p->cfg;
-    size_t n;
-    yaml_node_item_t *it;
+    if (yamldoc_kind(v) != YAMLDOC_LIST) {
+        yamldoc_error(e, v, "%s, not %s", must, yamldoc_kind_name(v));
+        return -1;
+    }
+    if (yamldoc_count(v) > max) {
+        yamldoc_error(e, v, "%s %zu %s", too, max, noun);
+        return -1;
+    }
+    *ret_n = yamldoc_count(v);
+    return 0;
+}
 
-    if (v->type != YAML_SEQUENCE_NODE) {
-        perr(p, v, "'accounts' must be a list of accounts, not %s", node_kind(v));
+static void
+parse_accounts(struct yamldoc_errs *e, const struct yamldoc_node *v, struct cfg *cfg)
+{
+    size_t n;
+
+    if (list_len(e, v, "'accounts' must be a list of accounts", "'accounts' has more than",
+            CFG_MAX_ITEMS, "entries", &n) < 0)
         return;
-    }
-    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-    if (n > CFG_MAX_ITEMS) {
-        perr(p, v, "'accounts' has more than %d entries", CFG_MAX_ITEMS);
-        return;
-    }
     cfg->accounts = calloc(n ? n : 1, sizeof(*cfg->accounts));
     if (cfg->accounts == NULL) {
-        p->oom = 1;
+        e->oom = 1;
         return;
     }
-    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *item = yaml_document_get_node(p->doc, *it);
-        struct cfg_account *a = &cfg->accounts[cfg->naccounts];
+    for (size_t i = 0; i < n; i++) {
+        const struct yamldoc_node *item = yamldoc_item(v, i);
+        struct cfg_account *a = &cfg->accounts[cfg->naccounts++];
 
-        if (item == NULL)
-            continue;
-        cfg->naccounts++;
-        if (item->type == YAML_SCALAR_NODE) {
+        if (yamldoc_kind(item) == YAMLDOC_SCALAR) {
             /* shorthand: - "111111111111" */
-            if (get_string(p, item, "accounts[]", &a->id) == 0 && !valid_account_id(a->id))
-                perr(p, item, "account id '%s' must be 12 digits (quote it to keep leading zeros)",
+            if (get_string(e, item, "accounts[]", &a->id) == 0 && !valid_account_id(a->id))
+                yamldoc_error(e, item,
+                    "account id '%s' must be 12 digits (quote it to keep leading zeros)",
                     a->id);
             continue;
         }
-        walk_mapping(p, item, "an account", account_pair, a);
+        yamldoc_walk_mapping(e, item, "an account", account_pair, a);
         if (a->id == NULL)
-            perr(p, item, "account has no 'id'");
+            yamldoc_error(e, item, "account has no 'id'");
         else if (a->role_arn != NULL && valid_role_arn(a->role_arn) &&
                  strncmp(strstr(a->role_arn, ":iam::") + 6, a->id, 12) != 0)
-            perr(p, item, "role_arn '%s' is not in account %s", a->role_arn, a->id);
+            yamldoc_error(e, item, "role_arn '%s' is not in account %s", a->role_arn, a->id);
         for (size_t j = 0; a->id != NULL && j + 1 < cfg->naccounts; j++) {
             if (cfg->accounts[j].id != NULL && strcmp(cfg->accounts[j].id, a->id) == 0)
-                perr(p, item, "account %s is listed twice", a->id);
+                yamldoc_error(e, item, "account %s is listed twice", a->id);
         }
     }
 }
 
 static void
-parse_regions(struct parse *p, yaml_node_t *v)
+parse_regions(struct yamldoc_errs *e, const struct yamldoc_node *v, struct cfg *cfg)
 {
-    struct cfg *cfg = p->cfg;
-    yaml_node_item_t *it;
     size_t n;
 
-    if (v->type != YAML_SEQUENCE_NODE) {
-        perr(p, v, "'regions' must be a list like [us-east-1, eu-west-1], not %s", node_kind(v));
+    if (list_len(e, v, "'regions' must be a list like [us-east-1, eu-west-1]",
+            "'regions' has more than", 64, "entries", &n) < 0)
         return;
-    }
-    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-    if (n > 64) {
-        perr(p, v, "'regions' has more than 64 entries");
-        return;
-    }
     cfg->regions = calloc(n ? n : 1, sizeof(char *));
     if (cfg->regions == NULL) {
-        p->oom = 1;
+        e->oom = 1;
         return;
     }
-    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *item = yaml_document_get_node(p->doc, *it);
+    for (size_t i = 0; i < n; i++) {
+        const struct yamldoc_node *item = yamldoc_item(v, i);
         char *r = NULL;
 
-        if (item == NULL || get_string(p, item, "regions[]", &r) < 0)
+        if (get_string(e, item, "regions[]", &r) < 0)
             continue;
         if (!valid_region(r)) {
-            perr(p, item, "'%s' is not a region name like us-east-1", r);
+            yamldoc_error(e, item, "'%s' is not a region name like us-east-1", r);
             free(r);
             continue;
         }
         for (size_t j = 0; j < cfg->nregions; j++) {
             if (cfg->regions[j] != NULL && strcmp(cfg->regions[j], r) == 0) {
-                perr(p, item, "region '%s' is listed twice", r);
+                yamldoc_error(e, item, "region '%s' is listed twice", r);
                 free(r);
                 r = NULL;
                 break;
@@ -481,30 +374,32 @@ parse_regions(struct parse *p, yaml_node_t *v)
 }
 
 static void
-org_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+org_pair(struct yamldoc_errs *e, const char *key, const struct yamldoc_node *k,
+    const struct yamldoc_node *v, void *ctx)
 {
     struct cfg *cfg = ctx;
 
     if (strcmp(key, "aggregator") == 0) {
-        get_string(p, v, "aggregator", &cfg->org_aggregator);
+        get_string(e, v, "aggregator", &cfg->org_aggregator);
     } else if (strcmp(key, "region") == 0) {
-        if (get_string(p, v, "region", &cfg->org_region) == 0 && !valid_region(cfg->org_region))
-            perr(p, v, "'%s' is not a region name like us-east-1", cfg->org_region);
+        if (get_string(e, v, "region", &cfg->org_region) == 0 && !valid_region(cfg->org_region))
+            yamldoc_error(e, v, "'%s' is not a region name like us-east-1", cfg->org_region);
     } else if (strcmp(key, "account") == 0) {
-        if (get_string(p, v, "account", &cfg->org_account_id) == 0 &&
+        if (get_string(e, v, "account", &cfg->org_account_id) == 0 &&
             !valid_account_id(cfg->org_account_id))
-            perr(p, v, "account id '%s' must be 12 digits", cfg->org_account_id);
+            yamldoc_error(e, v, "account id '%s' must be 12 digits", cfg->org_account_id);
     } else if (strcmp(key, "role_arn") == 0) {
-        if (get_string(p, v, "role_arn", &cfg->org_role_arn) == 0 &&
+        if (get_string(e, v, "role_arn", &cfg->org_role_arn) == 0 &&
             !valid_role_arn(cfg->org_role_arn))
-            perr(p, v, "role_arn '%s' is not an IAM role ARN", cfg->org_role_arn);
+            yamldoc_error(e, v, "role_arn '%s' is not an IAM role ARN", cfg->org_role_arn);
     } else {
-        add_error_unknown(p, k, key, "'organization'", "aggregator, region, account, role_arn");
+        add_error_unknown(e, k, key, "'organization'", "aggregator, region, account, role_arn");
     }
 }
 
 static void
-endpoint_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+endpoint_pair(struct yamldoc_errs *e, const char *key, const struct yamldoc_node *k,
+    const struct yamldoc_node *v, void *ctx)
 {
     struct cfg *cfg = ctx;
     char **dst;
@@ -516,176 +411,173 @@ endpoint_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, 
     else if (strcmp(key, "sts") == 0)
         dst = &cfg->endpoint_sts;
     else {
-        add_error_unknown(p, k, key, "'endpoints'", "config, securityhub, sts");
+        add_error_unknown(e, k, key, "'endpoints'", "config, securityhub, sts");
         return;
     }
-    if (get_string(p, v, key, dst) == 0 && !valid_url(*dst))
-        perr(p, v, "endpoint '%s' must be an https:// URL (http:// only for loopback addresses)",
+    if (get_string(e, v, key, dst) == 0 && !valid_url(*dst))
+        yamldoc_error(e, v,
+            "endpoint '%s' must be an https:// URL (http:// only for loopback addresses)",
             *dst);
 }
 
 static void
-ignore_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+ignore_pair(struct yamldoc_errs *e, const char *key, const struct yamldoc_node *k,
+    const struct yamldoc_node *v, void *ctx)
 {
     struct cfg_ignore *ig = ctx;
 
     if (strcmp(key, "resource_type") == 0) {
-        if (get_string(p, v, key, &ig->resource_type) == 0 &&
+        if (get_string(e, v, key, &ig->resource_type) == 0 &&
             strncmp(ig->resource_type, "AWS::", 5) != 0)
-            perr(p, v, "resource_type '%s' must look like AWS::EC2::Instance", ig->resource_type);
+            yamldoc_error(e, v, "resource_type '%s' must look like AWS::EC2::Instance",
+                ig->resource_type);
     } else if (strcmp(key, "tag") == 0) {
         char *eq;
-        if (get_string(p, v, key, &ig->tag_key) < 0)
+        if (get_string(e, v, key, &ig->tag_key) < 0)
             return;
         eq = strchr(ig->tag_key, '=');
         if (eq != NULL) {
             *eq = '\0';
             ig->tag_value = strdup(eq + 1);
             if (ig->tag_value == NULL)
-                p->oom = 1;
+                e->oom = 1;
         }
         if (ig->tag_key[0] == '\0')
-            perr(p, v, "tag must be KEY or KEY=VALUE");
+            yamldoc_error(e, v, "tag must be KEY or KEY=VALUE");
     } else if (strcmp(key, "attribute") == 0) {
-        get_string(p, v, key, &ig->attribute);
+        get_string(e, v, key, &ig->attribute);
     } else {
-        add_error_unknown(p, k, key, "an ignore rule", "resource_type, tag, attribute");
+        add_error_unknown(e, k, key, "an ignore rule", "resource_type, tag, attribute");
     }
 }
 
 static void
-parse_ignores(struct parse *p, yaml_node_t *v)
+parse_ignores(struct yamldoc_errs *e, const struct yamldoc_node *v, struct cfg *cfg)
 {
-    struct cfg *cfg = p->cfg;
-    yaml_node_item_t *it;
     size_t n;
 
-    if (v->type != YAML_SEQUENCE_NODE) {
-        perr(p, v, "'ignore' must be a list of rules, not %s", node_kind(v));
+    if (list_len(e, v, "'ignore' must be a list of rules", "'ignore' has more than",
+            CFG_MAX_ITEMS, "rules", &n) < 0)
         return;
-    }
-    n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-    if (n > CFG_MAX_ITEMS) {
-        perr(p, v, "'ignore' has more than %d rules", CFG_MAX_ITEMS);
-        return;
-    }
     cfg->ignores = calloc(n ? n : 1, sizeof(*cfg->ignores));
     if (cfg->ignores == NULL) {
-        p->oom = 1;
+        e->oom = 1;
         return;
     }
-    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *item = yaml_document_get_node(p->doc, *it);
-        struct cfg_ignore *ig;
+    for (size_t i = 0; i < n; i++) {
+        const struct yamldoc_node *item = yamldoc_item(v, i);
+        struct cfg_ignore *ig = &cfg->ignores[cfg->nignores++];
 
-        if (item == NULL)
-            continue;
-        ig = &cfg->ignores[cfg->nignores++];
-        walk_mapping(p, item, "an ignore rule", ignore_pair, ig);
-        if (item->type == YAML_MAPPING_NODE && ig->resource_type == NULL && ig->tag_key == NULL &&
+        yamldoc_walk_mapping(e, item, "an ignore rule", ignore_pair, ig);
+        if (yamldoc_kind(item) == YAMLDOC_MAP && ig->resource_type == NULL && ig->tag_key == NULL &&
             ig->attribute == NULL)
-            perr(p, item, "an ignore rule needs resource_type, tag or attribute");
+            yamldoc_error(e, item, "an ignore rule needs resource_type, tag or attribute");
     }
 }
 
 static void
-webhook_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+webhook_pair(struct yamldoc_errs *e, const char *key, const struct yamldoc_node *k,
+    const struct yamldoc_node *v, void *ctx)
 {
     struct cfg *cfg = ctx;
 
     if (strcmp(key, "url") == 0) {
-        if (get_string(p, v, key, &cfg->webhook_url) == 0 && !valid_url(cfg->webhook_url))
-            perr(p, v, "webhook url must be https:// (http:// only for loopback addresses)");
+        if (get_string(e, v, key, &cfg->webhook_url) == 0 && !valid_url(cfg->webhook_url))
+            yamldoc_error(e, v,
+                "webhook url must be https:// (http:// only for loopback addresses)");
     } else if (strcmp(key, "secret_file") == 0) {
-        get_string(p, v, key, &cfg->webhook_secret_file);
+        get_string(e, v, key, &cfg->webhook_secret_file);
     } else if (strcmp(key, "secret") == 0) {
-        if (get_string(p, v, key, &cfg->webhook_secret) == 0)
+        if (get_string(e, v, key, &cfg->webhook_secret) == 0)
             cfg->holds_secrets = 1;
     } else {
-        add_error_unknown(p, k, key, "'webhook'", "url, secret_file, secret");
+        add_error_unknown(e, k, key, "'webhook'", "url, secret_file, secret");
     }
 }
 
 static void
-feed_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+feed_pair(struct yamldoc_errs *e, const char *key, const struct yamldoc_node *k,
+    const struct yamldoc_node *v, void *ctx)
 {
     struct cfg *cfg = ctx;
     long long n;
 
     if (strcmp(key, "webhook") == 0)
-        walk_mapping(p, v, "'webhook'", webhook_pair, cfg);
+        yamldoc_walk_mapping(e, v, "'webhook'", webhook_pair, cfg);
     else if (strcmp(key, "max_bytes") == 0) {
-        if (get_int(p, v, key, 4096, 1LL << 40, &n) == 0)
+        if (get_int(e, v, key, 4096, 1LL << 40, &n) == 0)
             cfg->feed_max_bytes = (long)n;
     } else
-        add_error_unknown(p, k, key, "'feed'", "webhook, max_bytes");
+        add_error_unknown(e, k, key, "'feed'", "webhook, max_bytes");
 }
 
 static void
-compliance_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+compliance_pair(struct yamldoc_errs *e, const char *key, const struct yamldoc_node *k,
+    const struct yamldoc_node *v, void *ctx)
 {
     struct cfg *cfg = ctx;
 
     if (strcmp(key, "enabled") == 0)
-        get_bool(p, v, key, &cfg->compliance_enabled);
+        get_bool(e, v, key, &cfg->compliance_enabled);
     else if (strcmp(key, "full_refresh") == 0)
-        get_duration(p, v, key, 60, &cfg->compliance_full_refresh_s);
+        get_duration(e, v, key, 60, &cfg->compliance_full_refresh_s);
     else
-        add_error_unknown(p, k, key, "'compliance'", "enabled, full_refresh");
+        add_error_unknown(e, k, key, "'compliance'", "enabled, full_refresh");
 }
 
 static void
-top_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+top_pair(struct yamldoc_errs *e, const char *key, const struct yamldoc_node *k,
+    const struct yamldoc_node *v, void *ctx)
 {
-    struct cfg *cfg = p->cfg;
+    struct cfg *cfg = ctx;
     long long n;
 
-    (void)ctx;
     if (strcmp(key, "state_dir") == 0) {
-        if (get_string(p, v, key, &cfg->state_dir) == 0 && cfg->state_dir[0] != '/')
-            perr(p, v, "state_dir '%s' must be an absolute path", cfg->state_dir);
+        if (get_string(e, v, key, &cfg->state_dir) == 0 && cfg->state_dir[0] != '/')
+            yamldoc_error(e, v, "state_dir '%s' must be an absolute path", cfg->state_dir);
     } else if (strcmp(key, "interval") == 0) {
-        get_duration(p, v, key, 10, &cfg->interval_s);
+        get_duration(e, v, key, 10, &cfg->interval_s);
     } else if (strcmp(key, "regions") == 0) {
-        parse_regions(p, v);
+        parse_regions(e, v, cfg);
     } else if (strcmp(key, "accounts") == 0) {
-        parse_accounts(p, v);
+        parse_accounts(e, v, cfg);
     } else if (strcmp(key, "organization") == 0) {
-        walk_mapping(p, v, "'organization'", org_pair, cfg);
-        if (v->type == YAML_MAPPING_NODE && (cfg->org_aggregator == NULL || cfg->org_region == NULL))
-            perr(p, v, "'organization' needs both 'aggregator' and 'region'");
+        yamldoc_walk_mapping(e, v, "'organization'", org_pair, cfg);
+        if (yamldoc_kind(v) == YAMLDOC_MAP &&
+            (cfg->org_aggregator == NULL || cfg->org_region == NULL))
+            yamldoc_error(e, v, "'organization' needs both 'aggregator' and 'region'");
     } else if (strcmp(key, "discovery") == 0) {
         char *d = NULL;
-        if (get_string(p, v, key, &d) == 0) {
+        if (get_string(e, v, key, &d) == 0) {
             if (strcmp(d, "select") == 0)
                 cfg->discovery = CFG_DISCOVERY_SELECT;
             else if (strcmp(d, "list") == 0)
                 cfg->discovery = CFG_DISCOVERY_LIST;
             else
-                perr(p, v, "discovery must be 'select' or 'list', not '%s'", d);
+                yamldoc_error(e, v, "discovery must be 'select' or 'list', not '%s'", d);
         }
         free(d);
     } else if (strcmp(key, "mapping") == 0) {
-        get_string(p, v, key, &cfg->mapping_path);
+        get_string(e, v, key, &cfg->mapping_path);
     } else if (strcmp(key, "endpoints") == 0) {
-        walk_mapping(p, v, "'endpoints'", endpoint_pair, cfg);
+        yamldoc_walk_mapping(e, v, "'endpoints'", endpoint_pair, cfg);
     } else if (strcmp(key, "ignore") == 0) {
-        parse_ignores(p, v);
+        parse_ignores(e, v, cfg);
     } else if (strcmp(key, "max_attempts") == 0) {
-        if (get_int(p, v, key, 1, 20, &n) == 0)
+        if (get_int(e, v, key, 1, 20, &n) == 0)
             cfg->max_attempts = (int)n;
     } else if (strcmp(key, "concurrency") == 0) {
-        if (get_int(p, v, key, 1, 64, &n) == 0)
+        if (get_int(e, v, key, 1, 64, &n) == 0)
             cfg->concurrency = (int)n;
     } else if (strcmp(key, "metrics_file") == 0) {
-        if (get_string(p, v, key, &cfg->metrics_file) == 0 && cfg->metrics_file[0] != '/')
-            perr(p, v, "metrics_file '%s' must be an absolute path", cfg->metrics_file);
+        if (get_string(e, v, key, &cfg->metrics_file) == 0 && cfg->metrics_file[0] != '/')
+            yamldoc_error(e, v, "metrics_file '%s' must be an absolute path", cfg->metrics_file);
     } else if (strcmp(key, "compliance") == 0) {
-        walk_mapping(p, v, "'compliance'", compliance_pair, cfg);
+        yamldoc_walk_mapping(e, v, "'compliance'", compliance_pair, cfg);
     } else if (strcmp(key, "feed") == 0) {
-        walk_mapping(p, v, "'feed'", feed_pair, cfg);
+        yamldoc_walk_mapping(e, v, "'feed'", feed_pair, cfg);
     } else {
-        add_error_unknown(p, k, key, "the configuration",
+        add_error_unknown(e, k, key, "the configuration",
             "state_dir, interval, regions, accounts, organization, discovery, mapping, "
             "endpoints, ignore, max_attempts, concurrency, metrics_file, compliance, feed");
     }
@@ -693,21 +585,20 @@ top_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void 
 
 /* Rules that span keys. */
 static void
-cfg_check(struct parse *p, yaml_node_t *root)
+cfg_check(struct yamldoc_errs *e, const struct yamldoc_node *root, struct cfg *cfg)
 {
-    struct cfg *cfg = p->cfg;
 
     if (cfg->naccounts == 0 && cfg->org_aggregator == NULL)
-        perr(p, root, "no 'accounts' and no 'organization': nothing to sync");
+        yamldoc_error(e, root, "no 'accounts' and no 'organization': nothing to sync");
     if (cfg->naccounts > 0 && cfg->org_aggregator != NULL)
-        perr(p, root, "'accounts' and 'organization' exclude each other");
+        yamldoc_error(e, root, "'accounts' and 'organization' exclude each other");
     if (cfg->nregions == 0 && cfg->org_aggregator == NULL)
-        perr(p, root, "'regions' must list at least one region");
+        yamldoc_error(e, root, "'regions' must list at least one region");
     if (cfg->webhook_secret != NULL && cfg->webhook_secret_file != NULL)
-        perr(p, root, "webhook 'secret' and 'secret_file' exclude each other");
+        yamldoc_error(e, root, "webhook 'secret' and 'secret_file' exclude each other");
     if ((cfg->webhook_secret != NULL || cfg->webhook_secret_file != NULL) &&
         cfg->webhook_url == NULL)
-        perr(p, root, "a webhook secret is set but no webhook 'url'");
+        yamldoc_error(e, root, "a webhook secret is set but no webhook 'url'");
 }
 
 static void
@@ -726,16 +617,13 @@ int
 cfg_parse_buffer(const char *name, const char *data, size_t len, struct cfg **ret,
     struct cfg_diag *diag, struct err *err)
 {
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    struct parse p;
+    struct yamldoc_errs e;
+    struct yamldoc *doc = NULL;
     struct cfg *cfg = NULL;
-    yaml_node_t *root;
-    int rc = -1, have_parser = 0, have_doc = 0;
+    const struct yamldoc_node *root;
+    int rc = -1;
 
-    memset(&p, 0, sizeof(p));
-    p.name = name;
-    p.diag = diag;
+    yamldoc_errs_init(&e, name, diag_sink, diag);
     if (len > CFG_MAX_FILE)
         return err_set(err, ERR_CONFIG, "%s: larger than %d bytes", name, CFG_MAX_FILE);
     cfg = calloc(1, sizeof(*cfg));
@@ -747,51 +635,19 @@ cfg_parse_buffer(const char *name, const char *data, size_t len, struct cfg **re
         err_set(err, ERR_INTERNAL, "out of memory");
         goto out;
     }
-    p.cfg = cfg;
-    if (!yaml_parser_initialize(&parser)) {
-        err_set(err, ERR_INTERNAL, "cannot initialise the YAML parser");
+    /* the file may hold the webhook secret: the parsed copy is wiped too */
+    if (yamldoc_parse(&e, data, len, YAMLDOC_SECRET, &doc, err) < 0)
         goto out;
-    }
-    have_parser = 1;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        const yaml_mark_t *m = parser.problem != NULL ? &parser.problem_mark : &parser.context_mark;
-        char msg[600];
-        snprintf(msg, sizeof(msg), "%s:%zu:%zu: %s%s%s", name, m->line + 1, m->column + 1,
-            parser.problem ? parser.problem : "invalid YAML",
-            parser.context ? " " : "", parser.context ? parser.context : "");
-        p.nerrors++;
-        if (diag != NULL) {
-            char **grown = realloc(diag->msgs, (diag->n + 1) * sizeof(*grown));
-            if (grown != NULL) {
-                diag->msgs = grown;
-                diag->msgs[diag->n] = strdup(msg);
-                if (diag->msgs[diag->n] != NULL)
-                    diag->n++;
-            }
-        }
-        err_set(err, ERR_CONFIG, "%s", msg);
-        goto out;
-    }
-    have_doc = 1;
-    p.doc = &doc;
-    root = yaml_document_get_root_node(&doc);
-    if (root == NULL || is_null(root)) {
-        perr(&p, NULL, "the configuration is empty");
+    root = yamldoc_root(doc);
+    if (root == NULL || yamldoc_is_null(root)) {
+        yamldoc_error(&e, NULL, "the configuration is empty");
     } else {
-        walk_mapping(&p, root, "the configuration", top_pair, NULL);
-        if (root->type == YAML_MAPPING_NODE)
-            cfg_check(&p, root);
+        yamldoc_walk_mapping(&e, root, "the configuration", top_pair, cfg);
+        if (yamldoc_kind(root) == YAMLDOC_MAP)
+            cfg_check(&e, root, cfg);
     }
-    if (p.oom) {
-        err_set(err, ERR_INTERNAL, "out of memory while reading %s", name);
+    if (yamldoc_errs_status(&e, err) < 0)
         goto out;
-    }
-    if (p.nerrors > 0) {
-        err_set(err, ERR_CONFIG, "%.400s (%zu problem%s)", p.first, p.nerrors,
-            p.nerrors == 1 ? "" : "s");
-        goto out;
-    }
     if (cfg->state_dir == NULL) {
         cfg->state_dir = strdup("/var/lib/driftsync");
         if (cfg->state_dir == NULL) {
@@ -803,10 +659,7 @@ cfg_parse_buffer(const char *name, const char *data, size_t len, struct cfg **re
     cfg = NULL;
     rc = 0;
 out:
-    if (have_doc)
-        yaml_document_delete(&doc);
-    if (have_parser)
-        yaml_parser_delete(&parser);
+    yamldoc_free(doc);
     cfg_free(cfg);
     return rc;
 }
@@ -815,19 +668,11 @@ int
 cfg_load(const char *path, struct cfg **ret, struct cfg_diag *diag, struct err *err)
 {
     struct buf b;
-    int rc;
+    int rc, oom = 0;
 
     buf_init(&b, CFG_MAX_FILE);
     if (util_read_file(path, &b, err) < 0) {
-        if (diag != NULL) {
-            char **grown = realloc(diag->msgs, (diag->n + 1) * sizeof(*grown));
-            if (grown != NULL) {
-                diag->msgs = grown;
-                diag->msgs[diag->n] = strdup(err->msg);
-                if (diag->msgs[diag->n] != NULL)
-                    diag->n++;
-            }
-        }
+        diag_add(diag, err->msg, &oom);
         err->kind = ERR_CONFIG;
         buf_clear_secure(&b);
         return -1;

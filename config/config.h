@@ -1,6 +1,6 @@
 /*
- * config: driftsync.yaml -> struct cfg. The only module that includes
- * <yaml.h>.
+ * config: driftsync.yaml -> struct cfg. YAML itself is read by
+ * config/yamldoc.h (shared with the mapping rules).
  *
  * OpenBSD parse.y habit: the whole file is parsed and checked before
  * anything is used, every error is collected as "file:line:col: message"

@@ -15,15 +15,14 @@
 #include "mapping/rules.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <yaml.h>
 
+#include "config/yamldoc.h"
 #include "daemon/buf.h"
 #include "daemon/jsonr.h"
 #include "daemon/util.h"
@@ -36,42 +35,13 @@
 #define RULES_MAX_RULES 4096
 #define RULES_MAX_JSON  (1024 * 1024) /* JSON nested in a string, parsed on demand */
 
-struct parse {
-    const char *name;
-    yaml_document_t *doc;
-    size_t nerrors;
-    int oom;
-    char first[ERR_MSG_MAX];
-};
-
-static void perr(struct parse *p, const yaml_node_t *node, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-perr(struct parse *p, const yaml_node_t *node, const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-
-    if (p->nerrors++ > 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (node != NULL)
-        snprintf(p->first, sizeof(p->first), "%.100s:%zu:%zu: %s", p->name,
-            (size_t)node->start_mark.line + 1, (size_t)node->start_mark.column + 1, msg);
-    else
-        snprintf(p->first, sizeof(p->first), "%.100s: %s", p->name, msg);
-}
-
 static char *
-xstrdup(struct parse *p, const char *s)
+xstrdup(struct yamldoc_errs *e, const char *s)
 {
     char *d = strdup(s);
 
     if (d == NULL)
-        p->oom = 1;
+        e->oom = 1;
     return d;
 }
 
@@ -80,10 +50,7 @@ xstrdup(struct parse *p, const char *s)
 static void
 path_clear(struct map_path *path)
 {
-    for (size_t i = 0; i < path->n; i++)
-        free(path->segs[i].key);
-    free(path->segs);
-    free(path->text);
+    free(path->segs); /* with the text and the keys: see path_compile */
     memset(path, 0, sizeof(*path));
 }
 
@@ -172,114 +139,12 @@ map_rules_free(struct map_rules *rules)
 
 /* ---- YAML helpers ---- */
 
+/* A scalar string with no NUL or control characters, not empty; NULL (and an
+ * error) otherwise. Borrowed from the document. */
 static const char *
-node_kind(const yaml_node_t *n)
+get_text(struct yamldoc_errs *e, const struct yamldoc_node *n, const char *what)
 {
-    switch (n->type) {
-    case YAML_SCALAR_NODE:
-        return "a scalar";
-    case YAML_SEQUENCE_NODE:
-        return "a list";
-    case YAML_MAPPING_NODE:
-        return "a mapping";
-    default:
-        return "empty";
-    }
-}
-
-static const char *
-scalar(const yaml_node_t *n)
-{
-    return (const char *)n->data.scalar.value;
-}
-
-/* A scalar string with no NUL or control characters; NULL (and an error)
- * otherwise. Borrowed from the document. */
-static const char *
-get_text(struct parse *p, const yaml_node_t *n, const char *what)
-{
-    const char *v;
-
-    if (n->type != YAML_SCALAR_NODE) {
-        perr(p, n, "%s must be a string, not %s", what, node_kind(n));
-        return NULL;
-    }
-    v = scalar(n);
-    if (strlen(v) != n->data.scalar.length) {
-        perr(p, n, "%s contains a NUL byte", what);
-        return NULL;
-    }
-    for (const char *c = v; *c != '\0'; c++) {
-        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-            perr(p, n, "%s contains a control character", what);
-            return NULL;
-        }
-    }
-    if (v[0] == '\0') {
-        perr(p, n, "%s is empty", what);
-        return NULL;
-    }
-    return v;
-}
-
-typedef void (*pair_fn)(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v,
-    void *ctx);
-
-/* Walks a mapping, refusing non-scalar and duplicate keys. */
-static void
-walk_mapping(struct parse *p, yaml_node_t *map, const char *what, pair_fn fn, void *ctx)
-{
-    yaml_node_pair_t *pair, *other;
-
-    if (map->type != YAML_MAPPING_NODE) {
-        perr(p, map, "%s must be a mapping, not %s", what, node_kind(map));
-        return;
-    }
-    for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
-        yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
-        yaml_node_t *v = yaml_document_get_node(p->doc, pair->value);
-        int dup = 0;
-
-        if (k == NULL || v == NULL)
-            continue;
-        if (k->type != YAML_SCALAR_NODE) {
-            perr(p, k, "keys in %s must be plain words", what);
-            continue;
-        }
-        for (other = map->data.mapping.pairs.start; other < pair; other++) {
-            yaml_node_t *ok = yaml_document_get_node(p->doc, other->key);
-            if (ok != NULL && ok->type == YAML_SCALAR_NODE && strcmp(scalar(ok), scalar(k)) == 0)
-                dup = 1;
-        }
-        if (dup) {
-            perr(p, k, "duplicate key '%s' in %s", scalar(k), what);
-            continue;
-        }
-        fn(p, scalar(k), k, v, ctx);
-    }
-}
-
-/* Calls fn for a scalar, or for each element of a list of scalars. */
-typedef void (*item_fn)(struct parse *p, yaml_node_t *n, void *ctx);
-
-static void
-each_item(struct parse *p, yaml_node_t *v, item_fn fn, void *ctx)
-{
-    yaml_node_item_t *it;
-
-    if (v->type == YAML_SCALAR_NODE) {
-        fn(p, v, ctx);
-        return;
-    }
-    if (v->type != YAML_SEQUENCE_NODE) {
-        perr(p, v, "expected a string or a list, not %s", node_kind(v));
-        return;
-    }
-    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *n = yaml_document_get_node(p->doc, *it);
-        if (n != NULL)
-            fn(p, n, ctx);
-    }
+    return yamldoc_text(e, n, what, 0, YAMLDOC_NONEMPTY);
 }
 
 static int
@@ -335,26 +200,38 @@ path_classify(struct map_path *path)
     path->compiled = 1;
 }
 
-/* Compiles a path; 0 or -1 with an error at node. */
+/* Compiles a path; 0 or -1 with an error at node. The segments, the text
+ * and every key share one allocation (path_clear frees it): the built-in
+ * rules hold over a thousand paths, compiled at every start. */
 static int
-path_compile(struct parse *p, const yaml_node_t *node, const char *text, struct map_path *out)
+path_compile(struct yamldoc_errs *e, const struct yamldoc_node *node, const char *text,
+    struct map_path *out)
 {
     struct map_path path;
     const char *c = text;
+    size_t tlen = strlen(text), nseg = 1;
+    char *keys;
 
     memset(&path, 0, sizeof(path));
-    if (strlen(text) > RULES_MAX_PATH) {
-        perr(p, node, "path is longer than %d characters", RULES_MAX_PATH);
+    if (tlen > RULES_MAX_PATH) {
+        yamldoc_error(e, node, "path is longer than %d characters", RULES_MAX_PATH);
         return -1;
     }
-    path.text = xstrdup(p, text);
-    if (path.text == NULL)
-        goto fail;
+    for (const char *d = text; *d != '\0'; d++)
+        nseg += *d == '.';
+    /* keys, each NUL-terminated, take at most the text's length plus one */
+    path.segs = malloc(nseg * sizeof(*path.segs) + 2 * (tlen + 1));
+    if (path.segs == NULL) {
+        e->oom = 1;
+        return -1;
+    }
+    path.text = (char *)(path.segs + nseg);
+    memcpy(path.text, text, tlen + 1);
+    keys = path.text + tlen + 1;
     while (1) {
         const char *end = c;
         size_t len;
         int collect = 0;
-        struct map_path_seg *grown;
 
         while (*end != '\0' && *end != '.')
             end++;
@@ -364,29 +241,23 @@ path_compile(struct parse *p, const yaml_node_t *node, const char *text, struct 
             len -= 2;
         }
         if (len == 0) {
-            perr(p, node, "bad path '%s': empty key", text);
+            yamldoc_error(e, node, "bad path '%s': empty key", text);
             goto fail;
         }
         for (size_t i = 0; i < len; i++) {
             unsigned char ch = (unsigned char)c[i];
             if (ch == '[' || ch == ']' || ch == '{' || ch == '}' || ch == '@' || isspace(ch)) {
-                perr(p, node, "bad path '%s': character '%c' not allowed in a key", text, ch);
+                yamldoc_error(e, node, "bad path '%s': character '%c' not allowed in a key", text,
+                    ch);
                 goto fail;
             }
         }
-        grown = realloc(path.segs, (path.n + 1) * sizeof(*grown));
-        if (grown == NULL) {
-            p->oom = 1;
-            goto fail;
-        }
-        path.segs = grown;
-        path.segs[path.n].key = strndup(c, len);
+        memcpy(keys, c, len);
+        keys[len] = '\0';
+        path.segs[path.n].key = keys;
         path.segs[path.n].collect = collect;
         path.segs[path.n].klen = len;
-        if (path.segs[path.n].key == NULL) {
-            p->oom = 1;
-            goto fail;
-        }
+        keys += len + 1;
         path.n++;
         if (*end == '\0')
             break;
@@ -401,36 +272,36 @@ fail:
 }
 
 static void
-add_path_item(struct parse *p, yaml_node_t *n, void *ctx)
+add_path_item(struct yamldoc_errs *e, const struct yamldoc_node *n, void *ctx)
 {
     struct map_paths *ps = ctx;
-    const char *t = get_text(p, n, "a path");
+    const char *t = get_text(e, n, "a path");
     struct map_path *grown;
 
     if (t == NULL)
         return;
     grown = realloc(ps->v, (ps->n + 1) * sizeof(*grown));
     if (grown == NULL) {
-        p->oom = 1;
+        e->oom = 1;
         return;
     }
     ps->v = grown;
-    if (path_compile(p, n, t, &ps->v[ps->n]) == 0)
+    if (path_compile(e, n, t, &ps->v[ps->n]) == 0)
         ps->n++;
 }
 
 static void
-parse_paths(struct parse *p, yaml_node_t *v, struct map_paths *ps)
+parse_paths(struct yamldoc_errs *e, const struct yamldoc_node *v, struct map_paths *ps)
 {
     paths_clear(ps);
-    each_item(p, v, add_path_item, ps);
+    yamldoc_each_item(e, v, add_path_item, ps);
 }
 
 static void
-add_ref_item(struct parse *p, yaml_node_t *n, void *ctx)
+add_ref_item(struct yamldoc_errs *e, const struct yamldoc_node *n, void *ctx)
 {
     struct map_refs *rs = ctx;
-    const char *t = get_text(p, n, "a reference");
+    const char *t = get_text(e, n, "a reference");
     struct map_ref ref, *grown;
     const char *at;
 
@@ -445,43 +316,46 @@ add_ref_item(struct parse *p, yaml_node_t *n, void *ctx)
     } else if (strncmp(t, "relationship:", 13) == 0) {
         ref.kind = MAP_REF_RELATIONSHIP;
         if (!valid_resource_type(t + 13)) {
-            perr(p, n, "bad reference '%s': '%s' is not a resource type like AWS::EC2::VPC", t,
+            yamldoc_error(e, n,
+                "bad reference '%s': '%s' is not a resource type like AWS::EC2::VPC", t,
                 t + 13);
             return;
         }
-        ref.type = xstrdup(p, t + 13);
+        ref.type = xstrdup(e, t + 13);
         if (ref.type == NULL)
             return;
     } else if (at != NULL) {
         ref.kind = MAP_REF_TYPED_PATH;
         ref.type = strndup(t, (size_t)(at - t));
         if (ref.type == NULL) {
-            p->oom = 1;
+            e->oom = 1;
             return;
         }
         if (!valid_resource_type(ref.type)) {
-            perr(p, n, "bad reference '%s': '%s' is not a resource type like AWS::EC2::VPC", t,
+            yamldoc_error(e, n,
+                "bad reference '%s': '%s' is not a resource type like AWS::EC2::VPC", t,
                 ref.type);
             free(ref.type);
             return;
         }
-        if (path_compile(p, n, at + 1, &ref.path) < 0) {
+        if (path_compile(e, n, at + 1, &ref.path) < 0) {
             free(ref.type);
             return;
         }
     } else {
         ref.kind = MAP_REF_PATH;
         if (strchr(t, ':') != NULL) {
-            perr(p, n, "bad reference '%s': expected self, internet, relationship:TYPE, TYPE@PATH or PATH",
+            yamldoc_error(e, n,
+                "bad reference '%s': expected self, internet, relationship:TYPE, TYPE@PATH or PATH",
                 t);
             return;
         }
-        if (path_compile(p, n, t, &ref.path) < 0)
+        if (path_compile(e, n, t, &ref.path) < 0)
             return;
     }
     grown = realloc(rs->v, (rs->n + 1) * sizeof(*grown));
     if (grown == NULL) {
-        p->oom = 1;
+        e->oom = 1;
         free(ref.type);
         path_clear(&ref.path);
         return;
@@ -491,23 +365,23 @@ add_ref_item(struct parse *p, yaml_node_t *n, void *ctx)
 }
 
 static void
-parse_refs(struct parse *p, yaml_node_t *v, struct map_refs *rs)
+parse_refs(struct yamldoc_errs *e, const struct yamldoc_node *v, struct map_refs *rs)
 {
     refs_clear(rs);
-    each_item(p, v, add_ref_item, rs);
+    yamldoc_each_item(e, v, add_ref_item, rs);
 }
 
 /* "{configuration.protocol}/{configuration.port}" */
 static void
-parse_tpl(struct parse *p, yaml_node_t *n, struct map_tpl *t)
+parse_tpl(struct yamldoc_errs *e, const struct yamldoc_node *n, struct map_tpl *t)
 {
-    const char *src = get_text(p, n, "label");
+    const char *src = get_text(e, n, "label");
     const char *c;
 
     tpl_clear(t);
     if (src == NULL)
         return;
-    t->src = xstrdup(p, src);
+    t->src = xstrdup(e, src);
     if (t->src == NULL)
         return;
     c = src;
@@ -520,7 +394,7 @@ parse_tpl(struct parse *p, yaml_node_t *n, struct map_tpl *t)
             char inner[RULES_MAX_PATH + 1];
             end = strchr(c, '}');
             if (end == NULL || (size_t)(end - c - 1) > RULES_MAX_PATH) {
-                perr(p, n, "label '%s': '{' without a closing '}'", src);
+                yamldoc_error(e, n, "label '%s': '{' without a closing '}'", src);
                 return;
             }
             memcpy(inner, c + 1, (size_t)(end - c - 1));
@@ -532,12 +406,12 @@ parse_tpl(struct parse *p, yaml_node_t *n, struct map_tpl *t)
                     *bar++ = '\0';
                 g = realloc(part.paths.v, (part.paths.n + 1) * sizeof(*g));
                 if (g == NULL) {
-                    p->oom = 1;
+                    e->oom = 1;
                     paths_clear(&part.paths);
                     return;
                 }
                 part.paths.v = g;
-                if (path_compile(p, n, alt, &part.paths.v[part.paths.n]) < 0) {
+                if (path_compile(e, n, alt, &part.paths.v[part.paths.n]) < 0) {
                     paths_clear(&part.paths);
                     return;
                 }
@@ -549,19 +423,19 @@ parse_tpl(struct parse *p, yaml_node_t *n, struct map_tpl *t)
             while (*end != '\0' && *end != '{' && *end != '}')
                 end++;
             if (*end == '}') {
-                perr(p, n, "label '%s': '}' without an opening '{'", src);
+                yamldoc_error(e, n, "label '%s': '}' without an opening '{'", src);
                 return;
             }
             part.text = strndup(c, (size_t)(end - c));
             if (part.text == NULL) {
-                p->oom = 1;
+                e->oom = 1;
                 return;
             }
             c = end;
         }
         grown = realloc(t->parts, (t->n + 1) * sizeof(*grown));
         if (grown == NULL) {
-            p->oom = 1;
+            e->oom = 1;
             free(part.text);
             paths_clear(&part.paths);
             return;
@@ -590,173 +464,165 @@ valid_control(const char *s)
     return *c == '\0' && strlen(s) < 64;
 }
 
+/* A threat's or requirement's members, in the sorted order the object gets
+ * them in (a canonical dump then finds them sorted; every component shares
+ * these objects). */
+enum { TR_CONTROLS, TR_ID, TR_STRIDE, TR_TITLE, TR_NKEYS };
+static const char *const tr_keys[TR_NKEYS] = {"controls", "id", "stride", "title"};
+
 struct tr_ctx {
-    json_t *obj;
-    int threat; /* 1: threats (stride allowed/required), 0: requirements */
-    int have_id, have_title;
+    json_t *v[TR_NKEYS]; /* owned until tr_object */
+    int threat;          /* 1: threats (stride allowed/required), 0: requirements */
 };
 
 static void
-add_control(struct parse *p, yaml_node_t *n, void *ctx)
+add_control(struct yamldoc_errs *e, const struct yamldoc_node *n, void *ctx)
 {
     json_t *arr = ctx;
-    const char *t = get_text(p, n, "a control id");
+    const char *t = get_text(e, n, "a control id");
 
     if (t == NULL)
         return;
     if (!valid_control(t)) {
-        perr(p, n, "'%s' is not a Security Hub control id like RDS.3 or EC2.19", t);
+        yamldoc_error(e, n, "'%s' is not a Security Hub control id like RDS.3 or EC2.19", t);
         return;
     }
     if (json_array_append_new(arr, json_string(t)) < 0)
-        p->oom = 1;
+        e->oom = 1;
 }
 
 static void
-add_stride(struct parse *p, yaml_node_t *n, void *ctx)
+add_stride(struct yamldoc_errs *e, const struct yamldoc_node *n, void *ctx)
 {
     json_t *arr = ctx;
-    const char *t = get_text(p, n, "a STRIDE letter");
+    const char *t = get_text(e, n, "a STRIDE letter");
     size_t i;
     json_t *v;
 
     if (t == NULL)
         return;
     if (strlen(t) != 1 || strchr("STRIDE", t[0]) == NULL) {
-        perr(p, n, "'%s' is not a STRIDE category (S, T, R, I, D or E)", t);
+        yamldoc_error(e, n, "'%s' is not a STRIDE category (S, T, R, I, D or E)", t);
         return;
     }
     json_array_foreach(arr, i, v) {
         if (strcmp(json_string_value(v), t) == 0) {
-            perr(p, n, "STRIDE category '%s' listed twice", t);
+            yamldoc_error(e, n, "STRIDE category '%s' listed twice", t);
             return;
         }
     }
     if (json_array_append_new(arr, json_string(t)) < 0)
-        p->oom = 1;
+        e->oom = 1;
 }
 
 static void
-tr_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+tr_pair(struct yamldoc_errs *e, const char *key, const struct yamldoc_node *k,
+    const struct yamldoc_node *v, void *ctx)
 {
     struct tr_ctx *c = ctx;
     const char *t;
     json_t *arr;
+    int slot;
 
     if (strcmp(key, "id") == 0 || strcmp(key, "title") == 0) {
-        t = get_text(p, v, key);
+        t = get_text(e, v, key);
         if (t == NULL)
             return;
-        if (json_object_set_new(c->obj, key, json_string(t)) < 0)
-            p->oom = 1;
-        if (key[0] == 'i')
-            c->have_id = 1;
-        else
-            c->have_title = 1;
+        slot = key[0] == 'i' ? TR_ID : TR_TITLE;
+        c->v[slot] = json_string(t);
+        if (c->v[slot] == NULL)
+            e->oom = 1;
     } else if (strcmp(key, "controls") == 0 || (c->threat && strcmp(key, "stride") == 0)) {
-        arr = json_array();
-        if (arr == NULL || json_object_set_new(c->obj, key, arr) < 0) {
-            p->oom = 1;
+        slot = key[0] == 'c' ? TR_CONTROLS : TR_STRIDE;
+        arr = c->v[slot] = json_array();
+        if (arr == NULL) {
+            e->oom = 1;
             return;
         }
-        if (v->type != YAML_SEQUENCE_NODE) {
-            perr(p, v, "%s must be a list, not %s", key, node_kind(v));
+        if (yamldoc_kind(v) != YAMLDOC_LIST) {
+            yamldoc_error(e, v, "%s must be a list, not %s", key, yamldoc_kind_name(v));
             return;
         }
-        each_item(p, v, key[0] == 'c' ? add_control : add_stride, arr);
+        yamldoc_each_item(e, v, slot == TR_CONTROLS ? add_control : add_stride, arr);
     } else {
-        perr(p, k, "unknown key '%s' in a %s (expected id, title, %scontrols)", key,
+        yamldoc_error(e, k, "unknown key '%s' in a %s (expected id, title, %scontrols)", key,
             c->threat ? "threat" : "requirement", c->threat ? "stride, " : "");
     }
 }
 
-/* Rebuilds *obj with its keys inserted in sorted order (a canonical dump
- * then finds them sorted; every component shares these objects). 0, or -1
- * on OOM with *obj freed and NULL. */
-static int
-sort_keys(json_t **obj)
+/* The object of c's members, in tr_keys order; the members are used up. NULL
+ * when out of memory. */
+static json_t *
+tr_object(struct tr_ctx *c)
 {
-    const char *keys[8];
-    const char *k;
-    json_t *v, *out;
-    size_t n = 0;
+    json_t *obj = json_object();
 
-    if (json_object_size(*obj) > sizeof(keys) / sizeof(keys[0]))
-        return 0; /* tr_pair allows four keys: never reached */
-    json_object_foreach(*obj, k, v)
-        keys[n++] = k;
-    for (size_t i = 1; i < n; i++) { /* insertion sort of at most four */
-        for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
-            const char *t = keys[j];
-            keys[j] = keys[j - 1];
-            keys[j - 1] = t;
+    for (size_t i = 0; i < TR_NKEYS; i++) {
+        if (c->v[i] != NULL && obj != NULL &&
+            json_object_set_new_nocheck(obj, tr_keys[i], c->v[i]) < 0) {
+            json_decref(obj);
+            obj = NULL;
+            continue; /* set_new_nocheck took c->v[i] either way */
         }
+        if (obj == NULL)
+            json_decref(c->v[i]);
     }
-    out = json_object();
-    for (size_t i = 0; out != NULL && i < n; i++) {
-        if (json_object_set_nocheck(out, keys[i], json_object_get(*obj, keys[i])) < 0) {
-            json_decref(out);
-            out = NULL;
-        }
-    }
-    json_decref(*obj);
-    *obj = out;
-    return out == NULL ? -1 : 0;
+    memset(c->v, 0, sizeof(c->v));
+    return obj;
 }
 
 static void
-parse_tr_list(struct parse *p, yaml_node_t *v, int threat, json_t **dst)
+parse_tr_list(struct yamldoc_errs *e, const struct yamldoc_node *v, int threat, json_t **dst)
 {
-    yaml_node_item_t *it;
     json_t *list = json_array();
     const char *what = threat ? "threats" : "requirements";
 
     json_decref(*dst);
     *dst = list;
     if (list == NULL) {
-        p->oom = 1;
+        e->oom = 1;
         return;
     }
-    if (v->type != YAML_SEQUENCE_NODE) {
-        perr(p, v, "%s must be a list, not %s", what, node_kind(v));
+    if (yamldoc_kind(v) != YAMLDOC_LIST) {
+        yamldoc_error(e, v, "%s must be a list, not %s", what, yamldoc_kind_name(v));
         return;
     }
-    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *n = yaml_document_get_node(p->doc, *it);
+    for (size_t idx = 0; idx < yamldoc_count(v); idx++) {
+        const struct yamldoc_node *n = yamldoc_item(v, idx);
         struct tr_ctx c;
         size_t i;
-        json_t *other;
+        json_t *other, *obj;
+        int have_id;
 
-        if (n == NULL)
-            continue;
         memset(&c, 0, sizeof(c));
         c.threat = threat;
-        c.obj = json_object();
-        if (c.obj == NULL) {
-            p->oom = 1;
-            return;
+        yamldoc_walk_mapping(e, n, threat ? "a threat" : "a requirement", tr_pair, &c);
+        have_id = c.v[TR_ID] != NULL;
+        if (yamldoc_kind(n) == YAMLDOC_MAP) {
+            if (!have_id || c.v[TR_TITLE] == NULL)
+                yamldoc_error(e, n, "a %s needs an id and a title",
+                    threat ? "threat" : "requirement");
+            if (threat && c.v[TR_STRIDE] == NULL)
+                yamldoc_error(e, n, "a threat needs a stride list");
+            if (c.v[TR_CONTROLS] == NULL) {
+                c.v[TR_CONTROLS] = json_array();
+                if (c.v[TR_CONTROLS] == NULL)
+                    e->oom = 1;
+            }
         }
-        walk_mapping(p, n, threat ? "a threat" : "a requirement", tr_pair, &c);
-        if (n->type == YAML_MAPPING_NODE) {
-            if (!c.have_id || !c.have_title)
-                perr(p, n, "a %s needs an id and a title", threat ? "threat" : "requirement");
-            if (threat && json_object_get(c.obj, "stride") == NULL)
-                perr(p, n, "a threat needs a stride list");
-            if (json_object_get(c.obj, "controls") == NULL &&
-                json_object_set_new(c.obj, "controls", json_array()) < 0)
-                p->oom = 1;
-        }
-        if (sort_keys(&c.obj) < 0) {
-            p->oom = 1;
+        obj = tr_object(&c);
+        if (obj == NULL) {
+            e->oom = 1;
             return;
         }
         json_array_foreach(list, i, other) {
-            if (c.have_id && json_equal(json_object_get(other, "id"), json_object_get(c.obj, "id")))
-                perr(p, n, "%s id '%s' used twice in this rule", threat ? "threat" : "requirement",
-                    json_string_value(json_object_get(c.obj, "id")));
+            if (have_id && json_equal(json_object_get(other, "id"), json_object_get(obj, "id")))
+                yamldoc_error(e, n, "%s id '%s' used twice in this rule",
+                    threat ? "threat" : "requirement",
+                    json_string_value(json_object_get(obj, "id")));
         }
-        if (json_array_append_new(list, c.obj) < 0)
-            p->oom = 1;
+        if (json_array_append_new(list, obj) < 0)
+            e->oom = 1;
     }
 }
 
@@ -766,166 +632,170 @@ struct rule_ctx {
     struct map_rule *r;
     int have_type, have_component, have_role, have_emit, have_placement, have_name, have_vpc;
     int have_switch;
-    yaml_node_t *flows_node;
+    const struct yamldoc_node *flows_node;
 };
 
 static void
-attr_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+attr_pair(struct yamldoc_errs *e, const char *key, const struct yamldoc_node *k,
+    const struct yamldoc_node *v, void *ctx)
 {
     struct map_rule *r = ctx;
     struct map_attr *grown;
 
     for (const char *c = key; *c != '\0'; c++) {
         if (!isalnum((unsigned char)*c) && *c != '_') {
-            perr(p, k, "attribute name '%s' may only hold letters, digits and '_'", key);
+            yamldoc_error(e, k, "attribute name '%s' may only hold letters, digits and '_'", key);
             return;
         }
     }
     grown = realloc(r->attrs, (r->nattrs + 1) * sizeof(*grown));
     if (grown == NULL) {
-        p->oom = 1;
+        e->oom = 1;
         return;
     }
     r->attrs = grown;
     memset(&r->attrs[r->nattrs], 0, sizeof(r->attrs[0]));
-    r->attrs[r->nattrs].name = xstrdup(p, key);
+    r->attrs[r->nattrs].name = xstrdup(e, key);
     if (r->attrs[r->nattrs].name == NULL)
         return;
-    parse_paths(p, v, &r->attrs[r->nattrs].paths);
+    parse_paths(e, v, &r->attrs[r->nattrs].paths);
     r->nattrs++;
 }
 
 static void
-flow_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+flow_pair(struct yamldoc_errs *e, const char *key, const struct yamldoc_node *k,
+    const struct yamldoc_node *v, void *ctx)
 {
     struct map_flow_rule *f = ctx;
 
     if (strcmp(key, "from") == 0)
-        parse_refs(p, v, &f->from);
+        parse_refs(e, v, &f->from);
     else if (strcmp(key, "to") == 0)
-        parse_refs(p, v, &f->to);
+        parse_refs(e, v, &f->to);
     else if (strcmp(key, "label") == 0)
-        parse_tpl(p, v, &f->label);
+        parse_tpl(e, v, &f->label);
     else if (strcmp(key, "protocol") == 0)
-        parse_paths(p, v, &f->protocol);
+        parse_paths(e, v, &f->protocol);
     else if (strcmp(key, "port") == 0)
-        parse_paths(p, v, &f->port);
+        parse_paths(e, v, &f->port);
     else
-        perr(p, k, "unknown key '%s' in a flow (expected from, to, label, protocol, port)", key);
+        yamldoc_error(e, k, "unknown key '%s' in a flow (expected from, to, label, protocol, port)",
+            key);
 }
 
 static void
-parse_flows(struct parse *p, yaml_node_t *v, struct map_rule *r)
+parse_flows(struct yamldoc_errs *e, const struct yamldoc_node *v, struct map_rule *r)
 {
-    yaml_node_item_t *it;
 
-    if (v->type != YAML_SEQUENCE_NODE) {
-        perr(p, v, "flows must be a list, not %s", node_kind(v));
+    if (yamldoc_kind(v) != YAMLDOC_LIST) {
+        yamldoc_error(e, v, "flows must be a list, not %s", yamldoc_kind_name(v));
         return;
     }
-    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *n = yaml_document_get_node(p->doc, *it);
+    for (size_t idx = 0; idx < yamldoc_count(v); idx++) {
+        const struct yamldoc_node *n = yamldoc_item(v, idx);
         struct map_flow_rule *grown, *f;
 
-        if (n == NULL)
-            continue;
         grown = realloc(r->flows, (r->nflows + 1) * sizeof(*grown));
         if (grown == NULL) {
-            p->oom = 1;
+            e->oom = 1;
             return;
         }
         r->flows = grown;
         f = &r->flows[r->nflows++];
         memset(f, 0, sizeof(*f));
-        walk_mapping(p, n, "a flow", flow_pair, f);
-        if (n->type == YAML_MAPPING_NODE && f->label.src == NULL)
-            perr(p, n, "a flow needs a label");
-        if (n->type == YAML_MAPPING_NODE && f->from.n == 0 && f->to.n == 0)
-            perr(p, n, "a flow needs from or to (the other end defaults to self)");
+        yamldoc_walk_mapping(e, n, "a flow", flow_pair, f);
+        if (yamldoc_kind(n) == YAMLDOC_MAP && f->label.src == NULL)
+            yamldoc_error(e, n, "a flow needs a label");
+        if (yamldoc_kind(n) == YAMLDOC_MAP && f->from.n == 0 && f->to.n == 0)
+            yamldoc_error(e, n, "a flow needs from or to (the other end defaults to self)");
     }
 }
 
 static void
-case_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+case_pair(struct yamldoc_errs *e, const char *key, const struct yamldoc_node *k,
+    const struct yamldoc_node *v, void *ctx)
 {
     struct map_rule *r = ctx;
     struct map_switch_case *grown;
-    const char *t = get_text(p, v, "a component type");
+    const char *t = get_text(e, v, "a component type");
 
     (void)k;
     if (t == NULL)
         return;
     grown = realloc(r->cases, (r->ncases + 1) * sizeof(*grown));
     if (grown == NULL) {
-        p->oom = 1;
+        e->oom = 1;
         return;
     }
     r->cases = grown;
-    r->cases[r->ncases].value = xstrdup(p, key);
-    r->cases[r->ncases].component = xstrdup(p, t);
+    r->cases[r->ncases].value = xstrdup(e, key);
+    r->cases[r->ncases].component = xstrdup(e, t);
     r->cases[r->ncases].component_json = NULL; /* made once the rule is complete */
     r->ncases++;
 }
 
 static void
-switch_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+switch_pair(struct yamldoc_errs *e, const char *key, const struct yamldoc_node *k,
+    const struct yamldoc_node *v, void *ctx)
 {
     struct map_rule *r = ctx;
 
     if (strcmp(key, "path") == 0) {
-        const char *t = get_text(p, v, "path");
+        const char *t = get_text(e, v, "path");
         path_clear(&r->switch_path);
         if (t != NULL)
-            (void)path_compile(p, v, t, &r->switch_path);
+            (void)path_compile(e, v, t, &r->switch_path);
     } else if (strcmp(key, "cases") == 0) {
-        walk_mapping(p, v, "cases", case_pair, r);
+        yamldoc_walk_mapping(e, v, "cases", case_pair, r);
     } else {
-        perr(p, k, "unknown key '%s' in component_from (expected path, cases)", key);
+        yamldoc_error(e, k, "unknown key '%s' in component_from (expected path, cases)", key);
     }
 }
 
 static void
-rule_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+rule_pair(struct yamldoc_errs *e, const char *key, const struct yamldoc_node *k,
+    const struct yamldoc_node *v, void *ctx)
 {
     struct rule_ctx *c = ctx;
     struct map_rule *r = c->r;
     const char *t;
 
     if (strcmp(key, "resource_type") == 0) {
-        t = get_text(p, v, key);
+        t = get_text(e, v, key);
         if (t == NULL)
             return;
         if (!valid_resource_type(t)) {
-            perr(p, v, "'%s' is not a resource type like AWS::EC2::Instance", t);
+            yamldoc_error(e, v, "'%s' is not a resource type like AWS::EC2::Instance", t);
             return;
         }
-        r->resource_type = xstrdup(p, t);
+        r->resource_type = xstrdup(e, t);
         c->have_type = 1;
     } else if (strcmp(key, "component") == 0) {
-        t = get_text(p, v, key);
+        t = get_text(e, v, key);
         if (t == NULL)
             return;
-        r->component = xstrdup(p, t);
+        r->component = xstrdup(e, t);
         c->have_component = 1;
     } else if (strcmp(key, "component_from") == 0) {
-        walk_mapping(p, v, "component_from", switch_pair, r);
-        if (v->type == YAML_MAPPING_NODE && (r->switch_path.n == 0 || r->ncases == 0))
-            perr(p, v, "component_from needs a path and cases");
+        yamldoc_walk_mapping(e, v, "component_from", switch_pair, r);
+        if (yamldoc_kind(v) == YAMLDOC_MAP && (r->switch_path.n == 0 || r->ncases == 0))
+            yamldoc_error(e, v, "component_from needs a path and cases");
         c->have_switch = 1;
     } else if (strcmp(key, "role") == 0) {
-        t = get_text(p, v, key);
+        t = get_text(e, v, key);
         if (t == NULL)
             return;
         if (strcmp(t, MODEL_ROLE_PROCESS) != 0 && strcmp(t, MODEL_ROLE_DATA_STORE) != 0 &&
             strcmp(t, MODEL_ROLE_EXTERNAL) != 0 && strcmp(t, MODEL_ROLE_BOUNDARY) != 0) {
-            perr(p, v, "unknown role '%s' (expected process, data_store, external_interactor, "
-                       "boundary)", t);
+            yamldoc_error(e, v,
+                "unknown role '%s' (expected process, data_store, external_interactor, boundary)",
+                t);
             return;
         }
-        r->role = xstrdup(p, t);
+        r->role = xstrdup(e, t);
         c->have_role = 1;
     } else if (strcmp(key, "emit") == 0) {
-        t = get_text(p, v, key);
+        t = get_text(e, v, key);
         if (t == NULL)
             return;
         if (strcmp(t, "component") == 0)
@@ -937,12 +807,12 @@ rule_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void
         else if (strcmp(t, "flows") == 0)
             r->emit = MAP_EMIT_FLOWS;
         else {
-            perr(p, v, "unknown emit '%s' (expected component, vpc, subnet, flows)", t);
+            yamldoc_error(e, v, "unknown emit '%s' (expected component, vpc, subnet, flows)", t);
             return;
         }
         c->have_emit = 1;
     } else if (strcmp(key, "placement") == 0) {
-        t = get_text(p, v, key);
+        t = get_text(e, v, key);
         if (t == NULL)
             return;
         if (strcmp(t, "vpc") == 0)
@@ -952,31 +822,32 @@ rule_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void
         else if (strcmp(t, "vpc_or_account") == 0)
             r->placement = MAP_PLACE_VPC_OR_ACCOUNT;
         else {
-            perr(p, v, "unknown placement '%s' (expected vpc, account, vpc_or_account)", t);
+            yamldoc_error(e, v, "unknown placement '%s' (expected vpc, account, vpc_or_account)",
+                t);
             return;
         }
         c->have_placement = 1;
     } else if (strcmp(key, "name") == 0) {
-        parse_paths(p, v, &r->name);
+        parse_paths(e, v, &r->name);
         c->have_name = 1;
     } else if (strcmp(key, "vpc") == 0) {
-        parse_refs(p, v, &r->vpc);
+        parse_refs(e, v, &r->vpc);
         c->have_vpc = 1;
     } else if (strcmp(key, "boundary") == 0) {
-        parse_refs(p, v, &r->boundary);
+        parse_refs(e, v, &r->boundary);
     } else if (strcmp(key, "security_groups") == 0) {
-        parse_refs(p, v, &r->security_groups);
+        parse_refs(e, v, &r->security_groups);
     } else if (strcmp(key, "attributes") == 0) {
-        walk_mapping(p, v, "attributes", attr_pair, r);
+        yamldoc_walk_mapping(e, v, "attributes", attr_pair, r);
     } else if (strcmp(key, "flows") == 0) {
         c->flows_node = v;
-        parse_flows(p, v, r);
+        parse_flows(e, v, r);
     } else if (strcmp(key, "threats") == 0) {
-        parse_tr_list(p, v, 1, &r->threats);
+        parse_tr_list(e, v, 1, &r->threats);
     } else if (strcmp(key, "requirements") == 0) {
-        parse_tr_list(p, v, 0, &r->requirements);
+        parse_tr_list(e, v, 0, &r->requirements);
     } else {
-        perr(p, k, "unknown key '%s' in a rule", key);
+        yamldoc_error(e, k, "unknown key '%s' in a rule", key);
     }
 }
 
@@ -995,50 +866,51 @@ rule_cmp(const void *a, const void *b)
 
 /* Checks what spans keys; fills defaults. */
 static void
-rule_check(struct parse *p, yaml_node_t *n, struct rule_ctx *c)
+rule_check(struct yamldoc_errs *e, const struct yamldoc_node *n, struct rule_ctx *c)
 {
     struct map_rule *r = c->r;
 
     if (!c->have_type) {
-        perr(p, n, "a rule needs a resource_type");
+        yamldoc_error(e, n, "a rule needs a resource_type");
         return;
     }
     if (r->emit == MAP_EMIT_COMPONENT) {
         if (!c->have_component)
-            perr(p, n, "rule for '%s' needs a component (the component type name)",
+            yamldoc_error(e, n, "rule for '%s' needs a component (the component type name)",
                 r->resource_type);
         if (!c->have_role)
-            perr(p, n, "rule for '%s' needs a role", r->resource_type);
+            yamldoc_error(e, n, "rule for '%s' needs a role", r->resource_type);
         if (!c->have_placement)
-            perr(p, n, "rule for '%s' needs a placement (vpc, account, vpc_or_account)",
+            yamldoc_error(e, n, "rule for '%s' needs a placement (vpc, account, vpc_or_account)",
                 r->resource_type);
     } else {
         if (c->have_component || c->have_role || c->have_switch)
-            perr(p, n, "rule for '%s': component, component_from and role only apply to "
+            yamldoc_error(e, n, "rule for '%s': component, component_from and role only apply to "
                        "emit: component", r->resource_type);
         if (c->have_placement)
-            perr(p, n, "rule for '%s': placement only applies to emit: component",
+            yamldoc_error(e, n, "rule for '%s': placement only applies to emit: component",
                 r->resource_type);
         r->placement = r->emit == MAP_EMIT_FLOWS ? MAP_PLACE_VPC_OR_ACCOUNT : MAP_PLACE_VPC;
     }
     if (r->emit == MAP_EMIT_FLOWS && r->nflows == 0)
-        perr(p, n, "rule for '%s': emit: flows needs a flows list", r->resource_type);
+        yamldoc_error(e, n, "rule for '%s': emit: flows needs a flows list", r->resource_type);
     if (r->placement != MAP_PLACE_ACCOUNT && r->emit != MAP_EMIT_VPC && r->emit != MAP_EMIT_FLOWS &&
         r->vpc.n == 0)
-        perr(p, n, "rule for '%s' needs a vpc list (how the resource finds its VPC)",
+        yamldoc_error(e, n, "rule for '%s' needs a vpc list (how the resource finds its VPC)",
             r->resource_type);
     if (r->placement == MAP_PLACE_ACCOUNT && c->have_vpc)
-        perr(p, n, "rule for '%s': vpc does not apply to placement: account", r->resource_type);
+        yamldoc_error(e, n, "rule for '%s': vpc does not apply to placement: account",
+            r->resource_type);
     if (!c->have_name) {
         static const char *const defaults[] = {"tags.Name", "resourceName", "resourceId"};
-        for (size_t i = 0; i < 3 && !p->oom; i++) {
+        for (size_t i = 0; i < 3 && !e->oom; i++) {
             struct map_path *grown = realloc(r->name.v, (r->name.n + 1) * sizeof(*grown));
             if (grown == NULL) {
-                p->oom = 1;
+                e->oom = 1;
                 break;
             }
             r->name.v = grown;
-            if (path_compile(p, n, defaults[i], &r->name.v[r->name.n]) == 0)
+            if (path_compile(e, n, defaults[i], &r->name.v[r->name.n]) == 0)
                 r->name.n++;
         }
     }
@@ -1047,56 +919,53 @@ rule_check(struct parse *p, yaml_node_t *n, struct rule_ctx *c)
     if (r->requirements == NULL)
         r->requirements = json_array();
     if (r->threats == NULL || r->requirements == NULL)
-        p->oom = 1;
+        e->oom = 1;
     if (r->nattrs > 1)
         qsort(r->attrs, r->nattrs, sizeof(r->attrs[0]), attr_cmp);
 }
 
 static void
-parse_rules_list(struct parse *p, yaml_node_t *v, struct map_rules *rules)
+parse_rules_list(struct yamldoc_errs *e, const struct yamldoc_node *v, struct map_rules *rules)
 {
-    yaml_node_item_t *it;
 
-    if (v->type != YAML_SEQUENCE_NODE) {
-        perr(p, v, "rules must be a list, not %s", node_kind(v));
+    if (yamldoc_kind(v) != YAMLDOC_LIST) {
+        yamldoc_error(e, v, "rules must be a list, not %s", yamldoc_kind_name(v));
         return;
     }
-    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *n = yaml_document_get_node(p->doc, *it);
+    for (size_t idx = 0; idx < yamldoc_count(v); idx++) {
+        const struct yamldoc_node *n = yamldoc_item(v, idx);
         struct rule_ctx c;
         struct map_rule *grown;
         char origin[300];
 
-        if (n == NULL)
-            continue;
         if (rules->n >= RULES_MAX_RULES) {
-            perr(p, n, "more than %d rules", RULES_MAX_RULES);
+            yamldoc_error(e, n, "more than %d rules", RULES_MAX_RULES);
             return;
         }
         grown = realloc(rules->v, (rules->n + 1) * sizeof(*grown));
         if (grown == NULL) {
-            p->oom = 1;
+            e->oom = 1;
             return;
         }
         rules->v = grown;
         memset(&c, 0, sizeof(c));
         c.r = &rules->v[rules->n];
         memset(c.r, 0, sizeof(*c.r));
-        walk_mapping(p, n, "a rule", rule_pair, &c);
-        if (n->type != YAML_MAPPING_NODE) {
+        yamldoc_walk_mapping(e, n, "a rule", rule_pair, &c);
+        if (yamldoc_kind(n) != YAMLDOC_MAP) {
             rule_clear(c.r);
             continue;
         }
-        rule_check(p, n, &c);
-        snprintf(origin, sizeof(origin), "%.200s:%zu", p->name, (size_t)n->start_mark.line + 1);
-        c.r->origin = xstrdup(p, origin);
+        rule_check(e, n, &c);
+        snprintf(origin, sizeof(origin), "%.200s:%zu", e->name, yamldoc_line(n));
+        c.r->origin = xstrdup(e, origin);
         if (!c.have_type) {
             rule_clear(c.r);
             continue;
         }
         for (size_t i = 0; i < rules->n; i++) {
             if (strcmp(rules->v[i].resource_type, c.r->resource_type) == 0) {
-                perr(p, n, "duplicate rule for '%s' (first at %s)", c.r->resource_type,
+                yamldoc_error(e, n, "duplicate rule for '%s' (first at %s)", c.r->resource_type,
                     rules->v[i].origin ? rules->v[i].origin : "?");
                 break;
             }
@@ -1106,17 +975,19 @@ parse_rules_list(struct parse *p, yaml_node_t *v, struct map_rules *rules)
 }
 
 static void
-top_pair(struct parse *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *ctx)
+top_pair(struct yamldoc_errs *e, const char *key, const struct yamldoc_node *k,
+    const struct yamldoc_node *v, void *ctx)
 {
     struct map_rules *rules = ctx;
 
     if (strcmp(key, "version") == 0) {
-        if (v->type != YAML_SCALAR_NODE || strcmp(scalar(v), "1") != 0)
-            perr(p, v, "unsupported rules version (expected 1)");
+        if (yamldoc_kind(v) != YAMLDOC_SCALAR || strcmp(yamldoc_scalar(v), "1") != 0)
+            yamldoc_error(e, v, "unsupported rules version (expected 1)");
     } else if (strcmp(key, "rules") == 0) {
-        parse_rules_list(p, v, rules);
+        parse_rules_list(e, v, rules);
     } else {
-        perr(p, k, "unknown key '%s' at the top of a rules file (expected version, rules)", key);
+        yamldoc_error(e, k, "unknown key '%s' at the top of a rules file (expected version, rules)",
+            key);
     }
 }
 
@@ -1140,15 +1011,13 @@ int
 map_rules_parse(const char *name, const char *text, size_t len, struct map_rules **ret,
     struct err *err)
 {
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    struct parse p;
+    struct yamldoc_errs e;
+    struct yamldoc *doc = NULL;
     struct map_rules *rules = NULL;
-    yaml_node_t *root;
-    int rc = -1, have_parser = 0, have_doc = 0;
+    const struct yamldoc_node *root;
+    int rc = -1;
 
-    memset(&p, 0, sizeof(p));
-    p.name = name;
+    yamldoc_errs_init(&e, name, NULL, NULL);
     if (len > RULES_MAX_FILE)
         return err_set(err, ERR_CONFIG, "%s: larger than %d bytes", name, RULES_MAX_FILE);
     if (memchr(text, '\0', len) != NULL)
@@ -1156,47 +1025,18 @@ map_rules_parse(const char *name, const char *text, size_t len, struct map_rules
     rules = calloc(1, sizeof(*rules));
     if (rules == NULL)
         return err_set(err, ERR_INTERNAL, "out of memory");
-    if (!yaml_parser_initialize(&parser)) {
-        err_set(err, ERR_INTERNAL, "cannot initialise the YAML parser");
+    if (yamldoc_parse(&e, text, len, 0, &doc, err) < 0)
         goto out;
-    }
-    have_parser = 1;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        const yaml_mark_t *m = parser.problem != NULL ? &parser.problem_mark : &parser.context_mark;
-        err_set(err, ERR_CONFIG, "%.200s:%zu:%zu: %.200s%s%.100s", name, (size_t)m->line + 1,
-            (size_t)m->column + 1, parser.problem ? parser.problem : "invalid YAML",
-            parser.context ? " " : "", parser.context ? parser.context : "");
-        goto out;
-    }
-    have_doc = 1;
-    p.doc = &doc;
-    root = yaml_document_get_root_node(&doc);
+    root = yamldoc_root(doc);
     if (root == NULL) {
-        perr(&p, NULL, "the rules file is empty");
+        yamldoc_error(&e, NULL, "the rules file is empty");
     } else {
-        walk_mapping(&p, root, "a rules file", top_pair, rules);
-        if (root->type == YAML_MAPPING_NODE && p.nerrors == 0) {
-            int have_version = 0;
-            for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
-                 pair < root->data.mapping.pairs.top; pair++) {
-                yaml_node_t *k = yaml_document_get_node(&doc, pair->key);
-                if (k != NULL && k->type == YAML_SCALAR_NODE && strcmp(scalar(k), "version") == 0)
-                    have_version = 1;
-            }
-            if (!have_version)
-                perr(&p, root, "a rules file needs 'version: 1'");
-        }
+        yamldoc_walk_mapping(&e, root, "a rules file", top_pair, rules);
+        if (yamldoc_kind(root) == YAMLDOC_MAP && e.n == 0 && yamldoc_get(root, "version") == NULL)
+            yamldoc_error(&e, root, "a rules file needs 'version: 1'");
     }
-    if (p.oom) {
-        err_set(err, ERR_INTERNAL, "out of memory while reading %s", name);
+    if (yamldoc_errs_status(&e, err) < 0)
         goto out;
-    }
-    if (p.nerrors > 0) {
-        err_set(err, ERR_CONFIG, "%.440s (%zu problem%s)", p.first, p.nerrors,
-            p.nerrors == 1 ? "" : "s");
-        goto out;
-    }
     if (rules->n > 1)
         qsort(rules->v, rules->n, sizeof(rules->v[0]), rule_cmp);
     /* what map_project keeps, compiled once per rule (the rule travels with
@@ -1217,10 +1057,7 @@ map_rules_parse(const char *name, const char *text, size_t len, struct map_rules
     rules = NULL;
     rc = 0;
 out:
-    if (have_doc)
-        yaml_document_delete(&doc);
-    if (have_parser)
-        yaml_parser_delete(&parser);
+    yamldoc_free(doc);
     map_rules_free(rules);
     return rc;
 }

@@ -27,7 +27,7 @@ typedef struct json_t json_t;
 struct map_keep;
 
 struct map_path_seg {
-    char *key;   /* owned */
+    char *key;   /* in the path's segs block (NUL-terminated) */
     int collect; /* `key[]`: iterate the list */
     size_t klen; /* strlen(key), set by the compiler (0: not known, measured) */
 };
@@ -44,9 +44,11 @@ enum map_path_root {
 };
 
 struct map_path {
-    char *text; /* owned: the source text, for messages */
+    char *text; /* the source text, for messages; in the segs block */
     size_t n;
-    struct map_path_seg *segs; /* owned */
+    /* owned: one allocation holding the n segments, then text, then the
+       keys (rules.c's path_compile makes it, path_clear frees it) */
+    struct map_path_seg *segs;
     /* Set by the compiler (a path made by hand leaves them 0, which is
      * always safe: map.c then measures collects and walks from the item). */
     int collects;            /* 1: some segment has `[]` (as map_path_collects) */
