@@ -2,7 +2,10 @@
  * compliance_query.c: shapes store rows into the summary document and
  * annotates models (see compliance_query.h). No SQL here: rows come from
  * store/compliance.h; linking findings to components reuses
- * compliance_link (mapping/compliance.h).
+ * compliance_link (mapping/compliance.h). The summary is built for every
+ * run's status feed, an unchanged one too: each row is read once, so it
+ * becomes its target's verdict in place (fields dropped, not copied), and a
+ * control is found through an index, not a scan of its standard's list.
  */
 #include "daemon/compliance_query.h"
 
@@ -157,32 +160,86 @@ component_keys(json_t *comps, const char *vpc)
     return out;
 }
 
+/* The standard's entry in stds (an array of {"id", "controls"}), added when
+ * missing; index maps each standard id to {control id: control} (the same
+ * control objects), so a row finds its control without a scan. */
 static json_t *
-find_or_add(json_t *arr, const char *field, const char *value, json_t *(*make)(const char *))
+standard_of(json_t *stds, json_t *index, const char *id, json_t **ret_controls)
 {
-    json_t *o;
+    json_t *o, *ctls;
     size_t i;
 
-    json_array_foreach(arr, i, o) {
-        if (strcmp(json_string_value(json_object_get(o, field)), value) == 0)
+    json_array_foreach(stds, i, o) {
+        if (strcmp(json_string_value(json_object_get(o, "id")), id) == 0) {
+            *ret_controls = json_object_get(index, id);
             return o;
+        }
     }
-    o = make(value);
-    json_array_append_new(arr, o);
+    o = json_object();
+    ctls = json_object();
+    if (o == NULL || ctls == NULL || json_object_set_new(o, "id", json_string(id)) < 0 ||
+        json_object_set_new(o, "controls", json_array()) < 0) {
+        json_decref(o);
+        json_decref(ctls);
+        return NULL;
+    }
+    if (json_object_set_new(index, id, ctls) < 0) { /* takes ctls, also on failure */
+        json_decref(o);
+        return NULL;
+    }
+    if (json_array_append_new(stds, o) < 0)
+        return NULL;
+    *ret_controls = ctls;
     return o;
 }
 
-static json_t *
-make_standard(const char *id)
-{
-    return json_pack("{s:s, s:[]}", "id", id, "controls");
-}
-
+/* {"control_id", "title": null, "status": "DISABLED", "severity": null,
+ * "failed_resources": [], "components": [], "targets": []} */
 static json_t *
 make_control(const char *id)
 {
-    return json_pack("{s:s, s:n, s:s, s:n, s:[], s:[], s:[]}", "control_id", id, "title",
-        "status", "DISABLED", "severity", "failed_resources", "components", "targets");
+    json_t *c = json_object();
+
+    if (c == NULL || json_object_set_new(c, "control_id", json_string(id)) < 0 ||
+        json_object_set_new(c, "title", json_null()) < 0 ||
+        json_object_set_new(c, "status", json_string("DISABLED")) < 0 ||
+        json_object_set_new(c, "severity", json_null()) < 0 ||
+        json_object_set_new(c, "failed_resources", json_array()) < 0 ||
+        json_object_set_new(c, "components", json_array()) < 0 ||
+        json_object_set_new(c, "targets", json_array()) < 0) {
+        json_decref(c);
+        return NULL;
+    }
+    return c;
+}
+
+static json_t *
+control_of(json_t *std, json_t *index, const char *id)
+{
+    json_t *c = json_object_get(index, id);
+
+    if (c != NULL)
+        return c;
+    c = make_control(id);
+    if (c == NULL || json_array_append_new(json_object_get(std, "controls"), c) < 0 ||
+        json_object_set(index, id, c) < 0)
+        return NULL;
+    return c;
+}
+
+/* A target's own verdict of a control, made of its row (taken over: the
+ * rows are not read again): the fields the row has and the verdict does not
+ * are dropped and its components become the keys (taken over). */
+static json_t *
+target_verdict(json_t *row, json_t *keys)
+{
+    static const char *const dropped[] = {"standard", "control_id", "title", "checked_at"};
+
+    if (json_object_set_new(row, "components", keys) < 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
+        (void)json_object_del(row, dropped[i]);
+    return json_incref(row);
 }
 
 static int
@@ -206,7 +263,8 @@ compliance_query_run(struct store *st, const struct compliance_query *q, json_t 
 {
     struct store_vpc_ref ref = {0};
     const char *acct = q->account_id, *region = NULL, *vpc = NULL;
-    json_t *rows = NULL, *targets = NULL, *stds = NULL, *doc = NULL, *row, *t, *ctls, *keep;
+    json_t *rows = NULL, *targets = NULL, *stds = NULL, *index = NULL, *doc = NULL, *row, *t,
+        *ctls, *keep;
     char status[32];
     size_t i;
     int rc = -1;
@@ -227,17 +285,23 @@ compliance_query_run(struct store *st, const struct compliance_query *q, json_t 
         store_compliance_targets(st, &targets, err) < 0)
         goto out;
     stds = json_array();
+    index = json_object();
+    if (stds == NULL || index == NULL) {
+        err_set(err, ERR_INTERNAL, "compliance: out of memory");
+        goto out;
+    }
     json_array_foreach(rows, i, row) {
         const char *std = json_string_value(json_object_get(row, "standard"));
         const char *ctl = json_string_value(json_object_get(row, "control_id"));
         const char *rs = json_string_value(json_object_get(row, "status"));
         const char *sev = json_string_value(json_object_get(row, "severity"));
-        json_t *c, *keys, *fr;
+        json_t *c = NULL, *s, *sctls = NULL, *keys, *fr, *v;
 
         if (q->standard != NULL && strcmp(std, q->standard) != 0)
             continue;
-        c = find_or_add(json_object_get(find_or_add(stds, "id", std, make_standard), "controls"),
-            "control_id", ctl, make_control);
+        s = standard_of(stds, index, std, &sctls);
+        if (s != NULL)
+            c = control_of(s, sctls, ctl);
         if (c == NULL) {
             err_set(err, ERR_INTERNAL, "compliance: out of memory");
             goto out;
@@ -254,15 +318,11 @@ compliance_query_run(struct store *st, const struct compliance_query *q, json_t 
         json_array_extend(json_object_get(c, "failed_resources"), fr);
         keys = component_keys(json_object_get(row, "components"), vpc);
         json_array_extend(json_object_get(c, "components"), keys);
-        json_array_append_new(json_object_get(c, "targets"),
-            json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:O, s:O, s:O, s:O}", "account_id",
-                json_object_get(row, "account_id"), "region", json_object_get(row, "region"),
-                "status", json_object_get(row, "status"), "severity",
-                json_object_get(row, "severity"), "failed_resources", fr,
-                "suppressed_resources", json_object_get(row, "suppressed_resources"),
-                "components", keys, "findings", json_object_get(row, "findings"), "suppressed",
-                json_object_get(row, "suppressed"), "since", json_object_get(row, "since"),
-                "since_run", json_object_get(row, "since_run")));
+        v = target_verdict(row, keys); /* std, ctl and the title are not used after */
+        if (v == NULL || json_array_append_new(json_object_get(c, "targets"), v) < 0) {
+            err_set(err, ERR_INTERNAL, "compliance: out of memory");
+            goto out;
+        }
     }
     sort_array(stds, cmp_std);
     json_array_foreach(stds, i, t) {
@@ -301,6 +361,7 @@ out:
     json_decref(rows);
     json_decref(targets);
     json_decref(stds);
+    json_decref(index);
     store_vpc_ref_clear(&ref);
     return rc;
 }
