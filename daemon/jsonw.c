@@ -1,11 +1,15 @@
 /*
- * jsonw: json_dumps for JSON_COMPACT [| JSON_SORT_KEYS] [| JSON_ENCODE_ANY],
- * written straight into one growing buffer.
+ * jsonw: json_dumps for JSON_COMPACT and/or JSON_INDENT(n) [| JSON_SORT_KEYS]
+ * [| JSON_ENCODE_ANY], written straight into one growing buffer.
  *
  * What jansson 2.14 writes, and so what this writes (unit.jsonw compares the
  * two on the sample organisation, the recorded AWS answers and generated
  * trees):
- *   - compact separators "," and ":", no newline at the end;
+ *   - separators "," and ":" (JSON_COMPACT) or ": " after a key; with
+ *     JSON_INDENT(n), each member of a non-empty object or array on a line
+ *     of its own indented by n x (depth + 1) spaces and the closing bracket
+ *     on one indented by n x depth (empty ones stay "{}" and "[]"); no
+ *     newline at the end;
  *   - objects in insertion order, or with JSON_SORT_KEYS by key bytes
  *     (memcmp over the shorter length, the shorter key first on a tie);
  *   - strings: '"' and '\\' escaped, \b \f \n \r \t by name, every other
@@ -22,7 +26,8 @@
  * Two shortcuts that change no byte: an object whose keys are already in
  * order is not sorted, and an array held by more than one reference (a
  * model's threats and requirements are the rules' own arrays, one per
- * component) is written once per dump and copied from the output after.
+ * component) is written once per dump and copied from the output after
+ * (compact dumps only: indented, its text depends on where it is met).
  */
 #include "daemon/jsonw.h"
 
@@ -54,6 +59,8 @@ struct wbuf {
     char *p;
     size_t len, cap;
     int failed;
+    unsigned indent;     /* JSON_INDENT's n; 0: members on one line */
+    const char *key_sep; /* ":" or ": " */
     struct memo *memo; /* owned, open addressing, cap a power of two */
     size_t memo_n, memo_cap;
 };
@@ -199,6 +206,26 @@ kv_cmp(const void *a, const void *b)
 static int put_value(struct wbuf *b, const json_t *j, size_t flags, int depth);
 static int put_array(struct wbuf *b, const json_t *j, size_t flags, int depth);
 
+/* Before a member (first: no comma) at depth, and before a closing bracket
+ * (comma 0, depth of the container): the comma, then with an indent a
+ * newline and n x depth spaces. */
+static int
+wb_break(struct wbuf *b, int comma, int depth)
+{
+    size_t spaces = (size_t)b->indent * (size_t)depth;
+
+    if (comma && wb_ch(b, ',') < 0)
+        return -1;
+    if (b->indent == 0)
+        return 0;
+    if (b->cap - b->len < spaces + 1 && wb_grow(b, spaces + 1) < 0)
+        return -1;
+    b->p[b->len++] = '\n';
+    memset(b->p + b->len, ' ', spaces);
+    b->len += spaces;
+    return 0;
+}
+
 static size_t
 memo_slot(const struct memo *m, size_t cap, const json_t *j)
 {
@@ -289,12 +316,14 @@ put_object(struct wbuf *b, const json_t *j, size_t flags, int depth)
     if (!(flags & JSON_SORT_KEYS) || n < 2) {
         for (it = json_object_iter(mut(j)); it != NULL;
              it = json_object_iter_next(mut(j), it)) {
-            if ((k++ > 0 && wb_ch(b, ',') < 0) ||
+            if (wb_break(b, k++ > 0, depth + 1) < 0 ||
                 put_string(b, json_object_iter_key(it), json_object_iter_key_len(it)) < 0 ||
-                wb_ch(b, ':') < 0 ||
+                wb_put(b, b->key_sep, strlen(b->key_sep)) < 0 ||
                 put_value(b, json_object_iter_value(it), flags, depth + 1) < 0)
                 return -1;
         }
+        if (k > 0 && wb_break(b, 0, depth) < 0)
+            return -1;
         return wb_ch(b, '}');
     }
     if (n > JSONW_SORT_STACK) {
@@ -316,10 +345,13 @@ put_object(struct wbuf *b, const json_t *j, size_t flags, int depth)
     if (unsorted)
         qsort(kv, k, sizeof(*kv), kv_cmp);
     for (size_t i = 0; i < k; i++) {
-        if ((i > 0 && wb_ch(b, ',') < 0) || put_string(b, kv[i].key, kv[i].len) < 0 ||
-            wb_ch(b, ':') < 0 || put_value(b, kv[i].value, flags, depth + 1) < 0)
+        if (wb_break(b, i > 0, depth + 1) < 0 || put_string(b, kv[i].key, kv[i].len) < 0 ||
+            wb_put(b, b->key_sep, strlen(b->key_sep)) < 0 ||
+            put_value(b, kv[i].value, flags, depth + 1) < 0)
             goto out;
     }
+    if (k > 0 && wb_break(b, 0, depth) < 0)
+        goto out;
     rc = wb_ch(b, '}');
 out:
     if (kv != stack)
@@ -335,10 +367,12 @@ put_array(struct wbuf *b, const json_t *j, size_t flags, int depth)
     if (wb_ch(b, '[') < 0)
         return -1;
     for (size_t i = 0; i < len; i++) {
-        if ((i > 0 && wb_ch(b, ',') < 0) ||
+        if (wb_break(b, i > 0, depth + 1) < 0 ||
             put_value(b, json_array_get(j, i), flags, depth + 1) < 0)
             return -1;
     }
+    if (len > 0 && wb_break(b, 0, depth) < 0)
+        return -1;
     return wb_ch(b, ']');
 }
 
@@ -371,7 +405,8 @@ put_value(struct wbuf *b, const json_t *j, size_t flags, int depth)
     case JSON_OBJECT:
         return put_object(b, j, flags, depth);
     case JSON_ARRAY:
-        return j->refcount > 1 ? put_shared(b, j, flags, depth) : put_array(b, j, flags, depth);
+        return j->refcount > 1 && b->indent == 0 ? put_shared(b, j, flags, depth)
+                                                 : put_array(b, j, flags, depth);
     case JSON_STRING:
         return put_string(b, json_string_value(j), json_string_length(j));
     case JSON_INTEGER:
@@ -397,8 +432,12 @@ jsonw_dumps(const json_t *json, size_t flags)
 
     if (json == NULL)
         return NULL;
-    if ((flags & ~(size_t)JSONW_FLAGS) != 0 || !(flags & JSON_COMPACT))
+    /* without JSON_COMPACT and without an indent jansson writes ", ": its own */
+    if ((flags & ~(size_t)(JSONW_FLAGS | JSON_MAX_INDENT)) != 0 ||
+        (!(flags & JSON_COMPACT) && JSON_INDENT(flags) == 0))
         return json_dumps(json, flags);
+    b.indent = (unsigned)JSON_INDENT(flags);
+    b.key_sep = (flags & JSON_COMPACT) ? ":" : ": ";
     if (!(flags & JSON_ENCODE_ANY) && !json_is_object(json) && !json_is_array(json))
         return NULL;
     b.cap = JSONW_FIRST_CAP; /* the buffer is never NULL from here on */

@@ -14,7 +14,8 @@
 
 #include <jansson.h>
 
-/* Flags written here; any other flag is handed to json_dumps unchanged. */
+/* Flags written here, with JSON_INDENT(n) or JSON_COMPACT or both; any other
+ * flag (or neither of those two: ", " separators) is handed to json_dumps. */
 #define JSONW_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
 
 /*
