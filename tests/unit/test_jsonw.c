@@ -3,14 +3,20 @@
  *
  * Differential throughout: every tree is dumped by both with each of the
  * flag sets driftsync uses (compact; compact + sorted keys; each with
- * JSON_ENCODE_ANY) and the texts must be equal, or both NULL. Trees: the
+ * JSON_ENCODE_ANY) and the indented ones (JSON_INDENT 1, 2, 4 and 31, sorted,
+ * in insertion order and with compact separators: the feed's
+ * compliance.json is JSON_INDENT(2) | JSON_SORT_KEYS), and the texts must be
+ * equal, or both NULL. Trees: the
  * sample organisation's items and the models map_target makes of them,
  * every recorded AWS answer under the shared testdata (and every JSON text
  * found inside their strings, as Select rows and configurations are), and
  * generated ones: every byte value and UTF-8 form in strings and keys, keys
  * with NUL bytes and shared prefixes, objects past the sort's stack size,
  * integers at their limits, reals, deep nesting, invalid UTF-8 and scalars
- * without JSON_ENCODE_ANY (both must fail). One deliberate difference: a key
+ * without JSON_ENCODE_ANY (both must fail); a status document of the feed's
+ * shape, and an array shared at two depths (written once and copied only in
+ * compact dumps: indented, its text depends on its depth). One deliberate
+ * difference: a key
  * that is not UTF-8 (only json_object_setn_nocheck makes one) fails jsonw,
  * where jansson writes a text that does not parse.
  */
@@ -33,6 +39,15 @@ static const size_t flag_sets[] = {
     JSON_COMPACT | JSON_SORT_KEYS,
     JSON_COMPACT | JSON_ENCODE_ANY,
     JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY,
+    JSON_INDENT(1) | JSON_SORT_KEYS,
+    JSON_INDENT(2) | JSON_SORT_KEYS,
+    JSON_INDENT(4) | JSON_SORT_KEYS,
+    JSON_INDENT(31) | JSON_SORT_KEYS,
+    JSON_INDENT(2),
+    JSON_INDENT(31),
+    JSON_INDENT(1) | JSON_SORT_KEYS | JSON_COMPACT,
+    JSON_INDENT(2) | JSON_SORT_KEYS | JSON_COMPACT,
+    JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENCODE_ANY,
 };
 
 static size_t compared;
@@ -296,9 +311,10 @@ test_scalars_and_shapes(void)
 
     /* flags it does not write itself go through jansson unchanged */
     v = json_pack("{s:[i,s],s:{}}", "b", 1, "/x", "a");
-    char *a = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
-    char *b = jsonw_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
+    char *a = json_dumps(v, JSON_SORT_KEYS); /* neither compact nor indented: ", " */
+    char *b = jsonw_dumps(v, JSON_SORT_KEYS);
     CHECK(a != NULL && b != NULL && strcmp(a, b) == 0);
+    CHECK_CONTAINS(b, ", ");
     free(a);
     free(b);
     a = json_dumps(v, JSON_COMPACT | JSON_ESCAPE_SLASH);
@@ -308,6 +324,43 @@ test_scalars_and_shapes(void)
     free(a);
     free(b);
     json_decref(v);
+}
+
+/* The feed's document: standards, controls, targets, nulls, empty lists. */
+static void
+test_status_shape(void)
+{
+    json_t *doc = json_pack("{s:[{s:s, s:[{s:s, s:n, s:s, s:s, s:[s,s], s:[], s:[{s:s, s:s, "
+                            "s:i, s:n, s:[]}]}, {s:s, s:s, s:s, s:n, s:[], s:[], s:[]}]}], "
+                            "s:[{s:s, s:s, s:b, s:s, s:n}]}",
+        "standards", "id", "cis-1.4", "controls", "control_id", "1.1", "title", "status",
+        "NON-COMPLIANT", "severity", "LOW", "failed_resources", "AWS::::Account:1", "b",
+        "components", "targets", "account_id", "000100010001", "region", "eu-west-1",
+        "findings", 3, "since", "suppressed_resources", "control_id", "1.10", "title",
+        "Ensure \"MFA\"\tis on", "status", "DISABLED", "severity", "failed_resources",
+        "components", "targets", "targets", "account_id", "000100010001", "region", "eu-west-1",
+        "hub_enabled", 1, "last_read_at", "2026-01-01T00:00:00Z", "error");
+
+    CHECK(doc != NULL);
+    same(doc, "status document");
+    json_decref(doc);
+}
+
+/* One array met at two depths (as the rules' arrays in a model): each
+ * place has its own indentation. */
+static void
+test_shared_array(void)
+{
+    json_t *shared = json_pack("[s, {s:[i]}]", "T", "x", 1);
+    json_t *doc = json_pack("{s:O, s:{s:O, s:[O]}}", "a", shared, "b", "c", shared, "d", shared);
+    char *t = jsonw_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+    CHECK(doc != NULL && shared->refcount > 1);
+    same(doc, "shared array");
+    CHECK(t != NULL && strstr(t, "\n    \"T\"") != NULL && strstr(t, "\n        \"T\"") != NULL);
+    free(t);
+    json_decref(doc);
+    json_decref(shared);
 }
 
 /* Deterministic random trees: strings of random bytes fixed up to be
@@ -448,6 +501,8 @@ main(int argc, char **argv)
     test_keys();
     test_scalars_and_shapes();
     test_shared();
+    test_status_shape();
+    test_shared_array();
     test_key_orders();
     test_random();
     test_sample_org(argv[1]);
