@@ -1378,13 +1378,6 @@ row_fields(struct treader *r, struct tfield *f, const struct compliance_row *row
 }
 
 int
-compliance_sums_add_text(struct compliance_sums *set, const char *text, size_t len,
-    const char **ret_id, int *ret_active, struct err *err)
-{
-    return compliance_sums_add_row(set, text, len, NULL, ret_id, ret_active, err);
-}
-
-int
 compliance_sums_add_row(struct compliance_sums *set, const char *text, size_t len,
     const struct compliance_row *row, const char **ret_id, int *ret_active, struct err *err)
 {

@@ -140,7 +140,8 @@ void compliance_sums_free(struct compliance_sums *set);
 
 /* Sets built from summary TEXTS, without jansson trees (the store's commit
  * reads the compact dumps the worker staged). compliance_sums_new makes an
- * empty set (*ret: compliance_sums_free). compliance_sums_add_text reads
+ * empty set (*ret: compliance_sums_free). compliance_sums_add_row with a
+ * NULL row (see below for a row's text) reads
  * text[0..len) (a JSON object; need not be NUL-terminated, and may be gone
  * after the call: the set keeps copies of what it reads, in an arena it
  * owns) as the next summary of set: any key order, unknown keys and
@@ -158,8 +159,6 @@ void compliance_sums_free(struct compliance_sums *set);
  * stays valid after set is freed. Sets are not thread-safe (the sharing
  * is counted without atomics): one thread at a time per family of sets. */
 MUST_CHECK int compliance_sums_new(struct compliance_sums **ret, struct err *err);
-MUST_CHECK int compliance_sums_add_text(struct compliance_sums *set, const char *text,
-    size_t len, const char **ret_id, int *ret_active, struct err *err);
 
 /*
  * A summary as a stored (or staged) ROW keeps it: the text leaves out what
@@ -176,9 +175,9 @@ struct compliance_row {
     const char *account_id; /* the target's account */
     const char *region;     /* the target's region */
 };
-/* compliance_sums_add_text for a row's text: a field the text leaves out
- * is row's (copied), record_state "ACTIVE"; a field the text has wins.
- * row NULL: exactly compliance_sums_add_text. */
+/* Reads text as above; for a row's text (row not NULL) a field the text
+ * leaves out is row's (copied), record_state "ACTIVE"; a field the text has
+ * wins. */
 MUST_CHECK int compliance_sums_add_row(struct compliance_sums *set, const char *text, size_t len,
     const struct compliance_row *row, const char **ret_id, int *ret_active, struct err *err);
 /* The row form of a summary (sh_finding_summarize's object) for a target's
@@ -211,7 +210,7 @@ MUST_CHECK int compliance_failing_components_sums(const struct compliance_sums *
  * compliance_failing_components_sums gives on the texts parsed into trees
  * (jsonr) and put in an array in that order, with its shape errors (the
  * same messages, "model N" counting from 1 in that array); a text that is
- * not JSON (what jansson's reader refuses, as for compliance_sums_add_text,
+ * not JSON (what jansson's reader refuses, as for compliance_sums_add_row,
  * a NUL byte too) is ERR_INTERNAL naming the model ("the account model"
  * for account) and the byte offset. Every text is read and checked even
  * when no summary counts as FAILED. */

@@ -6,7 +6,8 @@
  * earlier stored form), compliance_row_fill; then the store: a full read
  * staged in the row form as the worker stages it (store_stage_finding_rows)
  * against the same read staged whole, in two databases: the same verdicts
- * and the same summaries back (store_compliance_findings), smaller rows; and an upgrade: whole rows stored by an earlier version, then an
+ * and the same summaries back (store_compliance_findings), smaller rows;
+ * and an upgrade: whole rows stored by an earlier version, then an
  * incremental read in the row form, judged as if every text were whole.
  */
 #include <stdio.h>
@@ -133,8 +134,8 @@ read_both(json_t *sums, struct compliance_sums **rows, struct compliance_sums **
         row.id = id;
         CHECK(compliance_sums_add_row(*rows, text, strlen(text), &row, &id_row, &act_row, &err) ==
               0);
-        CHECK(compliance_sums_add_text(*whole, full, strlen(full), &id_whole, &act_whole, &err) ==
-              0);
+        CHECK(compliance_sums_add_row(*whole, full, strlen(full), NULL, &id_whole, &act_whole,
+                  &err) == 0);
         CHECK_STR(id_row, id_whole);
         CHECK_INT(act_row, act_whole);
         free(full);

@@ -1,6 +1,6 @@
 /*
  * test_compliance_text.c: summary sets built from TEXTS
- * (compliance_sums_new + compliance_sums_add_text in mapping/compliance.h)
+ * (compliance_sums_new + compliance_sums_add_row in mapping/compliance.h)
  * against the sets compliance_sums_read builds from the same texts parsed
  * into jansson trees (jsonr, as the store reads them), differentially.
  *
@@ -287,7 +287,7 @@ build(const struct texts *t, json_t **ret_list, struct compliance_sums **ret_set
         CHECK_MSG(j != NULL, "text %zu: %s", i, jerr.text);
         json_array_append_new(list, j);
         if (set != NULL &&
-            compliance_sums_add_text(set, t->v[i], strlen(t->v[i]), &id, &active, &err) < 0) {
+            compliance_sums_add_row(set, t->v[i], strlen(t->v[i]), NULL, &id, &active, &err) < 0) {
             compliance_sums_free(set);
             set = NULL;
         }
@@ -519,11 +519,11 @@ parity(const char *text, size_t len, const char *good, json_t *cat, json_t *mode
         json_array_append_new(list, j);
     tree_ok = j != NULL && compliance_sums_read(list, &tree, &err) == 0;
     if (compliance_sums_new(&set, &err) < 0 ||
-        compliance_sums_add_text(set, good, strlen(good), NULL, NULL, &err) < 0) {
+        compliance_sums_add_row(set, good, strlen(good), NULL, NULL, NULL, &err) < 0) {
         CHECK(0);
         goto out;
     }
-    text_ok = compliance_sums_add_text(set, text, len, NULL, NULL, &err) == 0;
+    text_ok = compliance_sums_add_row(set, text, len, NULL, NULL, NULL, &err) == 0;
     CHECK_MSG(text_ok == tree_ok, "%s at %zu: text %d tree %d (%s): %.*s", what, at, text_ok,
         tree_ok, err.msg, (int)len, text);
     if (!text_ok) {
@@ -620,25 +620,25 @@ test_malformed(const struct texts *rec, json_t *cat, json_t *models)
         memcpy(buf, good, len);
         buf[len] = '\0';
         buf[len + 1] = ' ';
-        CHECK(compliance_sums_add_text(set, buf, len + 2, NULL, NULL, &err) < 0);
+        CHECK(compliance_sums_add_row(set, buf, len + 2, NULL, NULL, NULL, &err) < 0);
         CHECK_CONTAINS(err.msg, "NUL byte");
         CHECK_CONTAINS(err.msg, "at byte ");
-        CHECK(compliance_sums_add_text(set, buf, len, NULL, NULL, &err) == 0);
+        CHECK(compliance_sums_add_row(set, buf, len, NULL, NULL, NULL, &err) == 0);
         CHECK_INT((int)compliance_sums_count(set), 1);
         /* the error names the summary's position and the byte */
-        CHECK(compliance_sums_add_text(set, "{\"id\":\"a\",", 10, NULL, NULL, &err) < 0);
+        CHECK(compliance_sums_add_row(set, "{\"id\":\"a\",", 10, NULL, NULL, NULL, &err) < 0);
         CHECK_STR(err.msg, "compliance: summary 2 is not JSON: unexpected end of text at byte "
                            "10 of 10");
-        CHECK(compliance_sums_add_text(set, "{\"id\":\"w\"}", 10, NULL, NULL, &err) < 0);
+        CHECK(compliance_sums_add_row(set, "{\"id\":\"w\"}", 10, NULL, NULL, NULL, &err) < 0);
         CHECK_CONTAINS(err.msg, "summary 2 ('w') is not a finding summary");
         CHECK(err.kind == ERR_INTERNAL);
     }
     free(buf);
     compliance_sums_free(set);
     set = NULL;
-    CHECK(compliance_sums_add_text(NULL, good, len, NULL, NULL, &err) < 0);
+    CHECK(compliance_sums_add_row(NULL, good, len, NULL, NULL, NULL, &err) < 0);
     CHECK(compliance_sums_new(&set, &err) == 0);
-    CHECK(compliance_sums_add_text(set, NULL, 0, NULL, NULL, &err) < 0);
+    CHECK(compliance_sums_add_row(set, NULL, 0, NULL, NULL, NULL, &err) < 0);
     compliance_sums_free(set);
 }
 
